@@ -1,0 +1,109 @@
+"""The verdict on one exercise: a list of checks, each worth points, and the feedback text."""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+
+@dataclass
+class CheckResult:
+    """One row of a report: a named aspect of the exercise and the points it earned.
+
+    `messages` say what is wrong and what to do; empty when the check passed.
+    """
+
+    name: str
+    points: float
+    earned: float
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.earned >= self.points and not self.messages
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "points": self.points, "earned": self.earned,
+                "messages": list(self.messages)}
+
+
+@dataclass
+class Report:
+    """What `check()` returns.
+
+    >>> r = Report("qa_model", [CheckResult("inputs", 2, 2), CheckResult("layers", 3, 0, ["x"])])
+    >>> r.passed, r.score, r.max_score
+    (False, 2.0, 5.0)
+    """
+
+    exercise: str
+    checks: list[CheckResult] = field(default_factory=list)
+    summary: str = ""
+
+    @property
+    def score(self) -> float:
+        return float(round(sum(c.earned for c in self.checks), 2))
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(c.points for c in self.checks))
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.checks) and all(c.passed for c in self.checks)
+
+    def assert_passed(self) -> None:
+        """Raise AssertionError with the feedback text unless every check passed."""
+        if not self.passed:
+            raise AssertionError(str(self))
+
+    def to_dict(self) -> dict:
+        return {"exercise": self.exercise, "passed": self.passed, "score": self.score,
+                "max_score": self.max_score, "summary": self.summary,
+                "checks": [c.to_dict() for c in self.checks]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Report":
+        checks = [CheckResult(c["name"], c["points"], c["earned"], list(c["messages"]))
+                  for c in data["checks"]]
+        return cls(data["exercise"], checks, data.get("summary", ""))
+
+    def __str__(self) -> str:
+        verdict = "PASSED" if self.passed else "NOT YET"
+        lines = [f"{self.exercise}: {verdict} ({_fmt(self.score)}/{_fmt(self.max_score)} points)"]
+        if self.summary:
+            lines.append(self.summary)
+        for check in self.checks:
+            mark = "ok  " if check.passed else "FIX "
+            lines.append(f"  {mark}{check.name} ({_fmt(check.earned)}/{_fmt(check.points)})")
+            lines.extend(f"        - {m}" for m in check.messages)
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        colour = "#1a7f37" if self.passed else "#b42318"
+        verdict = "Passed" if self.passed else "Not yet"
+        rows = "".join(_html_row(c) for c in self.checks)
+        summary = f"<div style='margin:4px 0'>{html.escape(self.summary)}</div>" if self.summary else ""
+        return (
+            "<div style='font-family:system-ui,sans-serif;font-size:13px'>"
+            f"<div><b style='color:{colour}'>{verdict}</b> &middot; <code>{html.escape(self.exercise)}</code>"
+            f" &middot; {_fmt(self.score)}/{_fmt(self.max_score)} points</div>{summary}"
+            "<table style='border-collapse:collapse;margin-top:4px'>"
+            f"{rows}</table></div>"
+        )
+
+
+def _html_row(check: CheckResult) -> str:
+    colour, mark = ("#1a7f37", "&#10003;") if check.passed else ("#b42318", "&#10007;")
+    items = "".join(f"<li>{html.escape(m)}</li>" for m in check.messages)
+    detail = f"<ul style='margin:2px 0;padding-left:18px'>{items}</ul>" if items else ""
+    cell = "style='padding:2px 8px;vertical-align:top;text-align:left'"
+    return (f"<tr><td {cell}><span style='color:{colour};font-weight:bold'>{mark}</span></td>"
+            f"<td {cell}>{html.escape(check.name)}</td>"
+            f"<td {cell}>{_fmt(check.earned)}/{_fmt(check.points)}</td><td {cell}>{detail}</td></tr>")
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
