@@ -1,0 +1,82 @@
+"""Reports for submissions that cannot be graded as a model at all, in words a learner can act on."""
+from __future__ import annotations
+
+import traceback
+
+from checker.report import CheckResult, Report
+
+BUG_URL_HINT = "This is a bug in the checker, not in your model: please tell your instructor."
+
+
+def whole_exercise_failed(exercise_id: str, spec: dict, message: str, summary: str = "") -> Report:
+    """Every check of the exercise at zero, the first one carrying `message`."""
+    names = list(spec["points"])
+    checks = [CheckResult(names[0], spec["points"][names[0]], 0.0, [message])]
+    checks += [CheckResult(n, spec["points"][n], 0.0, ["not checked: see above"]) for n in names[1:]]
+    return Report(exercise_id, checks, summary)
+
+
+def not_a_functional_model(exercise_id: str, spec: dict, description: dict) -> str | None:
+    """What is wrong when the description is not a functional model; None when it is one."""
+    kind = description.get("kind")
+    builder = spec.get("builder", "your function")
+    if kind == "functional":
+        return None
+    if kind == "none":
+        return (f"Got None instead of a model. Does {builder}() end with `return model`? "
+                "A function without a return statement returns None.")
+    if kind == "function":
+        return (f"Got the function {description.get('name')} itself, not the model it builds. "
+                f"Call it: check({description.get('name')}(), \"{exercise_id}\").")
+    if kind == "tensor":
+        return ("Got a tensor, not a model. Wrap the graph in a model: "
+                "model = keras.Model(inputs=..., outputs=...), and return the model.")
+    if kind == "sequential":
+        return ("This is a Sequential model; the exercise asks for a functional one. Start from "
+                "keras.Input(...), call each layer on the previous tensor, and finish with "
+                "keras.Model(inputs, outputs).")
+    if kind == "subclassed":
+        return (f"This is a subclassed model ({description.get('class_name')}); the exercise asks "
+                "for a functional one built with keras.Input(...) and keras.Model(inputs, outputs).")
+    if kind in ("layer", "layer_class", "class"):
+        return (f"Got a layer or class ({description.get('class_name') or description.get('name')}), "
+                "not a model. Build the whole network and return keras.Model(inputs, outputs).")
+    if kind == "broken":
+        return f"Could not read this model: {description.get('error')}. Rebuild it and try again."
+    if kind == "sequence":
+        return ("Got a list or tuple, not a model. If your function returns several things, "
+                "return only the keras.Model.")
+    return (f"Expected a Keras functional model, got {description.get('type')}"
+            f" ({description.get('repr', '')}). Return keras.Model(inputs, outputs).")
+
+
+def builder_failed(exercise_id: str, spec: dict, exc: BaseException) -> Report:
+    """The learner's build function raised: say where, and name a known pitfall if it is one."""
+    message = f"{spec.get('builder', 'Your function')}() raised {type(exc).__name__}: {_first_line(exc)}"
+    hint = _pitfall_hint(exc)
+    summary = hint or "Run the function on its own in a cell to see the full error."
+    return whole_exercise_failed(exercise_id, spec, message, summary)
+
+
+def internal_error(exercise_id: str, exc: Exception) -> Report:
+    where = traceback.extract_tb(exc.__traceback__)[-1]
+    detail = f"{type(exc).__name__}: {exc} (at {where.filename.rsplit('/', 1)[-1]}:{where.lineno})"
+    check = CheckResult("checker", 1, 0.0, [f"The checker failed while grading: {detail}"])
+    return Report(exercise_id, [check], BUG_URL_HINT)
+
+
+def _pitfall_hint(exc: BaseException) -> str:
+    text = str(exc)
+    if "Concatenate" in text and "shape" in text.lower():
+        return ("Known pitfall: the branches produce tensors of different heights and widths, so "
+                "they cannot be concatenated. Give every convolution and pooling layer in the "
+                "branches padding=\"same\" (and the same strides where the contract says so).")
+    if "Add" in text and "shape" in text.lower():
+        return ("Known pitfall: the two tensors you add have different shapes. When the block "
+                "changes the shape, project the shortcut with a 1x1 Conv2D (strides 2, padding \"same\").")
+    return ""
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0][:300] if lines else "(no message)"
