@@ -1,0 +1,133 @@
+"""Compare `model.compile(...)` settings with an exercise's: optimizer, losses, loss weights, metrics.
+
+Works on `model.get_compile_config()` as saved in the description: strings stay strings,
+objects (`keras.optimizers.RMSprop()`, `keras.losses.MeanSquaredError()`) are serialised
+dicts, and per-output settings come as a dict by output name or a list in output order.
+"""
+from __future__ import annotations
+
+from checker.graph import ModelGraph
+from checker.report import CheckResult
+
+LOSS_NAMES = {
+    "mse": "mse", "meansquarederror": "mse",
+    "mae": "mae", "meanabsoluteerror": "mae",
+    "categoricalcrossentropy": "categorical_crossentropy",
+    "binarycrossentropy": "binary_crossentropy",
+    "sparsecategoricalcrossentropy": "sparse_categorical_crossentropy",
+}
+METRIC_NAMES = {"acc": "acc", "accuracy": "acc"}
+
+
+def check_compile(description: dict, student: ModelGraph, spec: dict) -> CheckResult:
+    points = spec["points"]["compile"]
+    expected = spec["compile"]
+    config = description.get("compile")
+    if not config:
+        return CheckResult("compile", points, 0.0, [
+            f"The model is not compiled. Call {_compile_call(expected)} in your function, "
+            "before `return model`."])
+    output_names = [name for _, name in student.outputs]
+    problems = []
+    if "optimizer" in expected:
+        problems.append(_optimizer_problem(config.get("optimizer"), expected["optimizer"]))
+    problems.append(_loss_problem(config.get("loss"), expected["loss"], output_names))
+    if "loss_weights" in expected:
+        problems.append(_loss_weight_problem(config.get("loss_weights"), expected["loss_weights"], output_names))
+    if "metrics" in expected:
+        problems.append(_metric_problem(config.get("metrics"), expected["metrics"]))
+    messages = [p for p in problems if p]
+    earned = points * (len(problems) - len(messages)) / len(problems)
+    return CheckResult("compile", points, round(earned, 2), messages)
+
+
+def loss_name(value) -> str | None:
+    """'mse' for 'mse', 'mean_squared_error' and a serialised MeanSquaredError(); else the name as given.
+
+    >>> loss_name({"class_name": "MeanSquaredError", "config": {}})
+    'mse'
+    """
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        value = value.get("class_name") or value.get("config", {}).get("name", "custom")
+    text = str(value)
+    return LOSS_NAMES.get(text.lower().replace("_", ""), text)
+
+
+def losses_by_output(value, output_names: list[str]) -> dict[str, str | None]:
+    """The loss of each output, whatever form compile() was given."""
+    if isinstance(value, dict) and "class_name" not in value:
+        return {name: loss_name(value.get(name)) for name in output_names}
+    if isinstance(value, list):
+        padded = list(value) + [None] * len(output_names)
+        return {name: loss_name(padded[i]) for i, name in enumerate(output_names)}
+    return {name: loss_name(value) for name in output_names}
+
+
+def _optimizer_problem(found, expected: str) -> str:
+    name = found.get("class_name") if isinstance(found, dict) else found
+    if str(name).lower() == expected.lower():
+        return ""
+    return (f"The optimizer is {name}; the exercise asks for {expected}: "
+            f"compile(optimizer=\"{expected}\", ...) (or keras.optimizers.RMSprop()).")
+
+
+def _loss_problem(found, expected, output_names: list[str]) -> str:
+    if isinstance(expected, str):
+        got = losses_by_output(found, output_names)
+        wrong = {n: g for n, g in got.items() if g != loss_name(expected)}
+        if not wrong:
+            return ""
+        return f"The loss is {', '.join(sorted({str(g) for g in wrong.values()}))}; expected loss=\"{expected}\"."
+    got = losses_by_output(found, list(expected))
+    wrong = [f"'{name}' has {got.get(name) or 'no loss'} (expected {loss})"
+             for name, loss in expected.items() if got.get(name) != loss_name(loss)]
+    if not wrong:
+        return ""
+    return ("Losses by output: " + "; ".join(wrong) + ". Give one loss per output by name: "
+            f"loss={expected!r}.")
+
+
+def _loss_weight_problem(found, expected: dict, output_names: list[str]) -> str:
+    if found is None:
+        return (f"No loss_weights. The three losses have very different sizes, so without weights the "
+                f"largest one dominates training: pass loss_weights={expected!r}.")
+    if isinstance(found, list):
+        found = dict(zip(output_names, found))
+    if not isinstance(found, dict):
+        return f"loss_weights should be one number per output: loss_weights={expected!r}."
+    wrong = [f"'{name}' has {found.get(name)} (expected {weight})" for name, weight in expected.items()
+             if not _close(found.get(name), weight)]
+    return "" if not wrong else "Loss weights: " + "; ".join(wrong) + f". Use loss_weights={expected!r}."
+
+
+def _metric_problem(found, expected: list[str]) -> str:
+    have = {METRIC_NAMES.get(str(m).lower(), str(m)) for m in _flatten(found)}
+    missing = [m for m in expected if METRIC_NAMES.get(m, m) not in have]
+    return "" if not missing else f"Metrics should include {missing[0]!r}: metrics=[\"{missing[0]}\"]."
+
+
+def _flatten(value) -> list:
+    """Metrics come as a name, a list, or a dict by output name of names or lists."""
+    if value is None:
+        return []
+    if isinstance(value, dict) and "class_name" in value:
+        return [value["class_name"]]
+    if isinstance(value, dict):
+        return [m for item in value.values() for m in _flatten(item)]
+    if isinstance(value, (list, tuple)):
+        return [m for item in value for m in _flatten(item)]
+    return [value]
+
+
+def _close(value, target: float) -> bool:
+    try:
+        return abs(float(value) - target) < 1e-6
+    except (TypeError, ValueError):
+        return False
+
+
+def _compile_call(expected: dict) -> str:
+    parts = [f"{key}={value!r}" for key, value in expected.items()]
+    return f"model.compile({', '.join(parts)})"

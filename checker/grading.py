@@ -1,0 +1,262 @@
+"""Grade a graph exercise: inputs, layers, wiring, outputs and (where graded) compile settings.
+
+Each check earns its share of the exercise's points and says, in the learner's own layer
+names, what differs from the reference and what to do about it.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from checker import graph as graphs
+from checker import pitfalls
+from checker.compile_check import check_compile
+from checker.exercises import EXERCISES
+from checker.graph import Call, ModelGraph, _shape_text, batch_shape_text
+from checker.match import Alignment, align, exact_match
+from checker.report import CheckResult, Report
+from checker.verdicts import not_a_functional_model, whole_exercise_failed
+
+
+def grade_graph(description: dict, spec: dict, exercise_id: str) -> Report:
+    problem = not_a_functional_model(exercise_id, spec, description)
+    if problem and description.get("kind") != "sequential":
+        return whole_exercise_failed(exercise_id, spec, problem)
+    student = graphs.from_description(description)
+    reference = reference_graph(exercise_id)
+    input_pairs, input_check = check_inputs(student, reference, spec)
+    alignment = align(student, reference, input_pairs)
+    checks = [
+        input_check,
+        check_layers(student, reference, alignment, spec),
+        check_wiring(student, reference, alignment, spec, problem),
+        check_outputs(student, reference, alignment, spec),
+    ]
+    if "compile" in spec:
+        checks.append(check_compile(description, student, spec))
+    report = Report(exercise_id, checks)
+    report.summary = _summary(report, student, exercise_id)
+    return report
+
+
+@lru_cache(maxsize=None)
+def reference_graph(exercise_id: str) -> ModelGraph:
+    return graphs.from_spec(EXERCISES[exercise_id])
+
+
+def check_inputs(student: ModelGraph, reference: ModelGraph, spec: dict) -> tuple[dict, CheckResult]:
+    """Pair the reference inputs with the learner's (by fixed name, then by shape) and compare."""
+    points = spec["points"]["inputs"]
+    pairs = _pair_inputs(student, reference)
+    messages, wrong = [], 0
+    for ref_key in reference.inputs:
+        problems = _input_problems(reference, ref_key, student.calls.get(pairs.get(ref_key, "")), student)
+        messages += problems
+        wrong += bool(problems)
+    for key in [k for k in student.inputs if k not in pairs.values()]:
+        call = student.calls[key]
+        unused = " and is not used by any layer" if not student.consumers(key) else ""
+        messages.append(f"Input '{call.name}' {_shape_text(call.shape)} is not part of this exercise{unused}: "
+                        f"the exercise has {len(reference.inputs)} input(s); remove it.")
+        wrong += 1
+    return pairs, _scored("inputs", points, messages, 1 - wrong / len(reference.inputs))
+
+
+MAX_MESSAGES = 6
+
+
+def _scored(name: str, points: float, messages: list[str], share: float) -> CheckResult:
+    """Full points without messages, else the share of points (never below 0) for what was right."""
+    if len(messages) > MAX_MESSAGES:
+        hidden = len(messages) - MAX_MESSAGES + 1
+        messages = messages[:MAX_MESSAGES - 1] + [f"... and {hidden} more like these."]
+    earned = points if not messages else round(points * min(max(share, 0.0), 1.0), 2)
+    if messages and earned >= points:
+        earned = round(points * 0.5, 2)
+    return CheckResult(name, points, earned, messages)
+
+
+def _pair_inputs(student: ModelGraph, reference: ModelGraph) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    free = list(student.inputs)
+    by_name = {student.calls[k].name: k for k in free}
+    for ref_key in reference.inputs:
+        name = reference.calls[ref_key].name
+        if name != ref_key or name in by_name:  # a fixed name, or a name the learner happened to use
+            if name in by_name and by_name[name] in free:
+                pairs[ref_key] = by_name[name]
+                free.remove(by_name[name])
+    for ref_key in reference.inputs:
+        if ref_key in pairs:
+            continue
+        expected = reference.calls[ref_key]
+        same_shape = [k for k in free if student.calls[k].shape == expected.shape]
+        pick = (same_shape or free or [None])[0]
+        if pick:
+            pairs[ref_key] = pick
+            free.remove(pick)
+    return pairs
+
+
+def _input_problems(reference: ModelGraph, ref_key: str, found: Call | None, student: ModelGraph) -> list[str]:
+    expected = reference.calls[ref_key]
+    fixed = ref_key in reference.fixed_names
+    label = f"'{expected.name}'" if fixed else "an input"
+    if found is None:
+        return [f"Missing {label} of shape {_shape_text(expected.shape)}: add "
+                f"keras.Input(shape={_shape_text(expected.shape)}"
+                + (f", dtype=\"{expected.dtype}\"" if expected.dtype != "float32" else "")
+                + (f", name=\"{expected.name}\"" if fixed else "") + ")."]
+    problems = []
+    if fixed and found.name != expected.name:
+        problems.append(f"Input '{found.name}' should be named '{expected.name}': "
+                        f"keras.Input(..., name=\"{expected.name}\"). The name is how data is fed by dict.")
+    if found.shape != expected.shape:
+        problems.append(f"Input '{found.name}' has shape {_shape_text(found.shape)}; expected "
+                        f"{_shape_text(expected.shape)} (without the batch axis){_shape_hint(expected)}.")
+    if expected.dtype not in (None, "float32") and found.dtype != expected.dtype:
+        problems.append(f"Input '{found.name}' has dtype {found.dtype}; expected {expected.dtype} "
+                        f"(token ids are integers): keras.Input(..., dtype=\"{expected.dtype}\").")
+    if not student.consumers(found.key):
+        problems.append(f"Input '{found.name}' is not used by any layer: feed it into its branch.")
+    return problems
+
+
+def _shape_hint(expected: Call) -> str:
+    if expected.shape and expected.shape[0] is None:
+        return "; None means sequences of any length"
+    return ""
+
+
+def check_layers(student: ModelGraph, reference: ModelGraph, alignment: Alignment, spec: dict) -> CheckResult:
+    """Same layers with the same settings: name each difference, missing and extra layer."""
+    points = spec["points"]["layers"]
+    messages, good = [], 0
+    ref_layers = reference.layer_calls()
+    paired_students = set()
+    for ref_call in ref_layers:
+        stu_key = alignment.student_of(ref_call.key)
+        if stu_key is None:
+            messages.append(f"Missing layer: {ref_call.label}{_where(ref_call, reference)}.")
+            continue
+        paired_students.add(stu_key)
+        found = student.calls[stu_key]
+        differences = pitfalls.setting_differences(found, ref_call)
+        if differences:
+            messages.append(differences)
+        else:
+            good += 1
+    extra = [c for c in student.layer_calls() if c.key not in paired_students]
+    for call in _unique_layers(extra):
+        messages.append(f"Extra layer '{call.name}' ({call.label}): the exercise has no such layer; remove it.")
+    return _scored("layers", points, messages, (good - len(extra)) / len(ref_layers))
+
+
+def _where(ref_call: Call, reference: ModelGraph) -> str:
+    sources = [reference.calls[s] for s in ref_call.sources]
+    if not sources:
+        return ""
+    return " after " + " and ".join(_ref_name(s, reference) for s in sources)
+
+
+def _ref_name(call: Call, reference: ModelGraph) -> str:
+    if call.class_name == "Input":
+        return f"the input '{call.name}'" if call.key in reference.fixed_names else "the input"
+    return call.label
+
+
+def _unique_layers(calls: list[Call]) -> list[Call]:
+    seen, unique = set(), []
+    for call in calls:
+        if call.instance not in seen:
+            seen.add(call.instance)
+            unique.append(call)
+    return unique
+
+
+def check_wiring(student: ModelGraph, reference: ModelGraph, alignment: Alignment, spec: dict,
+                 model_problem: str | None) -> CheckResult:
+    """Each layer fed from the right tensors, and shared layers shared; settings are not judged here."""
+    points = spec["points"]["wiring"]
+    if model_problem:  # a Sequential model: its layers may be right, its kind is not
+        return CheckResult("wiring", points, 0.0, [model_problem])
+    if alignment.exact:
+        return CheckResult("wiring", points, points)
+    messages = pitfalls.sharing_problems(student, reference, alignment)
+    real = [m for m in alignment.misfed if None not in m.expected_sources]
+    if real:
+        messages.append(pitfalls.misfed_message(real[0], student, reference, alignment))
+        if len(real) > 1:
+            messages.append(f"({len(real) - 1} more layer(s) are fed from an unexpected place; "
+                            "fix the first one and check again.)")
+    ref_layers = reference.layer_calls()
+    missing = [c for c in ref_layers if alignment.student_of(c.key) is None]
+    paired = set(alignment.mapping.values())
+    extra = [c for c in student.layer_calls() if c.key not in paired]
+    if not messages and (missing or extra or alignment.misfed):
+        messages.append("The connections around the missing or extra layers listed under 'layers' "
+                        "differ from the exercise; fixing those layers fixes this too.")
+    wrong = len(alignment.misfed) + len(missing) + len(extra)
+    return _scored("wiring", points, messages, 1 - wrong / len(ref_layers))
+
+
+def check_outputs(student: ModelGraph, reference: ModelGraph, alignment: Alignment, spec: dict) -> CheckResult:
+    points = spec["points"]["outputs"]
+    messages, good = [], 0
+    student_outputs = dict(student.outputs)  # key -> name
+    for ref_key, ref_name in reference.outputs:
+        expected_shape = reference.output_shapes[ref_name]
+        stu_key = alignment.student_of(ref_key)
+        if stu_key not in student_outputs:
+            stu_key = _output_by_name_or_position(student, reference, ref_key, ref_name)
+        if stu_key is None:
+            messages.append(f"Missing output {_output_label(reference, ref_key, ref_name)}: list it in "
+                            "keras.Model(inputs, outputs=...).")
+            continue
+        name = student_outputs[stu_key]
+        found_shape = student.output_shapes.get(name)
+        problems = []
+        if ref_name in reference.fixed_names and name != ref_name:
+            problems.append(f"Output '{name}' should be named '{ref_name}': give its layer name=\"{ref_name}\" "
+                            "(losses and data are matched to outputs by this name).")
+        if found_shape is not None and found_shape != expected_shape:
+            problems.append(f"Output '{name}' has shape {batch_shape_text(found_shape)}; expected "
+                            f"{batch_shape_text(expected_shape)}.")
+        messages += problems
+        good += not problems
+    if len(student.outputs) > len(reference.outputs):
+        extra = [n for k, n in student.outputs if k not in alignment.mapping.values()]
+        messages.append(f"The model has {len(student.outputs)} outputs; the exercise has "
+                        f"{len(reference.outputs)}. Extra: {', '.join(repr(n) for n in extra) or 'see above'}.")
+    return _scored("outputs", points, messages, good / len(reference.outputs))
+
+
+def _output_by_name_or_position(student, reference, ref_key, ref_name) -> str | None:
+    for key, name in student.outputs:
+        if name == ref_name:
+            return key
+    index = [k for k, _ in reference.outputs].index(ref_key)
+    return student.outputs[index][0] if index < len(student.outputs) else None
+
+
+def _output_label(reference: ModelGraph, ref_key: str, ref_name: str) -> str:
+    label = reference.calls[ref_key].label
+    return f"'{ref_name}' ({label})" if ref_name else label
+
+
+def _summary(report: Report, student: ModelGraph, exercise_id: str) -> str:
+    if report.passed:
+        return "Same network as the reference: well done."
+    if report.score < report.max_score / 2:
+        other = _looks_like_other_exercise(student, exercise_id)
+        if other:
+            return (f"This looks like the model of exercise '{other}', not '{exercise_id}'. "
+                    f"Did you pass the wrong function?")
+    return "Fix the first item marked FIX, then run the check again."
+
+
+def _looks_like_other_exercise(student: ModelGraph, exercise_id: str) -> str | None:
+    for other_id, spec in EXERCISES.items():
+        if other_id != exercise_id and spec["kind"] == "graph":
+            if exact_match(student, reference_graph(other_id), with_instances=False) is not None:
+                return other_id
+    return None
