@@ -67,6 +67,11 @@ def internal_error(exercise_id: str, exc: Exception) -> Report:
 
 def _pitfall_hint(exc: BaseException) -> str:
     text = str(exc)
+    if "is used 2 times in the model" in text or "should be unique" in text:
+        return ("Known pitfall: you created the same model or layer twice (two instances with one "
+                "name). When both inputs must go through the same base, create it ONCE, e.g. "
+                "base = keras.applications.Xception(weights=None, include_top=False), and call "
+                "base(left) and base(right): one instance, shared weights.")
     if "Concatenate" in text and "shape" in text.lower():
         return ("Known pitfall: the branches produce tensors of different heights and widths, so "
                 "they cannot be concatenated. Give every convolution and pooling layer in the "
