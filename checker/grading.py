@@ -110,7 +110,10 @@ def _input_problems(reference: ModelGraph, ref_key: str, found: Call | None, stu
     if fixed and found.name != expected.name:
         problems.append(f"Input '{found.name}' should be named '{expected.name}': "
                         f"keras.Input(..., name=\"{expected.name}\"). The name is how data is fed by dict.")
-    if found.shape != expected.shape:
+    if found.shape is None:
+        problems.append(f"The model has no input shape, so it is not built. Start it with "
+                        f"keras.Input(shape={_shape_text(expected.shape)}).")
+    elif found.shape != expected.shape:
         problems.append(f"Input '{found.name}' has shape {_shape_text(found.shape)}; expected "
                         f"{_shape_text(expected.shape)} (without the batch axis){_shape_hint(expected)}.")
     if expected.dtype not in (None, "float32") and found.dtype != expected.dtype:

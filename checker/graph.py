@@ -127,10 +127,20 @@ def _from_functional(config: dict) -> ModelGraph:
             sources = [f"{src}#{src_node}" for src, src_node, _ in history]
             in_shapes = [shape for _, _, shape in history]
             _add_call(graph, name, index, class_name, layer["config"], sources, in_shapes)
-    graph.inputs = [f"{entry[0]}#{entry[1]}" for entry in _entries(config.get("input_layers"))]
-    graph.outputs = [(f"{entry[0]}#{entry[1]}", entry[0]) for entry in _entries(config.get("output_layers"))]
+    inputs = _named_entries(config.get("input_layers"))
+    graph.inputs = [f"{entry[0]}#{entry[1]}" for entry, _ in inputs]
+    for (layer, node, _), name in inputs:
+        graph.calls[f"{layer}#{node}"].name = name
+    graph.outputs = [(f"{entry[0]}#{entry[1]}", name) for entry, name in _named_entries(config.get("output_layers"))]
     _mark_input_order(graph)
     return graph
+
+
+def _named_entries(value) -> list[tuple[list, str]]:
+    """Entries with the name data and losses are matched by: the dict key, else the layer's name."""
+    if isinstance(value, dict):
+        return [(entry, key) for key, item in value.items() for entry in _entries(item)]
+    return [(entry, entry[0]) for entry in _entries(value)]
 
 
 def _from_sequential(config: dict) -> ModelGraph:

@@ -1,0 +1,191 @@
+"""Helpers the course notebooks call: seeds, epoch counts, model pictures, curves, results.
+
+    from checker.course import set_seed, epochs, show_model, plot_history, report_metric
+
+Environment variables (set by `python -m checker solutions` and the tests, never needed
+by a learner):
+
+- CHECKER_FAST=1: `epochs(n)` returns max(1, n // 4), so an instructor can execute every
+  notebook quickly to see that it runs. Validation metrics are then lower than in class.
+- CHECKER_RESULTS_DIR=<dir>: `report_metric` also writes <dir>/metrics.json, which the
+  `solutions` command reads to print its table.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+from pathlib import Path
+
+FAST_ENV = "CHECKER_FAST"
+RESULTS_DIR_ENV = "CHECKER_RESULTS_DIR"
+METRICS_FILE = "metrics.json"
+GRAPHVIZ_HINT = ("(Graphviz `dot` is not installed, so this is the course's simpler drawing. "
+                 "For Keras' own plot_model: conda install -c conda-forge graphviz, "
+                 "or apt-get install graphviz / brew install graphviz.)")
+
+
+def set_seed(seed: int = 42, deterministic_ops: bool = True) -> None:
+    """Seed Python, NumPy and the Keras backend so a rerun gives the same numbers.
+
+    With `deterministic_ops` (TensorFlow backend only) TensorFlow also picks deterministic
+    kernels, so even the last digits of the curves repeat on the same machine.
+    """
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    if deterministic_ops and keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+
+
+def epochs(n: int) -> int:
+    """The number of epochs to train: `n`, or max(1, n // 4) when CHECKER_FAST=1."""
+    return max(1, n // 4) if fast_mode() else n
+
+
+def fast_mode() -> bool:
+    return os.environ.get(FAST_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+# ---------------------------------------------------------------- show_model
+
+def show_model(model, show_shapes: bool = True) -> None:
+    """Show the model's layer graph below the cell.
+
+    Uses Keras' `plot_model` when Graphviz `dot` is installed; otherwise (or when
+    `plot_model` fails) draws the layer graph with networkx and matplotlib and prints
+    one line on how to get Graphviz. Never raises for a model.
+    """
+    if shutil.which("dot") and _show_with_graphviz(model, show_shapes):
+        return
+    _show_with_networkx(model)
+    if not shutil.which("dot"):
+        print(GRAPHVIZ_HINT)
+
+
+def _show_with_graphviz(model, show_shapes: bool) -> bool:
+    """Keras' own drawing; False when it could not be made (unbuilt model, pydot trouble)."""
+    import tempfile
+
+    import keras
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.png"
+        try:
+            with _captured_stdout():  # plot_model prints instead of raising in notebooks
+                keras.utils.plot_model(model, to_file=str(path), show_shapes=show_shapes,
+                                       show_layer_names=True, show_layer_activations=True,
+                                       dpi=72)
+        except Exception:
+            return False
+        if not path.exists():
+            return False
+        image = path.read_bytes()
+    _display_png(image)
+    return True
+
+
+def _show_with_networkx(model) -> None:
+    import matplotlib.pyplot as plt
+
+    from checker.plotting import draw_layer_graph, layer_graph
+
+    try:
+        figure = draw_layer_graph(layer_graph(model), title=getattr(model, "name", None))
+    except Exception as exc:  # a model too broken to draw still must not stop the notebook
+        print(f"Could not draw this model ({type(exc).__name__}: {exc}); "
+              "model.summary() lists its layers.")
+        return
+    _display_figure(figure)
+    plt.close(figure)
+
+
+def _captured_stdout():
+    import contextlib
+
+    return contextlib.redirect_stdout(io.StringIO())
+
+
+def _display_png(data: bytes) -> None:
+    try:
+        from IPython.display import Image, display
+    except ImportError:
+        return
+    display(Image(data=data, format="png"))
+
+
+def _display_figure(figure) -> None:
+    """Inline in a notebook; in a plain script, whatever the matplotlib backend does."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        get_ipython = None
+    if get_ipython is not None and get_ipython() is not None:
+        display(figure)
+    else:
+        import matplotlib.pyplot as plt
+
+        plt.show()
+
+
+# ---------------------------------------------------------------- plot_history
+
+def plot_history(history, metric: str | None = None) -> None:
+    """Plot loss and `metric` per epoch, training (solid) against validation (dashed).
+
+    `history` is what `model.fit(...)` returned. With several outputs every recorded
+    metric ending in `metric` is drawn, e.g. "income_accuracy" for metric="accuracy".
+    """
+    import matplotlib.pyplot as plt
+
+    from checker.plotting import history_figure
+
+    figure = history_figure(history, metric)
+    _display_figure(figure)
+    plt.close(figure)
+
+
+# ---------------------------------------------------------------- report_metric
+
+def report_metric(name: str, value, chance, lower_is_better: bool = False) -> None:
+    """Print the final validation metric next to what guessing would score.
+
+    Prints e.g. "validation accuracy: 0.93 (chance level: 0.10)". When CHECKER_RESULTS_DIR
+    is set the value is also merged into <dir>/metrics.json (the last value per name
+    wins) for the instructor's table. Use `lower_is_better=True` for errors such as mae.
+    """
+    value, chance = float(value), float(chance)
+    print(f"validation {name}: {_format_number(value)} (chance level: {_format_number(chance)})")
+    folder = os.environ.get(RESULTS_DIR_ENV)
+    if folder:
+        record_metric(Path(folder), name, value, chance, lower_is_better)
+
+
+def record_metric(folder: Path, name: str, value: float, chance: float,
+                  lower_is_better: bool = False) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / METRICS_FILE
+    metrics = read_metrics(folder)
+    metrics.pop(name, None)  # re-insert so the last reported metric is last in the file
+    metrics[name] = {"value": value, "chance": chance, "lower_is_better": lower_is_better}
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(metrics, indent=1))
+    temporary.replace(path)
+
+
+def read_metrics(folder) -> dict:
+    """{name: {"value", "chance", "lower_is_better"}} in reporting order; {} if none."""
+    try:
+        data = json.loads((Path(folder) / METRICS_FILE).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _format_number(x: float) -> str:
+    """0.9312 -> 0.93, 0.0123 -> 0.0123, 1234.5 -> 1234.50."""
+    return f"{x:.2f}" if x == 0 or abs(x) >= 0.1 else f"{x:.3g}"

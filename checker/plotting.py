@@ -1,0 +1,352 @@
+"""Drawings for the course notebooks: a model's layer graph and its learning curves.
+
+`layer_graph` turns a Keras model into a networkx graph with one node per layer (a layer
+called twice, i.e. shared, is still one node, with one incoming edge per call; a nested
+model is one node). `draw_layer_graph` draws it top-down by depth without Graphviz.
+`history_figure` draws loss and metric curves, train against validation.
+All functions return matplotlib figures and never display anything themselves.
+"""
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import networkx as nx
+
+INPUT_COLOR = "#d7e8fb"
+LAYER_COLOR = "#f3f3f3"
+SHARED_COLOR = "#ffe3b3"
+NESTED_COLOR = "#e2f0d9"
+OUTPUT_COLOR = "#f9d6d5"
+
+
+# ---------------------------------------------------------------- the layer graph
+
+def layer_graph(model) -> nx.DiGraph:
+    """One node per layer of `model`, edges from each layer to the layers it feeds.
+
+    Node attributes: `label` (name, class and key settings, output shape), `role`
+    ("input", "layer", "output"), `calls` (how many times the layer is called in the
+    model: 2 or more means shared), `nested` (the layer is itself a model).
+    An unbuilt or subclassed model gives a graph with a single node that says so.
+    """
+    config = _safe_config(model)
+    layers_config = config.get("layers") if isinstance(config, dict) else None
+    if not layers_config:
+        return _opaque_graph(model)
+    if any("inbound_nodes" in entry for entry in layers_config):
+        graph = _functional_graph(model, config)
+    else:
+        graph = _sequential_graph(model, layers_config)
+    _mark_outputs(graph)
+    return graph
+
+
+def _safe_config(model) -> dict | None:
+    try:
+        return model.get_config()
+    except Exception:  # subclassed models without get_config, broken models
+        return None
+
+
+def _functional_graph(model, config: dict) -> nx.DiGraph:
+    graph = nx.DiGraph()
+    for entry in config["layers"]:
+        name = entry.get("name") or entry["config"].get("name")
+        calls = max(1, len(entry.get("inbound_nodes") or []))
+        graph.add_node(name, **_node_attributes(model, entry, calls))
+        for source in _sources(entry.get("inbound_nodes") or []):
+            if source in graph:
+                count = graph.edges[source, name]["count"] + 1 if graph.has_edge(source, name) else 1
+                graph.add_edge(source, name, count=count)
+    return graph
+
+
+def _sources(inbound_nodes) -> list[str]:
+    """Names of the layers whose outputs feed these calls, from the config's keras_history."""
+    found: list[str] = []
+
+    def visit(value):
+        if isinstance(value, dict):
+            history = value.get("config", {}).get("keras_history") if value.get(
+                "class_name") == "__keras_tensor__" else None
+            if history:
+                found.append(history[0])
+                return
+            for item in value.values():
+                visit(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                visit(item)
+
+    visit(inbound_nodes)
+    return found
+
+
+def _sequential_graph(model, layers_config: list) -> nx.DiGraph:
+    graph = nx.DiGraph()
+    previous = None
+    for entry in layers_config:
+        name = entry.get("config", {}).get("name") or entry.get("class_name")
+        graph.add_node(name, **_node_attributes(model, entry, calls=1))
+        if previous is not None:
+            graph.add_edge(previous, name, count=1)
+        previous = name
+    return graph
+
+
+def _opaque_graph(model) -> nx.DiGraph:
+    graph = nx.DiGraph()
+    name = getattr(model, "name", type(model).__name__)
+    inner = [layer.name for layer in getattr(model, "layers", [])][:8]
+    lines = [name, f"{type(model).__name__} (subclassed or not built yet)",
+             "its connections live in call(): nothing to draw"]
+    if inner:
+        lines.append("layers: " + ", ".join(inner))
+    graph.add_node(name, label="\n".join(lines), role="layer", calls=1, nested=True)
+    return graph
+
+
+def _node_attributes(model, entry: dict, calls: int) -> dict:
+    class_name = entry.get("class_name", "?")
+    settings = entry.get("config") or {}
+    name = entry.get("name") or settings.get("name") or class_name
+    nested = isinstance(settings.get("layers"), list)
+    lines = [name, _describe_layer(class_name, settings, nested)]
+    shapes = [] if class_name == "InputLayer" else _output_shapes(model, name)
+    if shapes:
+        lines.append(" / ".join(shapes))
+    if calls > 1:
+        lines.append(f"shared: called {calls} times")
+    role = "input" if class_name == "InputLayer" else "layer"
+    return {"label": "\n".join(lines), "role": role, "calls": calls, "nested": nested}
+
+
+def _describe_layer(class_name: str, settings: dict, nested: bool) -> str:
+    if nested:
+        return f"{class_name} (a model used as a layer, {len(settings['layers'])} layers)"
+    if class_name == "InputLayer":
+        shape = settings.get("batch_shape") or settings.get("batch_input_shape")
+        return f"Input {_format_shape(shape)}" if shape else "Input"
+    if class_name in _RECURRENT:
+        settings = {**settings, "_default_activation": "tanh"}
+    return f"{class_name}({', '.join(_settings_summary(settings))})"
+
+
+_RECURRENT = {"LSTM", "GRU", "SimpleRNN", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"}
+
+
+def _settings_summary(settings: dict) -> list[str]:
+    """The few settings a reader checks against the exercise, in the order they are written."""
+    parts = []
+    for key in ("units", "filters", "input_dim", "output_dim", "kernel_size", "pool_size"):
+        if key in settings:
+            parts.append(_compact(settings[key]))
+    if settings.get("strides") not in (None, 1, (1,), [1], (1, 1), [1, 1]) and "pool_size" not in settings:
+        parts.append(f"strides={_compact(settings['strides'])}")
+    if settings.get("padding") == "same":
+        parts.append("same")
+    if "rate" in settings:
+        parts.append(f"rate={settings['rate']}")
+    if "axis" in settings and settings["axis"] != -1:
+        parts.append(f"axis={settings['axis']}")
+    activation = settings.get("activation")
+    if isinstance(activation, str) and activation not in ("linear", settings.get("_default_activation")):
+        parts.append(activation)
+    return parts
+
+
+def _compact(value):
+    """(3, 3) -> 3, (1, 2) -> (1, 2): the way one would write it in the exercise."""
+    if isinstance(value, (list, tuple)):
+        if len(set(value)) == 1:
+            return str(value[0])
+        return "(" + ", ".join(str(v) for v in value) + ")"
+    return str(value)
+
+
+def _output_shapes(model, layer_name: str) -> list[str]:
+    """Output shape of each call of the layer, each distinct shape once; [] if unknown."""
+    try:
+        layer = model.get_layer(layer_name)
+    except Exception:
+        return []
+    shapes = []
+    for shape in _call_output_shapes(layer):
+        text = _format_shape(shape)
+        if text not in shapes:
+            shapes.append(text)
+    return shapes
+
+
+def _call_output_shapes(layer) -> list:
+    try:
+        output = layer.output
+        return [tensor.shape for tensor in _flatten(output)]
+    except Exception:  # a shared layer has one output per call
+        pass
+    shapes = []
+    for node in getattr(layer, "_inbound_nodes", []):
+        shapes.extend(tensor.shape for tensor in getattr(node, "outputs", []))
+    return shapes
+
+
+def _flatten(value) -> list:
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _flatten(v)]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _flatten(v)]
+    return [value]
+
+
+def _format_shape(shape) -> str:
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + (
+        ",)" if len(shape) == 1 else ")")
+
+
+def _mark_outputs(graph: nx.DiGraph) -> None:
+    for name in graph:
+        if graph.out_degree(name) == 0 and graph.nodes[name]["role"] != "input" and len(graph) > 1:
+            graph.nodes[name]["role"] = "output"
+
+
+# ---------------------------------------------------------------- drawing it
+
+def graph_positions(graph: nx.DiGraph) -> dict:
+    """x, y per node: rows by longest path from an input (top-down), ordered to limit crossings."""
+    depth = {}
+    for name in nx.topological_sort(graph):
+        parents = list(graph.predecessors(name))
+        depth[name] = 1 + max(depth[p] for p in parents) if parents else 0
+    rows: dict[int, list] = {}
+    for name in graph:  # graph order = the model's layer order: a stable tie-break
+        rows.setdefault(depth[name], []).append(name)
+    positions: dict = {}
+    for level in sorted(rows):
+        row = rows[level]
+        row.sort(key=lambda n: _mean_parent_x(graph, positions, n))
+        offset = (len(row) - 1) / 2
+        for index, name in enumerate(row):
+            positions[name] = (index - offset, -level)
+    return positions
+
+
+def _mean_parent_x(graph, positions, name) -> float:
+    xs = [positions[p][0] for p in graph.predecessors(name) if p in positions]
+    return sum(xs) / len(xs) if xs else 0.0
+
+
+def draw_layer_graph(graph: nx.DiGraph, title: str | None = None):
+    """A matplotlib figure of the layer graph: boxes for layers, arrows for tensors."""
+    positions = graph_positions(graph)
+    columns = max((sum(1 for p in positions.values() if p[1] == y)
+                   for y in {p[1] for p in positions.values()}), default=1)
+    levels = len({p[1] for p in positions.values()}) or 1
+    figure, axes = plt.subplots(figsize=(max(4.0, 3.3 * columns), max(2.0, 1.35 * levels)))
+    scale_x = 3.3
+    boxes = {}
+    for name, (x, y) in positions.items():
+        attributes = graph.nodes[name]
+        boxes[name] = axes.text(
+            x * scale_x, y * 1.35, attributes["label"], ha="center", va="center", fontsize=8,
+            family="monospace",
+            bbox={"boxstyle": "round,pad=0.4", "facecolor": _color(attributes),
+                  "edgecolor": "#444444", "linewidth": 1.6 if attributes["calls"] > 1 else 0.8})
+    for source, target, data in graph.edges(data=True):
+        label = f"×{data['count']}" if data.get("count", 1) > 1 else None
+        _arrow(axes, boxes[source], boxes[target], label)
+    xs = [x * scale_x for x, _ in positions.values()] or [0]
+    ys = [y * 1.35 for _, y in positions.values()] or [0]
+    axes.set_xlim(min(xs) - scale_x / 2, max(xs) + scale_x / 2)
+    axes.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
+    axes.axis("off")
+    if title:
+        axes.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
+def _color(attributes: dict) -> str:
+    if attributes.get("nested"):
+        return NESTED_COLOR
+    if attributes["calls"] > 1:
+        return SHARED_COLOR
+    return {"input": INPUT_COLOR, "output": OUTPUT_COLOR}.get(attributes["role"], LAYER_COLOR)
+
+
+def _arrow(axes, source_box, target_box, label: str | None) -> None:
+    arrow = axes.annotate(
+        "", xy=target_box.get_position(), xytext=source_box.get_position(),
+        arrowprops={"arrowstyle": "-|>", "color": "#555555", "shrinkA": 2, "shrinkB": 2,
+                    "patchA": source_box.get_bbox_patch(), "patchB": target_box.get_bbox_patch(),
+                    "connectionstyle": "arc3,rad=0.0"})
+    if label:
+        (x1, y1), (x2, y2) = source_box.get_position(), target_box.get_position()
+        axes.text((x1 + x2) / 2, (y1 + y2) / 2, label, fontsize=8, color="#555555",
+                  ha="center", va="center", backgroundcolor="white")
+    return arrow
+
+
+# ---------------------------------------------------------------- learning curves
+
+def history_series(history, metric: str | None) -> tuple[dict, dict]:
+    """(loss series, metric series) from a History or its `.history` dict.
+
+    Each is {label: values}: "loss"/"val_loss" and every key naming `metric`, e.g. for
+    metric "accuracy" both "accuracy" and, with several outputs, "income_accuracy".
+    Raises ValueError naming the recorded keys when `metric` was not recorded.
+    """
+    logs = getattr(history, "history", history)
+    if not isinstance(logs, dict) or not logs:
+        raise ValueError("plot_history needs what model.fit(...) returned (a History with "
+                         "recorded epochs); this one has no recorded values.")
+    losses = {key: logs[key] for key in ("loss", "val_loss") if key in logs}
+    if metric is None:
+        return losses, {}
+    wanted = {metric, *_ALIASES.get(metric, ())}
+    metrics = {key: values for key, values in logs.items()
+               if _training_key(key) in wanted or any(_training_key(key).endswith("_" + w) for w in wanted)}
+    if not metrics:
+        recorded = ", ".join(sorted(k for k in logs if not k.startswith("val_")))
+        raise ValueError(f"no metric named {metric!r} was recorded during fit. Recorded: {recorded}. "
+                         "Use one of these names, or add the metric to compile(metrics=[...]).")
+    return losses, metrics
+
+
+_ALIASES = {"acc": ("accuracy",), "accuracy": ("acc",), "mae": ("mean_absolute_error",),
+            "mean_absolute_error": ("mae",)}
+
+
+def _training_key(key: str) -> str:
+    return key[len("val_"):] if key.startswith("val_") else key
+
+
+def history_figure(history, metric: str | None = None):
+    """Loss (left) and metric (right) per epoch; solid = training, dashed = validation."""
+    losses, metrics = history_series(history, metric)
+    panels = [("loss", losses)] + ([(metric, metrics)] if metrics else [])
+    figure, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 3.6), squeeze=False)
+    for ax, (title, series) in zip(axes[0], panels):
+        _plot_series(ax, series)
+        ax.set_title(title)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def _plot_series(ax, series: dict) -> None:
+    colors = {}
+    for key, values in series.items():
+        base = _training_key(key)
+        color = colors.setdefault(base, f"C{len(colors) % 10}")
+        values = [float(v) for v in values]
+        epochs = range(1, len(values) + 1)
+        validation = key.startswith("val_")
+        ax.plot(epochs, values, linestyle="--" if validation else "-", color=color,
+                marker="o" if len(values) <= 12 else None, markersize=3,
+                label=f"{base} ({'validation' if validation else 'training'})")
+    if series:
+        longest = max(len(v) for v in series.values())
+        ax.set_xticks(range(1, longest + 1, max(1, math.ceil(longest / 10))))
