@@ -18,6 +18,8 @@ LAYER_COLOR = "#f3f3f3"
 SHARED_COLOR = "#ffe3b3"
 NESTED_COLOR = "#e2f0d9"
 OUTPUT_COLOR = "#f9d6d5"
+COLUMN_WIDTH = 3.3  # in inches, as the figure is sized: one box per column
+ROW_HEIGHT = 1.35
 
 
 # ---------------------------------------------------------------- the layer graph
@@ -166,29 +168,37 @@ def _compact(value):
 
 
 def _output_shapes(model, layer_name: str) -> list[str]:
-    """Output shape of each call of the layer, each distinct shape once; [] if unknown."""
+    """Output shape of each call of the layer in this model, each distinct shape once."""
     try:
         layer = model.get_layer(layer_name)
     except Exception:
         return []
     shapes = []
-    for shape in _call_output_shapes(layer):
+    for shape in _call_output_shapes(model, layer):
         text = _format_shape(shape)
         if text not in shapes:
             shapes.append(text)
     return shapes
 
 
-def _call_output_shapes(layer) -> list:
-    try:
-        output = layer.output
-        return [tensor.shape for tensor in _flatten(output)]
-    except Exception:  # a shared layer has one output per call
-        pass
+def _call_output_shapes(model, layer) -> list:
+    """Shapes from the layer's calls (Keras' nodes) that belong to `model`, else `layer.output`.
+
+    A nested model's own `output` has the shape of its own Input (often None x None); the
+    calls carry the shapes it really produces in this model.
+    """
+    in_model = getattr(model, "_nodes", None)  # keys "<id(layer)>_ib-<call index>" (Keras 3)
     shapes = []
-    for node in getattr(layer, "_inbound_nodes", []):
+    for index, node in enumerate(getattr(layer, "_inbound_nodes", None) or []):
+        if in_model and f"{id(layer)}_ib-{index}" not in in_model:
+            continue
         shapes.extend(tensor.shape for tensor in getattr(node, "outputs", []))
-    return shapes
+    if shapes:
+        return shapes
+    try:
+        return [tensor.shape for tensor in _flatten(layer.output)]
+    except Exception:
+        return []
 
 
 def _flatten(value) -> list:
@@ -212,52 +222,69 @@ def _mark_outputs(graph: nx.DiGraph) -> None:
 
 # ---------------------------------------------------------------- drawing it
 
-def graph_positions(graph: nx.DiGraph) -> dict:
-    """x, y per node: rows by longest path from an input (top-down), ordered to limit crossings."""
+def graph_layout(graph: nx.DiGraph) -> tuple[dict, dict]:
+    """Rows top-down by longest path from an input; returns (positions, edge paths).
+
+    An edge that skips rows gets a waypoint in each row it crosses (as Graphviz does), so
+    it runs in its own column instead of through other boxes. positions maps every node
+    and waypoint to (column, -row); edge paths map (source, target) to the list of points
+    from source to target. Within a row, nodes sit under the mean column of their parents.
+    """
     depth = {}
     for name in nx.topological_sort(graph):
         parents = list(graph.predecessors(name))
         depth[name] = 1 + max(depth[p] for p in parents) if parents else 0
     rows: dict[int, list] = {}
+    parents_of: dict = {name: list(graph.predecessors(name)) for name in graph}
     for name in graph:  # graph order = the model's layer order: a stable tie-break
         rows.setdefault(depth[name], []).append(name)
+    paths = {}
+    for source, target in graph.edges:
+        path = [source]
+        for level in range(depth[source] + 1, depth[target]):
+            waypoint = ("waypoint", source, target, level)
+            parents_of[waypoint] = [path[-1]]
+            rows[level].append(waypoint)
+            path.append(waypoint)
+        parents_of[target] = [path[-1] if p == source else p for p in parents_of[target]]
+        paths[source, target] = path + [target]
     positions: dict = {}
     for level in sorted(rows):
         row = rows[level]
-        row.sort(key=lambda n: _mean_parent_x(graph, positions, n))
+        row.sort(key=lambda n: _mean_parent_x(parents_of[n], positions))
         offset = (len(row) - 1) / 2
         for index, name in enumerate(row):
             positions[name] = (index - offset, -level)
-    return positions
+    return positions, paths
 
 
-def _mean_parent_x(graph, positions, name) -> float:
-    xs = [positions[p][0] for p in graph.predecessors(name) if p in positions]
+def _mean_parent_x(parents, positions) -> float:
+    xs = [positions[p][0] for p in parents if p in positions]
     return sum(xs) / len(xs) if xs else 0.0
 
 
 def draw_layer_graph(graph: nx.DiGraph, title: str | None = None):
     """A matplotlib figure of the layer graph: boxes for layers, arrows for tensors."""
-    positions = graph_positions(graph)
-    columns = max((sum(1 for p in positions.values() if p[1] == y)
-                   for y in {p[1] for p in positions.values()}), default=1)
-    levels = len({p[1] for p in positions.values()}) or 1
-    figure, axes = plt.subplots(figsize=(max(4.0, 3.3 * columns), max(2.0, 1.35 * levels)))
-    scale_x = 3.3
+    positions, paths = graph_layout(graph)
+    rows = [p[1] for p in positions.values()]
+    columns = max((rows.count(y) for y in set(rows)), default=1)
+    figure, axes = plt.subplots(
+        figsize=(max(4.0, COLUMN_WIDTH * columns), max(2.0, ROW_HEIGHT * len(set(rows)))))
+    points = {key: (x * COLUMN_WIDTH, y * ROW_HEIGHT) for key, (x, y) in positions.items()}
     boxes = {}
-    for name, (x, y) in positions.items():
+    for name in graph:
         attributes = graph.nodes[name]
         boxes[name] = axes.text(
-            x * scale_x, y * 1.35, attributes["label"], ha="center", va="center", fontsize=8,
-            family="monospace",
+            *points[name], attributes["label"], ha="center", va="center",
+            fontsize=8, family="monospace",
             bbox={"boxstyle": "round,pad=0.4", "facecolor": _color(attributes),
                   "edgecolor": "#444444", "linewidth": 1.6 if attributes["calls"] > 1 else 0.8})
-    for source, target, data in graph.edges(data=True):
-        label = f"×{data['count']}" if data.get("count", 1) > 1 else None
-        _arrow(axes, boxes[source], boxes[target], label)
-    xs = [x * scale_x for x, _ in positions.values()] or [0]
-    ys = [y * 1.35 for _, y in positions.values()] or [0]
-    axes.set_xlim(min(xs) - scale_x / 2, max(xs) + scale_x / 2)
+    for (source, target), path in paths.items():
+        count = graph.edges[source, target].get("count", 1)
+        _draw_path(axes, path, points, boxes, f"×{count}" if count > 1 else None)
+    xs = [x for x, _ in points.values()] or [0]
+    ys = [y for _, y in points.values()] or [0]
+    axes.set_xlim(min(xs) - COLUMN_WIDTH / 2, max(xs) + COLUMN_WIDTH / 2)
     axes.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
     axes.axis("off")
     if title:
@@ -266,25 +293,28 @@ def draw_layer_graph(graph: nx.DiGraph, title: str | None = None):
     return figure
 
 
+def _draw_path(axes, path: list, points: dict, boxes: dict, label: str | None) -> None:
+    """Line segments through the waypoints, an arrow head on the last one."""
+    for start, end in zip(path, path[1:]):
+        last = end is path[-1]
+        axes.annotate(
+            "", xy=points[end], xytext=points[start],
+            arrowprops={"arrowstyle": "-|>" if last else "-", "color": "#555555",
+                        "shrinkA": 2 if start in boxes else 0, "shrinkB": 2 if last else 0,
+                        "patchA": boxes[start].get_bbox_patch() if start in boxes else None,
+                        "patchB": boxes[end].get_bbox_patch() if last else None})
+    if label:
+        (x1, y1), (x2, y2) = points[path[-2]], points[path[-1]]
+        axes.text((x1 + x2) / 2, (y1 + y2) / 2, label, fontsize=8, color="#555555",
+                  ha="center", va="center", backgroundcolor="white")
+
+
 def _color(attributes: dict) -> str:
     if attributes.get("nested"):
         return NESTED_COLOR
     if attributes["calls"] > 1:
         return SHARED_COLOR
     return {"input": INPUT_COLOR, "output": OUTPUT_COLOR}.get(attributes["role"], LAYER_COLOR)
-
-
-def _arrow(axes, source_box, target_box, label: str | None) -> None:
-    arrow = axes.annotate(
-        "", xy=target_box.get_position(), xytext=source_box.get_position(),
-        arrowprops={"arrowstyle": "-|>", "color": "#555555", "shrinkA": 2, "shrinkB": 2,
-                    "patchA": source_box.get_bbox_patch(), "patchB": target_box.get_bbox_patch(),
-                    "connectionstyle": "arc3,rad=0.0"})
-    if label:
-        (x1, y1), (x2, y2) = source_box.get_position(), target_box.get_position()
-        axes.text((x1 + x2) / 2, (y1 + y2) / 2, label, fontsize=8, color="#555555",
-                  ha="center", va="center", backgroundcolor="white")
-    return arrow
 
 
 # ---------------------------------------------------------------- learning curves
