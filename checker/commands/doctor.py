@@ -1,0 +1,89 @@
+"""Say whether this machine can run the course, and how to fix what is missing.
+
+Prints the versions of Python and the course's libraries, whether Graphviz `dot` is
+installed (optional: notebooks draw models without it), and whether Jupyter has a
+"python3" kernel. Exit status 1 when something required is missing.
+"""
+from __future__ import annotations
+
+import importlib.metadata
+import shutil
+import subprocess
+import sys
+
+REQUIRED_PACKAGES = [("TensorFlow", "tensorflow"), ("Keras", "keras"), ("nbgrader", "nbgrader"),
+                     ("nbclient", "nbclient"), ("networkx", "networkx"),
+                     ("matplotlib", "matplotlib"), ("ipykernel", "ipykernel")]
+MINIMUM_PYTHON = (3, 11)
+GRAPHVIZ_INSTALL = ("conda install -c conda-forge graphviz, or apt-get install graphviz, "
+                    "or brew install graphviz")
+
+
+def configure(parser) -> None:
+    pass
+
+
+def run(args) -> int:
+    problems = 0
+    problems += _line("Python", sys.version.split()[0],
+                      ok=sys.version_info[:2] >= MINIMUM_PYTHON,
+                      fix=f"the course needs Python {'.'.join(map(str, MINIMUM_PYTHON))} or newer")
+    for label, distribution in REQUIRED_PACKAGES:
+        version = _version(distribution)
+        problems += _line(label, version or "not installed", ok=version is not None,
+                          fix=f"pip install {distribution}  (or: pip install -e . in the repository)")
+    _optional("pydot", _version("pydot"), "pip install pydot")
+    _optional("Graphviz dot", _dot_version(), GRAPHVIZ_INSTALL)
+    kernel = _kernel_path("python3")
+    problems += _line("Jupyter kernel python3", kernel or "not found", ok=kernel is not None,
+                      fix=f"{sys.executable} -m ipykernel install --user")
+    print()
+    print("Everything required is there." if not problems else
+          f"{problems} required item(s) missing: see the lines marked MISSING.")
+    return 1 if problems else 0
+
+
+def _line(label: str, value: str, ok: bool, fix: str) -> int:
+    """One checked item; returns 1 when it is missing."""
+    print(f"{'ok' if ok else 'MISSING':9}{label:24} {value}")
+    if not ok:
+        print(f"{'':33} -> {fix}")
+    return 0 if ok else 1
+
+
+def _optional(label: str, value: str | None, install: str) -> None:
+    """Needed only for keras.utils.plot_model; show_model draws with networkx without it."""
+    print(f"{'ok' if value else 'optional':9}{label:24} {value or 'not found'}")
+    if not value:
+        print(f"{'':33} -> for Keras' plot_model pictures (the notebooks draw models without "
+              f"it): {install}")
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _dot_version() -> str | None:
+    dot = shutil.which("dot")
+    if not dot:
+        return None
+    try:
+        completed = subprocess.run([dot, "-V"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return f"{dot} (did not answer `dot -V`)"
+    text = (completed.stderr or completed.stdout).strip()  # dot -V writes to stderr
+    return f"{text} at {dot}" if text else dot
+
+
+def _kernel_path(name: str) -> str | None:
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+    except ImportError:
+        return None
+    try:
+        return KernelSpecManager().get_kernel_spec(name).resource_dir
+    except NoSuchKernel:
+        return None
