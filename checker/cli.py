@@ -9,7 +9,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["list", "grade", "doctor"]
+COMMANDS = ["list", "grade", "doctor", "generate", "solutions"]
 
 
 def main(argv: list[str] | None = None) -> int:
