@@ -19,6 +19,8 @@ from checker.notebooks import repository_root
 
 DEFAULT_CELL_TIMEOUT = 600  # seconds per cell
 NBGRADER_CELL_TIMEOUT = 30  # nbgrader's ExecutePreprocessor.timeout default, per cell
+KERNEL_LOG_NOISE = ("Kernel is running over TCP without encryption",
+                    "All log messages before absl::InitializeLog()", "cudart_stub.cc")
 
 
 @dataclass
@@ -152,7 +154,7 @@ def _execute(notebook, workdir: Path, results_dir: Path, timeout: float, fast: b
                    "(--timeout sets the limit per cell)")
     except DeadKernelError as exc:
         problem = (f"the kernel died in {_where(notebook, state['index'])} "
-                   f"(out of memory, or a crash in native code): {_last_line(str(exc))}"
+                   f"(e.g. out of memory, or a crash in native code): {_last_line(str(exc))}"
                    f"{_log_tail(kernel_log)}")
     except CellExecutionError as exc:
         problem = f"error in {_where(notebook, state['index'])}: {exc.ename}: {_last_line(exc.evalue)}"
@@ -172,9 +174,11 @@ def _where(notebook, index: int | None) -> str:
 
 def _log_tail(kernel_log: Path, lines: int = 5) -> str:
     try:
-        tail = kernel_log.read_text(errors="replace").strip().splitlines()[-lines:]
+        text = kernel_log.read_text(errors="replace")
     except OSError:
         return ""
+    tail = [line for line in text.strip().splitlines() if line.strip()
+            and not any(noise in line for noise in KERNEL_LOG_NOISE)][-lines:]
     return ("\n    the kernel's last words:\n      " + "\n      ".join(tail)) if tail else ""
 
 

@@ -1,0 +1,387 @@
+"""The course notebooks: generated from their solutions, executable, and their tooling.
+
+Tests marked `slow` start Jupyter kernels; they run by default (and in CI).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from checker.cli import main as checker_main
+from checker.notebooks import (FIX_HINT, default_notebooks_dir, default_solutions_dir,
+                               first_unsolved_cell, generate, notebook_paths, resolve_notebooks)
+from checker.run_solutions import failure_messages, run_notebook
+
+SOLUTIONS = notebook_paths(default_solutions_dir())
+LEARNER_NOTEBOOKS = notebook_paths(default_notebooks_dir())
+
+
+def _ids(paths):
+    return [p.stem for p in paths]
+
+
+# ---------------------------------------------------------------- (a) generation
+
+def test_learner_notebooks_are_in_sync_with_solutions():
+    result = generate(default_solutions_dir(), default_notebooks_dir(), check=True)
+    problems = ([f"{p} is out of date" for p in result.written]
+                + [f"{p} has no solution" for p in result.orphans]
+                + [f"{p}: {message}" for p, message in result.errors])
+    assert result.in_sync, "\n".join(problems + [f"To fix: {FIX_HINT}"])
+
+
+def test_generate_strips_solutions_and_outputs_and_keeps_nbgrader_metadata(
+        notebook_maker, mlp_notebook_cells, tmp_path):
+    executed = mlp_notebook_cells[3]
+    executed.outputs = [nbformat.v4.new_output("stream", name="stdout", text="a report\n")]
+    executed.execution_count = 3
+    notebook_maker.write("01_functional_api", mlp_notebook_cells)
+
+    result = generate(notebook_maker.folder, tmp_path / "notebooks")
+
+    assert [p.name for p in result.written] == ["01_functional_api.ipynb"]
+    learner = nbformat.read(str(tmp_path / "notebooks" / "01_functional_api.ipynb"), as_version=4)
+    solution_cell, self_check, graded = learner.cells[2], learner.cells[3], learner.cells[4]
+    assert "raise NotImplementedError()" in solution_cell.source
+    assert "layers.Dense(32" not in solution_cell.source
+    assert solution_cell.source.startswith("def build_functional_mlp():")
+    assert self_check.outputs == [] and self_check.execution_count is None
+    assert graded.metadata.nbgrader["grade_id"] == "functional_mlp"
+    assert graded.metadata.nbgrader["checksum"]
+    assert graded.metadata.editable is False
+    assert learner.metadata.kernelspec["name"] == "python3"
+    assert first_unsolved_cell(learner) == 2
+
+
+def test_generate_is_byte_identical_when_rerun(notebook_maker, mlp_notebook_cells, tmp_path):
+    notebook_maker.write("01_functional_api", mlp_notebook_cells)
+    target = tmp_path / "notebooks" / "01_functional_api.ipynb"
+    generate(notebook_maker.folder, target.parent)
+    first = target.read_bytes()
+
+    rerun = generate(notebook_maker.folder, target.parent)
+
+    assert rerun.written == [] and rerun.unchanged == [target]
+    assert target.read_bytes() == first
+
+
+def test_generate_check_lists_out_of_date_notebooks_and_the_fix(
+        notebook_maker, mlp_notebook_cells, tmp_path, capsys):
+    solution = notebook_maker.write("01_functional_api", mlp_notebook_cells)
+    notebooks = tmp_path / "notebooks"
+    folders = ["--solutions-dir", str(solution.parent), "--notebooks-dir", str(notebooks)]
+    assert checker_main(["generate", *folders]) == 0
+    assert checker_main(["generate", "--check", *folders]) == 0
+
+    mlp_notebook_cells[0].source = "# A changed introduction"
+    notebook_maker.write("01_functional_api", mlp_notebook_cells)
+    capsys.readouterr()
+
+    assert checker_main(["generate", "--check", *folders]) == 1
+    message = capsys.readouterr().err
+    assert "01_functional_api.ipynb differs from its solution notebook" in message
+    assert "python -m checker generate" in message
+
+
+def test_generate_reports_a_malformed_solution_notebook(notebook_maker, tmp_path, capsys):
+    unmarked = notebook_maker.code("def build():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION")
+    notebook_maker.write("01_broken", [unmarked])
+
+    status = checker_main(["generate", "--solutions-dir", str(notebook_maker.folder),
+                           "--notebooks-dir", str(tmp_path / "notebooks")])
+
+    assert status == 1
+    assert "01_broken.ipynb: nbgrader could not process it" in capsys.readouterr().err
+
+
+def test_notebooks_are_named_by_stem_number_or_path(notebook_maker, mlp_notebook_cells):
+    first = notebook_maker.write("01_functional_api", mlp_notebook_cells)
+    second = notebook_maker.write("02_multi_input_qa", mlp_notebook_cells)
+    folder = notebook_maker.folder
+
+    assert resolve_notebooks(["02", "1", "01_functional_api", str(second)], folder) == [
+        second, first, first, second]
+    with pytest.raises(ValueError, match="Available: 01_functional_api, 02_multi_input_qa"):
+        resolve_notebooks(["09"], folder)
+
+
+# ---------------------------------------------------------------- (b) solutions run
+
+@pytest.mark.slow
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=_ids(SOLUTIONS))
+def test_solution_notebook_runs_and_every_exercise_passes(solution, tmp_path):
+    run = run_notebook(solution, tmp_path, fast=True, progress=False)
+
+    assert run.ok, "\n".join(failure_messages([run]))
+    assert run.exercises, f"{solution.name} has no autograded cell"
+
+
+# ---------------------------------------------------------------- (c) learner notebooks
+
+@pytest.mark.slow
+@pytest.mark.parametrize("learner", LEARNER_NOTEBOOKS, ids=_ids(LEARNER_NOTEBOOKS))
+def test_learner_notebook_runs_up_to_its_first_exercise(learner, tmp_path):
+    _runs_up_to_first_exercise(learner, tmp_path)
+
+
+@pytest.mark.slow
+def test_a_generated_learner_notebook_runs_up_to_its_first_exercise(
+        notebook_maker, mlp_notebook_cells, tmp_path):
+    notebook_maker.write("01_functional_api", mlp_notebook_cells)
+    generate(notebook_maker.folder, tmp_path / "notebooks")
+
+    run = _runs_up_to_first_exercise(tmp_path / "notebooks" / "01_functional_api.ipynb", tmp_path)
+
+    executed = nbformat.read(str(run.executed_path), as_version=4)
+    assert len(executed.cells) == 2 and executed.cells[1].execution_count == 1
+
+
+def _runs_up_to_first_exercise(path: Path, tmp_path: Path):
+    notebook = nbformat.read(str(path), as_version=4)
+    unsolved = first_unsolved_cell(notebook)
+    assert unsolved is not None, f"{path.name} has no cell for the learner to fill in"
+
+    run = run_notebook(path, tmp_path / "executed", fast=True, progress=False,
+                       stop_after=unsolved)
+
+    assert run.problem is None, f"{path.name}: {run.problem}"
+    return run
+
+
+# ---------------------------------------------------------------- (d) show_model
+
+def _functional_model():
+    import keras
+    from keras import layers
+
+    left, right = keras.Input((None, 8), name="left"), keras.Input((None, 8), name="right")
+    shared = layers.LSTM(4, name="shared_lstm")
+    merged = layers.concatenate([shared(left), shared(right)])
+    return keras.Model([left, right], layers.Dense(1, activation="sigmoid")(merged))
+
+
+def _nested_model():
+    import keras
+    from keras import layers
+
+    base_input = keras.Input((16, 16, 3))
+    base = keras.Model(base_input, layers.Conv2D(4, 3, strides=2)(base_input), name="base")
+    a, b = keras.Input((16, 16, 3)), keras.Input((16, 16, 3))
+    return keras.Model([a, b], layers.concatenate([base(a), base(b)]))
+
+
+def _unbuilt_sequential():
+    import keras
+    from keras import layers
+
+    return keras.Sequential([layers.Dense(4), layers.Dense(1)])
+
+
+def _subclassed():
+    import keras
+
+    class Tiny(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(2)
+
+        def call(self, x):
+            return self.dense(x)
+
+    return Tiny()
+
+
+MODELS = {"functional_shared": _functional_model, "nested_model": _nested_model,
+          "unbuilt_sequential": _unbuilt_sequential, "subclassed": _subclassed}
+
+
+@pytest.fixture
+def shown(monkeypatch):
+    """What show_model displayed: ("figure", Figure) or ("png", bytes)."""
+    from checker import course
+
+    displayed = []
+    monkeypatch.setattr(course, "_display_figure", lambda fig: displayed.append(("figure", fig)))
+    monkeypatch.setattr(course, "_display_png", lambda data: displayed.append(("png", data)))
+    return displayed
+
+
+@pytest.fixture
+def without_dot(monkeypatch, tmp_path):
+    """PATH without Graphviz: only the folder of this Python."""
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
+    assert shutil.which("dot") is None
+
+
+@pytest.mark.parametrize("make_model", MODELS.values(), ids=MODELS.keys())
+def test_show_model_without_graphviz_draws_the_layer_graph(make_model, without_dot, shown, capsys):
+    from checker.course import show_model
+
+    show_model(make_model())
+
+    assert [kind for kind, _ in shown] == ["figure"]
+    assert "conda install -c conda-forge graphviz" in capsys.readouterr().out
+
+
+def test_the_networkx_drawing_shows_shared_layers_once_with_each_call(without_dot, shown):
+    from checker.course import show_model
+
+    show_model(_functional_model())
+
+    figure = shown[0][1]
+    labels = [text.get_text() for text in figure.axes[0].texts]
+    shared = [label for label in labels if label.startswith("shared_lstm")]
+    assert shared == ["shared_lstm\nLSTM(4)\n(None, 4)\nshared: called 2 times"]
+    assert any(label.startswith("left\nInput (None, None, 8)") for label in labels)
+
+
+def test_a_nested_model_is_one_box_with_the_shapes_it_produces(without_dot, shown):
+    from checker.plotting import layer_graph
+
+    graph = layer_graph(_nested_model())
+
+    assert "base" in graph and graph.nodes["base"]["nested"]
+    assert "(None, 7, 7, 4)" in graph.nodes["base"]["label"]
+    assert graph.in_degree("base") == 2
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed here")
+@pytest.mark.parametrize("make_model", MODELS.values(), ids=MODELS.keys())
+def test_show_model_with_graphviz_uses_plot_model(make_model, shown, capsys):
+    from checker.course import show_model
+
+    model = make_model()
+    show_model(model)
+
+    assert len(shown) == 1
+    kind, content = shown[0]
+    if make_model in (_unbuilt_sequential, _subclassed):  # plot_model cannot draw these
+        assert kind == "figure"
+    else:
+        assert kind == "png" and content.startswith(b"\x89PNG")
+    assert "graphviz" not in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- course helpers
+
+def test_plot_history_draws_every_output_of_a_metric(shown):
+    from checker.course import plot_history
+
+    history = {"loss": [3.0, 2.0], "val_loss": [3.1, 2.5], "income_accuracy": [0.2, 0.4],
+               "val_income_accuracy": [0.2, 0.3], "gender_accuracy": [0.5, 0.7],
+               "val_gender_accuracy": [0.5, 0.6], "age_mae": [9.0, 8.0]}
+
+    plot_history(history, "accuracy")
+
+    loss_axes, metric_axes = shown[0][1].axes
+    assert {line.get_label() for line in metric_axes.lines} == {
+        "income_accuracy (training)", "income_accuracy (validation)",
+        "gender_accuracy (training)", "gender_accuracy (validation)"}
+    assert len(loss_axes.lines) == 2
+
+
+def test_plot_history_names_the_recorded_metrics_after_a_typo():
+    from checker.course import plot_history
+
+    with pytest.raises(ValueError, match="Recorded: accuracy, loss"):
+        plot_history({"loss": [1.0], "accuracy": [0.5], "val_accuracy": [0.4]}, "acuracy")
+
+
+def test_report_metric_prints_and_merges_metrics_json(tmp_path, monkeypatch, capsys):
+    from checker.course import report_metric
+
+    monkeypatch.setenv("CHECKER_RESULTS_DIR", str(tmp_path))
+    report_metric("accuracy", 0.5, 0.1)
+    report_metric("price_mae", 0.25, 0.9, lower_is_better=True)
+    report_metric("accuracy", 0.93, 0.1)
+
+    assert capsys.readouterr().out.splitlines()[-1] == "validation accuracy: 0.93 (chance level: 0.10)"
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert list(metrics) == ["price_mae", "accuracy"]  # the last reported is last
+    assert metrics["accuracy"] == {"value": 0.93, "chance": 0.1, "lower_is_better": False}
+
+
+def test_epochs_are_cut_in_fast_mode(monkeypatch):
+    from checker.course import epochs
+
+    monkeypatch.delenv("CHECKER_FAST", raising=False)
+    assert epochs(12) == 12
+    monkeypatch.setenv("CHECKER_FAST", "1")
+    assert (epochs(12), epochs(3)) == (3, 1)
+
+
+# ---------------------------------------------------------------- (e) the solutions command
+
+@pytest.mark.slow
+def test_solutions_command_reports_each_failure_and_goes_on(
+        notebook_maker, mlp_notebook_cells, tmp_path, capsys):
+    nb = notebook_maker
+    wrong_model = list(mlp_notebook_cells)
+    wrong_model[2] = nb.solution("functional_mlp", mlp_notebook_cells[2].source.replace(
+        "Dense(32", "Dense(16"))
+    broken = mlp_notebook_cells[:2] + [nb.code("ratio = 1\nratio / 0")] + mlp_notebook_cells[2:]
+    nb.write("01_timeout", [nb.code("import time\ntime.sleep(600)")])
+    nb.write("02_kernel_dies", [nb.code("import os\nos._exit(1)")])
+    nb.write("03_error_cell", broken)
+    nb.write("04_wrong_model", wrong_model)
+    nb.write("05_good", mlp_notebook_cells)
+
+    status = checker_main(["solutions", "--solutions-dir", str(nb.folder),
+                           "--out", str(tmp_path / "executed"), "--timeout", "20"])
+
+    captured = capsys.readouterr()
+    assert status == 1
+    assert "01_timeout.ipynb: timeout: cell 1 ('import time') ran longer than 20 s" in captured.err
+    assert "02_kernel_dies.ipynb: the kernel died in cell 1 ('import os')" in captured.err
+    assert ("03_error_cell.ipynb: error in cell 3 ('ratio = 1'): ZeroDivisionError: "
+            "division by zero") in captured.err
+    assert "04_wrong_model.ipynb: exercise functional_mlp: 8/10 points:" in captured.err
+    assert "units=16 where 32 is expected" in captured.err
+    table = {line.split("|")[0].strip(): line for line in captured.out.splitlines() if "|" in line}
+    assert "1/1" in table["05_good"] and "accuracy=0.90 vs chance 0.10" in table["05_good"]
+    assert "0/1 (stopped)" in table["03_error_cell"]
+    assert (tmp_path / "executed" / "05_good.ipynb").exists()
+
+
+@pytest.mark.slow
+def test_solutions_command_passes_a_good_notebook(notebook_maker, mlp_notebook_cells, tmp_path, capsys):
+    notebook_maker.write("01_functional_api", mlp_notebook_cells)
+
+    status = checker_main(["solutions", "01", "--solutions-dir", str(notebook_maker.folder),
+                           "--out", str(tmp_path / "executed"), "--fast"])
+
+    assert status == 0, capsys.readouterr().err
+    executed = nbformat.read(str(tmp_path / "executed" / "01_functional_api.ipynb"), as_version=4)
+    graded_output = executed.cells[4].outputs[0]
+    assert graded_output["data"]["text/plain"] == "10"
+
+
+def test_solutions_command_says_plainly_when_there_is_nothing_to_run(tmp_path, capsys):
+    (tmp_path / "solutions").mkdir()
+
+    assert checker_main(["solutions", "--solutions-dir", str(tmp_path / "solutions")]) == 0
+    assert "There are no solution notebooks" in capsys.readouterr().out
+    assert checker_main(["solutions", "--solutions-dir", str(tmp_path / "missing")]) == 2
+    assert "there is no solutions folder" in capsys.readouterr().err
+
+
+def test_doctor_names_what_is_there(capsys):
+    status = checker_main(["doctor"])
+
+    out = capsys.readouterr().out
+    assert status == 0, out
+    for item in ("Python", "TensorFlow", "Keras", "nbgrader", "nbclient", "networkx",
+                 "Graphviz dot", "Jupyter kernel python3"):
+        assert item in out
+
+
+def test_doctor_explains_how_to_get_graphviz(without_dot, capsys):
+    checker_main(["doctor"])
+
+    assert "apt-get install graphviz" in capsys.readouterr().out
