@@ -140,7 +140,7 @@ def extra_dropout():
 
 def extra_hidden_layer():
     return mlp(units=(32, 32, 32, 10), activations=("relu",) * 3 + ("softmax",),
-               names=("h1", "h2", "h3_extra", "out"))
+               names=("hidden_one", "hidden_two", "hidden_three", "classifier"))
 
 
 def skip_wired_output():
@@ -175,7 +175,7 @@ WRONG = {
     "missing_hidden_layer": (missing_hidden_layer, [OnOneLine("missing", "32"),
                                                       Absent(OnOneLine("missing", "softmax"))]),
     "extra_dropout": (extra_dropout, [("dropout",)]),
-    "extra_hidden_layer": (extra_hidden_layer, [OnOneLine("extra", ("h2", "h3_extra")),
+    "extra_hidden_layer": (extra_hidden_layer, [OnOneLine("extra", ("hidden_two", "hidden_three")),
                                                   Absent(OnOneLine("extra", "softmax"))]),
     "output_fed_from_a_merge": (skip_wired_output, [("joined", "concatenate")]),
     "sequential": (sequential, ["sequential", ("functional", "keras.model", "keras.input")]),
