@@ -1,0 +1,429 @@
+"""Grade the capstone trend model: a free design judged by rules, not by one reference graph.
+
+The rules (course contract, exercise `trend_model`):
+
+- inputs `questionnaire` (20,), `review` (None,) int32 and `photo` (64, 64, 3), each of
+  which reaches the outputs;
+- each input has a layer of its family on its own branch, i.e. before it joins another
+  input: questionnaire a Dense layer, review a recurrent one (LSTM, GRU, SimpleRNN or a
+  Bidirectional wrapper), photo a convolution;
+- the photo branch has at least one Inception-style or residual merge: a Concatenate or Add
+  of two or more different tensors that all come from the photo (on the photo's own branch
+  every tensor does, so such a merge always joins parallel paths from one tensor);
+- outputs `trend` (None, 12) with a sigmoid and `price` (None, 1) without activation;
+- compiled with binary_crossentropy for trend and mse or mae for price.
+
+Works on the description only (`checker.describe`), parsed by `checker.graph` (activation
+layers folded into the layer before them). Nested models (a photo encoder built as its own
+Model, a Sequential branch) count with the layers inside them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from checker import graph as graphs
+from checker import signature
+from checker.compile_check import loss_name, losses_by_output
+from checker.graph import Call, ModelGraph
+from checker.report import CheckResult, Report
+from checker.verdicts import not_a_functional_model, whole_exercise_failed
+
+FAMILIES = {
+    "dense": {"classes": {"Dense", "EinsumDense"}, "words": "a Dense layer",
+              "example": "layers.Dense(32, activation=\"relu\")"},
+    "recurrent": {"classes": {"LSTM", "GRU", "SimpleRNN", "RNN", "Bidirectional"},
+                  "words": "a recurrent layer (LSTM, GRU, SimpleRNN, or one wrapped in Bidirectional)",
+                  "example": "layers.LSTM(32) after layers.Embedding(10000, 32)"},
+    "convolutional": {"classes": {"Conv2D", "SeparableConv2D", "DepthwiseConv2D", "Conv2DTranspose"},
+                      "words": "a convolutional layer (Conv2D or SeparableConv2D)",
+                      "example": "layers.Conv2D(32, 3, activation=\"relu\", padding=\"same\")"},
+}
+MERGES = {"Concatenate", "Add"}
+NESTED_MODELS = {"Functional", "Sequential", "Model"}
+OUTPUT_REASONS = {
+    "sigmoid": "the 12 trend elements are independent yes/no labels, so each needs its own probability "
+               "(softmax would make them compete for one)",
+    "linear": "a price is a number to predict (regression), so the layer has no activation",
+}
+LOSS_REASONS = {
+    "trend": "the 12 trend elements are independent yes/no labels",
+    "price": "the price is a number to predict (regression)",
+}
+
+
+@dataclass
+class Learner:
+    """The learner's model, parsed, with each spec input and output paired with theirs."""
+
+    graph: ModelGraph
+    entries: dict[str, dict]                      # layer name -> raw layer entry of the config
+    inputs: dict[str, str | None] = field(default_factory=dict)   # spec input name -> input key
+    outputs: dict[str, str | None] = field(default_factory=dict)  # spec output name -> output key
+    branches: dict[str, list[str]] = field(default_factory=dict)  # spec input name -> its own calls
+
+    @property
+    def output_names(self) -> dict[str, str]:
+        return dict(self.graph.outputs)
+
+    def classes(self, key: str) -> set[str]:
+        """The layer classes of a call, including those inside a nested model or a wrapper."""
+        call = self.graph.calls[key]
+        return {call.class_name} | _inner_classes(self.entries.get(call.name, {}).get("config", {}))
+
+    def label(self, key: str) -> str:
+        call = self.graph.calls[key]
+        if call.class_name in NESTED_MODELS:
+            return f"model '{call.name}'"
+        return call.class_name
+
+
+def grade_trend(description: dict, spec: dict, exercise_id: str) -> Report:
+    """Grade a description of the learner's trend model against the exercise's rules."""
+    problem = not_a_functional_model(exercise_id, spec, description)
+    if problem:
+        return whole_exercise_failed(exercise_id, spec, problem)
+    learner = parse(description, spec)
+    judges = {"inputs": check_inputs, "outputs": check_outputs, "layer families": check_families,
+              "photo merge": check_photo_merge, "compile": check_compile}
+    checks = [judges[name](learner, spec, points, description) for name, points in spec["points"].items()]
+    report = Report(exercise_id, checks)
+    report.summary = ("A trend model that follows every rule: well done." if report.passed
+                      else "Fix the first item marked FIX, then run the check again.")
+    return report
+
+
+def parse(description: dict, spec: dict) -> Learner:
+    config = description["config"]
+    entries = {entry["config"].get("name", entry.get("name")): entry for entry in config.get("layers", [])}
+    learner = Learner(graphs.from_description(description), entries)
+    learner.inputs = _pair_inputs(learner.graph, spec["inputs"])
+    learner.outputs = _pair_outputs(learner.graph, spec["outputs"])
+    learner.branches = _own_branches(learner.graph, learner.inputs)
+    return learner
+
+
+def _pair_inputs(graph: ModelGraph, expected: list[dict]) -> dict[str, str | None]:
+    """By name, then by shape, then whatever input is left, in order."""
+    free = list(graph.inputs)
+    pairs: dict[str, str | None] = {}
+    rules = [lambda call, want: call.name == want["name"],
+             lambda call, want: call.shape == tuple(want["shape"]),
+             lambda call, want: True]
+    for rule in rules:
+        for want in expected:
+            if want["name"] in pairs:
+                continue
+            match = next((key for key in free if rule(graph.calls[key], want)), None)
+            if match:
+                pairs[want["name"]] = match
+                free.remove(match)
+    return {want["name"]: pairs.get(want["name"]) for want in expected}
+
+
+def _pair_outputs(graph: ModelGraph, expected: list[dict]) -> dict[str, str | None]:
+    """By name, then by shape, then whatever output is left, in order."""
+    free = [key for key, _ in graph.outputs]
+    names = dict(graph.outputs)
+    pairs: dict[str, str | None] = {}
+    rules = [lambda key, want: names[key] == want["name"],
+             lambda key, want: graph.output_shapes.get(names[key]) == tuple(want["shape"]),
+             lambda key, want: True]
+    for rule in rules:
+        for want in expected:
+            if want["name"] in pairs:
+                continue
+            match = next((key for key in free if rule(key, want)), None)
+            if match:
+                pairs[want["name"]] = match
+                free.remove(match)
+    return {want["name"]: pairs.get(want["name"]) for want in expected}
+
+
+def _own_branches(graph: ModelGraph, inputs: dict[str, str | None]) -> dict[str, list[str]]:
+    """The calls that depend on one input only (before it meets another), in topological order."""
+    network = graph.to_networkx(with_instances=False)
+    order = {key: i for i, key in enumerate(nx.topological_sort(network))}
+    reach = {key: nx.descendants(network, key) for key in graph.inputs}
+    branches = {}
+    for name, key in inputs.items():
+        if key is None:
+            branches[name] = []
+            continue
+        others = set().union(*(reach[k] for k in graph.inputs if k != key))
+        branches[name] = sorted(reach[key] - others, key=order.get)
+    return branches
+
+
+def _inner_classes(config: dict) -> set[str]:
+    """Layer classes inside a nested model (`layers`) or a wrapper such as Bidirectional (`layer`)."""
+    found = set()
+    inner = list(config.get("layers", []) if isinstance(config.get("layers"), list) else [])
+    if isinstance(config.get("layer"), dict):
+        inner.append(config["layer"])
+    for entry in inner:
+        if isinstance(entry, dict) and "class_name" in entry:
+            found.add(entry["class_name"])
+            found |= _inner_classes(entry.get("config", {}))
+    return found
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def check_inputs(learner: Learner, spec: dict, points: float, description: dict) -> CheckResult:
+    messages, wrong = [], 0
+    for want in spec["inputs"]:
+        problems = _input_problems(learner, want)
+        messages += problems
+        wrong += bool(problems)
+    for key in [k for k in learner.graph.inputs if k not in learner.inputs.values()]:
+        call = learner.graph.calls[key]
+        messages.append(f"Input '{call.name}' {_shape(call.shape)} is not one of the exercise's three "
+                        "inputs (questionnaire, review, photo); remove it.")
+        wrong += 1
+    return _scored("inputs", points, messages, 1 - wrong / len(spec["inputs"]))
+
+
+def _input_problems(learner: Learner, want: dict) -> list[str]:
+    name, shape, dtype = want["name"], tuple(want["shape"]), want.get("dtype", "float32")
+    create = (f"keras.Input(shape={_shape(shape)}" + (f", dtype=\"{dtype}\"" if dtype != "float32" else "")
+              + f", name=\"{name}\")")
+    key = learner.inputs[name]
+    if key is None:
+        return [f"The {name} input is not used: the model has no input named '{name}'. Create it with "
+                f"{create}, feed it into {FAMILIES[want['family']]['words'].split(' (')[0]}, and list it in "
+                "keras.Model(inputs=..., ...)."]
+    call = learner.graph.calls[key]
+    problems = []
+    if call.name != name:
+        problems.append(f"Input '{call.name}' should be named '{name}': {create}. Data is fed to the model "
+                        "by these names.")
+    if call.shape != shape:
+        problems.append(f"Input '{call.name}' has shape {_shape(call.shape)}; expected {_shape(shape)} "
+                        "(without the batch axis).")
+    if call.dtype != dtype:
+        problems.append(f"Input '{call.name}' has dtype {call.dtype}; expected {dtype} (word ids are "
+                        f"integers): {create}.")
+    if not _reaches_outputs(learner, key):
+        problems.append(f"The {name} input is not used: nothing from it reaches the outputs, so it cannot "
+                        f"change the predictions. Feed it into its own branch ({_family_example(want)}) and "
+                        "merge that branch with the others.")
+    return problems
+
+
+def _reaches_outputs(learner: Learner, key: str) -> bool:
+    network = learner.graph.to_networkx(with_instances=False)
+    ends = {k for k, _ in learner.graph.outputs}
+    return bool(ends & (nx.descendants(network, key) | {key}))
+
+
+def _family_example(want: dict) -> str:
+    return FAMILIES[want["family"]]["example"]
+
+
+# --------------------------------------------------------------------------- layer families
+
+
+def check_families(learner: Learner, spec: dict, points: float, description: dict) -> CheckResult:
+    messages, good = [], 0
+    for want in spec["inputs"]:
+        family = FAMILIES[want["family"]]
+        name = want["name"]
+        if learner.inputs[name] is None:
+            messages.append(f"The {name} branch cannot be checked without a '{name}' input (see inputs).")
+            continue
+        branch = learner.branches[name]
+        if any(learner.classes(key) & family["classes"] for key in branch):
+            good += 1
+            continue
+        messages.append(f"Rule: the {name} input needs {family['words']} on its own branch, before it joins "
+                        f"the other inputs; {_route(learner, name, 'without one')}. Add one, e.g. "
+                        f"{family['example']}.")
+    return _scored("layer families", points, messages, good / len(spec["inputs"]))
+
+
+def _route(learner: Learner, name: str, missing: str, limit: int = 8) -> str:
+    """'yours goes Conv2D → MaxPooling2D → Flatten without any merge': an input's own branch, in order."""
+    labels = [learner.label(key) for key in learner.branches[name]]
+    if not labels:
+        joined = [learner.label(k) for k in learner.graph.consumers(learner.inputs[name])]
+        if not joined:
+            return f"your {name} input is not connected to any layer"
+        return f"yours goes straight into {' and '.join(joined)} {missing}"
+    if len(labels) > limit:
+        labels = labels[:limit - 1] + [f"… ({len(labels) - limit + 1} more)"]
+    return f"yours goes {' → '.join(labels)} {missing}"
+
+
+# --------------------------------------------------------------------------- photo merge
+
+
+def check_photo_merge(learner: Learner, spec: dict, points: float, description: dict) -> CheckResult:
+    photo = next(want["name"] for want in spec["inputs"] if want["family"] == "convolutional")
+    if learner.inputs[photo] is None:
+        return CheckResult("photo merge", points, 0.0, [
+            f"The {photo} path cannot be checked without a '{photo}' input (see inputs)."])
+    if any(_is_branch_merge(learner, key) for key in learner.branches[photo]):
+        return CheckResult("photo merge", points, points)
+    return CheckResult("photo merge", points, 0.0, [
+        f"Rule: the {photo} path needs at least one Inception-style or residual merge; "
+        f"{_route(learner, photo, 'without any merge')}. Split the path and join it again: "
+        "layers.concatenate([branch_a, branch_b]) of two branches that start from the same tensor "
+        "(Inception), or layers.add([x, block(x)]) (residual; padding=\"same\" keeps the shapes equal)."])
+
+
+def _is_branch_merge(learner: Learner, key: str) -> bool:
+    """A merge of two or more different tensors, or a nested model that contains one."""
+    call = learner.graph.calls[key]
+    if call.class_name in MERGES:
+        return len(set(call.sources)) >= 2
+    if call.class_name == "Functional":
+        return _has_branch_merge(learner.entries.get(call.name, {}).get("config", {}))
+    return False
+
+
+def _has_branch_merge(config: dict) -> bool:
+    try:
+        inner = graphs.from_description({"kind": "functional", "config": config})
+    except (KeyError, TypeError, ValueError):
+        return False
+    nested = Learner(inner, {e["config"].get("name", e.get("name")): e for e in config.get("layers", [])})
+    return any(_is_branch_merge(nested, call.key) for call in inner.layer_calls())
+
+
+# --------------------------------------------------------------------------- outputs
+
+
+def check_outputs(learner: Learner, spec: dict, points: float, description: dict) -> CheckResult:
+    messages, good = [], 0
+    for want in spec["outputs"]:
+        problems = _output_problems(learner, want)
+        messages += problems
+        good += not problems
+    extra = [name for key, name in learner.graph.outputs if key not in learner.outputs.values()]
+    if extra:
+        messages.append(f"The model has {len(learner.graph.outputs)} outputs; the exercise has "
+                        f"{len(spec['outputs'])} (trend and price). Remove: {', '.join(map(repr, extra))}.")
+        good -= len(extra)
+    return _scored("outputs", points, messages, good / len(spec["outputs"]))
+
+
+def _output_problems(learner: Learner, want: dict) -> list[str]:
+    name, shape, activation = want["name"], tuple(want["shape"]), want["activation"]
+    layer = _output_layer_code(want)
+    key = learner.outputs[name]
+    if key is None:
+        return [f"The model has no '{name}' output: add {layer} and list it in keras.Model(..., outputs=...)."]
+    found_name = learner.output_names[key]
+    problems = []
+    if found_name != name:
+        problems.append(f"Output '{found_name}' should be named '{name}': give its layer name=\"{name}\" "
+                        "(losses and data are matched to outputs by this name).")
+    found_shape = learner.graph.output_shapes.get(found_name)
+    if found_shape is not None and found_shape != shape:
+        problems.append(f"Output '{found_name}' has shape {_batch_shape(found_shape)}; expected "
+                        f"{_batch_shape(shape)}: {layer}.")
+    found_activation = _activation(learner, key)
+    if found_activation != activation:
+        problems.append(f"Output '{found_name}' uses {found_activation}; expected {activation}: "
+                        f"{OUTPUT_REASONS[activation]}. Use {layer}.")
+    return problems
+
+
+def _output_layer_code(want: dict) -> str:
+    units = want["shape"][-1]
+    activation = "" if want["activation"] == "linear" else f", activation=\"{want['activation']}\""
+    return f"layers.Dense({units}{activation}, name=\"{want['name']}\")"
+
+
+def _activation(learner: Learner, key: str) -> str:
+    """The activation a call applies (folded Activation layers included); linear for layers without one."""
+    call: Call = learner.graph.calls[key]
+    if "activation" in call.settings:
+        return call.settings["activation"]
+    raw = learner.entries.get(call.name, {}).get("config", {})
+    return signature.activation_name(raw.get("activation"))
+
+
+# --------------------------------------------------------------------------- compile
+
+
+def check_compile(learner: Learner, spec: dict, points: float, description: dict) -> CheckResult:
+    expected = spec["compile"]["loss"]
+    example = "loss={" + ", ".join(f"\"{n}\": \"{losses[0]}\"" for n, losses in expected.items()) + "}"
+    config = description.get("compile")
+    if not config:
+        return CheckResult("compile", points, 0.0, [
+            f"The model is not compiled. Call model.compile(optimizer=\"adam\", {example}) in your "
+            "function, before `return model`."])
+    dict_outputs = isinstance(description["config"].get("output_layers"), dict)
+    found = _losses(config.get("loss"), learner, dict_outputs)
+    messages = []
+    for name, accepted in expected.items():
+        loss = found.get(name)
+        if loss not in [loss_name(a) for a in accepted]:
+            wanted = " or ".join(accepted)
+            messages.append(f"The loss of '{name}' is {loss or 'missing'}; expected {wanted}: "
+                            f"{LOSS_REASONS[name]}.")
+    good = len(expected) - len(messages)
+    if messages and dict_outputs and isinstance(config.get("loss"), list):
+        messages.append("Your outputs are a dict, and Keras orders a dict by its keys (price before trend), "
+                        "so a list of losses is matched in that order. Give the losses as a dict by name.")
+    if messages:
+        messages[-1] += f" Compile with {example}."
+    return _scored("compile", points, messages, good / len(expected))
+
+
+def _losses(value, learner: Learner, dict_outputs: bool) -> dict[str, str | None]:
+    """The loss of each exercise output, whatever form compile() was given (name, dict, list, objects).
+
+    A list follows the model's output order, which for outputs given as a dict is the
+    sorted order of its keys (that is how Keras flattens a dict)."""
+    order = [name for _, name in learner.graph.outputs]
+    if dict_outputs:
+        order = sorted(order)
+    by_learner_name = losses_by_output(_plain_loss(value), order)
+    found = {}
+    for name, key in learner.outputs.items():
+        learner_name = learner.output_names.get(key) if key else None
+        loss = by_learner_name.get(learner_name)
+        if loss is None and isinstance(value, dict) and "class_name" not in value:
+            loss = loss_name(_plain_loss(value.get(name)))  # keyed by the exercise's name
+        found[name] = loss
+    return found
+
+
+def _plain_loss(value):
+    """A loss function given as an object (keras.losses.mean_squared_error) is serialised as
+    {"class_name": "function", "config": "mean_squared_error"}: keep its name."""
+    if isinstance(value, dict) and value.get("class_name") == "function":
+        return value.get("config")
+    if isinstance(value, dict) and "class_name" not in value:
+        return {k: _plain_loss(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_loss(v) for v in value]
+    return value
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _scored(name: str, points: float, messages: list[str], share: float) -> CheckResult:
+    """Full points without messages, else the share of points for what was right (never below 0)."""
+    earned = points if not messages else round(points * min(max(share, 0.0), 1.0), 2)
+    if messages and earned >= points:
+        earned = round(points / 2, 2)
+    return CheckResult(name, points, earned, messages)
+
+
+def _shape(shape) -> str:
+    if shape is None:
+        return "unknown"
+    dims = ["None" if d is None else str(d) for d in shape]
+    return f"({dims[0]},)" if len(dims) == 1 else f"({', '.join(dims)})"
+
+
+def _batch_shape(shape) -> str:
+    return _shape((None, *shape))
