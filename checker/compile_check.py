@@ -80,7 +80,7 @@ def _loss_problem(found, expected, output_names: list[str]) -> str:
         if not wrong:
             return ""
         return f"The loss is {', '.join(sorted({str(g) for g in wrong.values()}))}; expected loss=\"{expected}\"."
-    got = losses_by_output(found, list(expected))
+    got = losses_by_output(found, output_names)
     wrong = [f"'{name}' has {got.get(name) or 'no loss'} (expected {loss})"
              for name, loss in expected.items() if got.get(name) != loss_name(loss)]
     if not wrong:

@@ -185,21 +185,35 @@ def check_wiring(student: ModelGraph, reference: ModelGraph, alignment: Alignmen
     if alignment.exact:
         return CheckResult("wiring", points, points)
     messages = pitfalls.sharing_problems(student, reference, alignment)
-    real = [m for m in alignment.misfed if None not in m.expected_sources]
+    ref_layers = reference.layer_calls()
+    missing = [c for c in ref_layers if alignment.student_of(c.key) is None]
+    paired = set(alignment.mapping.values())
+    extra = [c for c in student.layer_calls() if c.key not in paired]
+    real = [m for m in alignment.misfed if _wiring_mistake(m, student, {c.key for c in extra})]
     if real:
         messages.append(pitfalls.misfed_message(real[0], student, reference, alignment))
         if len(real) > 1:
             messages.append(f"({len(real) - 1} more layer(s) are fed from an unexpected place; "
                             "fix the first one and check again.)")
-    ref_layers = reference.layer_calls()
-    missing = [c for c in ref_layers if alignment.student_of(c.key) is None]
-    paired = set(alignment.mapping.values())
-    extra = [c for c in student.layer_calls() if c.key not in paired]
     if not messages and (missing or extra or alignment.misfed):
         messages.append("The connections around the missing or extra layers listed under 'layers' "
                         "differ from the exercise; fixing those layers fixes this too.")
     wrong = len(alignment.misfed) + len(missing) + len(extra)
     return _scored("wiring", points, messages, 1 - wrong / len(ref_layers))
+
+
+def _wiring_mistake(misfed, student: ModelGraph, extra: set[str]) -> bool:
+    """A misfed layer that is a mistake of its own, not the echo of a missing or extra layer.
+
+    Fed from an extra layer: the extra layer explains it. Expecting a missing layer: only a
+    mistake when the tensor it takes instead also feeds something else (a branch taken from
+    another branch), not when the chain merely skips the missing layer.
+    """
+    if extra.intersection(misfed.student.sources):
+        return False
+    if None in misfed.expected_sources:
+        return any(len(student.consumers(s)) > 1 for s in misfed.student.sources)
+    return True
 
 
 def check_outputs(student: ModelGraph, reference: ModelGraph, alignment: Alignment, spec: dict) -> CheckResult:

@@ -43,30 +43,54 @@ def exact_match(student: ModelGraph, reference: ModelGraph, with_instances: bool
 
 
 def align(student: ModelGraph, reference: ModelGraph, input_pairs: dict[str, str]) -> Alignment:
-    """Pair calls; `input_pairs` maps reference input keys to the learner's input keys."""
+    """Pair calls; `input_pairs` maps reference input keys to the learner's input keys.
+
+    The walk is run several ways (preferring a layer in the right place or one with the right
+    settings; keeping look-alikes of later layers for them or not), and the pairing that
+    explains the learner's model with the fewest differences wins.
+    """
     exact = exact_match(student, reference)
     if exact is not None:
         return Alignment(exact, [], True)
+    context = _WalkContext(student, reference)
+    walks = [_walk(context, input_pairs, place_first, reserve)
+             for place_first in (True, False) for reserve in (True, False)]
+    return min(walks, key=lambda a: _cost(a, student, reference))
+
+
+class _WalkContext:
+    """What both walks need, computed once."""
+
+    def __init__(self, student: ModelGraph, reference: ModelGraph):
+        self.student, self.reference = student, reference
+        self.ref_hash, self.stu_hash = _downstream_hashes(reference), _downstream_hashes(student)
+        self.ref_shape = _downstream_hashes(reference, True)
+        self.stu_shape = _downstream_hashes(student, True)
+        self.ref_order = [k for k in reference.topological() if reference.calls[k].class_name != "Input"]
+
+
+def _walk(ctx: _WalkContext, input_pairs: dict[str, str], place_first: bool, reserve: bool) -> Alignment:
+    student, reference = ctx.student, ctx.reference
     alignment = Alignment(dict(input_pairs))
     unpaired = {c.key for c in student.layer_calls()}
-    ref_hash, stu_hash = _downstream_hashes(reference), _downstream_hashes(student)
-    ref_shape, stu_shape = _downstream_hashes(reference, True), _downstream_hashes(student, True)
-    for key in reference.topological():
+    ref_left = Counter(reference.calls[k].signature for k in ctx.ref_order)
+    for key in ctx.ref_order:
         ref_call = reference.calls[key]
-        if ref_call.class_name == "Input":
-            continue
+        ref_left[ref_call.signature] -= 1
         wanted = Counter(alignment.student_of(s) for s in ref_call.sources)
         candidates = [student.calls[k] for k in sorted(unpaired)
-                      if student.calls[k].class_name == ref_call.class_name]
+                      if student.calls[k].class_name == ref_call.class_name
+                      and not (reserve and _reserved(student.calls[k], ref_call, student, unpaired, ref_left))]
         if not candidates:
             continue
 
         def closeness(call: Call) -> tuple:
-            return (Counter(call.sources) == wanted,
-                    call.signature == ref_call.signature,
-                    stu_hash[call.key] == ref_hash[key],
-                    stu_shape[call.key] == ref_shape[key],
-                    _shared_settings(call, ref_call))
+            in_place = Counter(call.sources) == wanted
+            same = call.signature == ref_call.signature
+            return ((in_place, same) if place_first else (same, in_place)) + (
+                ctx.stu_hash[call.key] == ctx.ref_hash[key],
+                ctx.stu_shape[call.key] == ctx.ref_shape[key],
+                _shared_settings(call, ref_call))
 
         best = max(candidates, key=closeness)
         alignment.mapping[key] = best.key
@@ -75,6 +99,30 @@ def align(student: ModelGraph, reference: ModelGraph, input_pairs: dict[str, str
             expected = [alignment.student_of(s) for s in ref_call.sources]
             alignment.misfed.append(Misfed(ref_call, best, expected))
     return alignment
+
+
+def _cost(alignment: Alignment, student: ModelGraph, reference: ModelGraph) -> int:
+    """Differences a pairing leaves: changed settings, misfed layers, missing and extra layers.
+
+    A layer fed from an extra layer, or expecting a missing one, costs nothing more: the
+    extra or missing layer already explains it.
+    """
+    paired = set(alignment.mapping.values())
+    extra = {c.key for c in student.layer_calls() if c.key not in paired}
+    missing = [c for c in reference.layer_calls() if c.key not in alignment.mapping]
+    changed = sum(student.calls[s].signature != reference.calls[r].signature
+                  for r, s in alignment.mapping.items() if reference.calls[r].class_name != "Input")
+    misfed = sum(1 for m in alignment.misfed
+                 if None not in m.expected_sources and not extra.intersection(m.student.sources))
+    return changed + misfed + len(missing) + len(extra)
+
+
+def _reserved(call: Call, ref_call: Call, student: ModelGraph, unpaired: set, ref_left: Counter) -> bool:
+    """A look-alike of a later reference layer is kept for it, unless there are more than it needs."""
+    if call.signature == ref_call.signature:
+        return False
+    look_alikes = sum(student.calls[k].signature == call.signature for k in unpaired)
+    return look_alikes <= ref_left[call.signature]
 
 
 def _shared_settings(call: Call, ref_call: Call) -> int:

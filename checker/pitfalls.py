@@ -86,7 +86,7 @@ def _constructor(label: str) -> str:
 def misfed_message(misfed: Misfed, student: ModelGraph, reference: ModelGraph, alignment: Alignment) -> str:
     """Where the graphs first part ways: this layer is fed from the wrong tensor(s)."""
     found = _names(student, misfed.student.sources)
-    expected = _names(student, [k for k in misfed.expected_sources if k])
+    expected = _expected_names(misfed, student, reference)
     ref_call, name = misfed.reference, misfed.student.name
     if ref_call.class_name == "Add" or _feeds_add(reference, ref_call):
         return (f"'{name}' ({misfed.student.label}) takes {found} but should take {expected}: "
@@ -101,6 +101,17 @@ def misfed_message(misfed: Misfed, student: ModelGraph, reference: ModelGraph, a
 
 def _feeds_add(reference: ModelGraph, call: Call) -> bool:
     return any(reference.calls[k].class_name == "Add" for k in reference.consumers(call.key))
+
+
+def _expected_names(misfed: Misfed, student: ModelGraph, reference: ModelGraph) -> str:
+    """The learner's names for what the layer should take; a missing layer by its label."""
+    parts = []
+    for ref_source, stu_source in zip(misfed.reference.sources, misfed.expected_sources):
+        if stu_source is None:
+            parts.append(f"a {reference.calls[ref_source].label} of its own (missing)")
+        else:
+            parts.append(_names(student, [stu_source]))
+    return " and ".join(parts)
 
 
 def _names(student: ModelGraph, keys: list[str]) -> str:
