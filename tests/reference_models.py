@@ -143,3 +143,84 @@ EXPECTED_OUTPUT_SHAPES = {
 def reference(exercise_id: str):
     """One shared reference model per exercise and process; do not mutate it."""
     return BUILDERS[exercise_id]()
+
+
+# ---------------------------------------------------------------- one typical mistake per exercise
+# Used where any wrong answer will do: round trips through saved files, the latency bench.
+
+def mlp_with_narrow_hidden():
+    inputs = keras.Input(shape=(64,))
+    x = layers.Dense(32, activation="relu")(inputs)
+    x = layers.Dense(16, activation="relu")(x)
+    return keras.Model(inputs, layers.Dense(10, activation="softmax")(x))
+
+
+def qa_with_mse():
+    source = reference("qa_model")
+    model = keras.Model(source.inputs, source.outputs)
+    model.compile(optimizer="rmsprop", loss="mse", metrics=["acc"])
+    return model
+
+
+def profiling_with_equal_weights():
+    source = reference("profiling_model")
+    model = keras.Model(source.inputs, source.outputs)
+    model.compile(optimizer="rmsprop", loss={"age": "mse", "income": "categorical_crossentropy",
+                                             "gender": "binary_crossentropy"}, loss_weights=[1.0, 1.0, 1.0])
+    return model
+
+
+def inception_with_narrow_branch():
+    x = keras.Input(shape=(32, 32, 64))
+    a = layers.Conv2D(64, 1, strides=2, activation="relu", padding="same")(x)
+    b = layers.Conv2D(128, 1, activation="relu", padding="same")(x)
+    b = layers.Conv2D(128, 3, strides=2, activation="relu", padding="same")(b)
+    c = layers.AveragePooling2D(3, strides=2, padding="same")(x)
+    c = layers.Conv2D(128, 3, activation="relu", padding="same")(c)
+    d = layers.Conv2D(128, 1, activation="relu", padding="same")(x)
+    d = layers.Conv2D(128, 3, activation="relu", padding="same")(d)
+    d = layers.Conv2D(128, 3, strides=2, activation="relu", padding="same")(d)
+    return keras.Model(x, layers.concatenate([a, b, c, d]))
+
+
+def identity_with_shortcut_from_first_conv():
+    x = keras.Input(shape=(32, 32, 128))
+    first = layers.Conv2D(128, 3, activation="relu", padding="same")(x)
+    y = layers.Conv2D(128, 3, activation="relu", padding="same")(first)
+    y = layers.Conv2D(128, 3, activation="relu", padding="same")(y)
+    return keras.Model(x, layers.add([y, first]))
+
+
+def projection_with_relu_shortcut():
+    x = keras.Input(shape=(32, 32, 64))
+    y = layers.Conv2D(128, 3, activation="relu", padding="same")(x)
+    y = layers.Conv2D(128, 3, activation="relu", padding="same")(y)
+    y = layers.MaxPooling2D(2, strides=2)(y)
+    return keras.Model(x, layers.add([y, layers.Conv2D(128, 1, strides=2, padding="same", activation="relu")(x)]))
+
+
+def siamese_with_two_lstms():
+    left = keras.Input(shape=(None, 128))
+    right = keras.Input(shape=(None, 128))
+    merged = layers.concatenate([layers.LSTM(32)(left), layers.LSTM(32)(right)])
+    return keras.Model([left, right], layers.Dense(1, activation="sigmoid")(merged))
+
+
+def vision_with_two_xceptions():
+    left = keras.Input(shape=(250, 250, 3))
+    right = keras.Input(shape=(250, 250, 3))
+    left_base = keras.applications.Xception(weights=None, include_top=False, name="xception_left")
+    right_base = keras.applications.Xception(weights=None, include_top=False, name="xception_right")
+    return keras.Model([left, right], layers.concatenate([left_base(left), right_base(right)]))
+
+
+ONE_WRONG_DETAIL = {
+    "functional_mlp": mlp_with_narrow_hidden,
+    "qa_model": qa_with_mse,
+    "profiling_model": profiling_with_equal_weights,
+    "inception_block": inception_with_narrow_branch,
+    "residual_identity": identity_with_shortcut_from_first_conv,
+    "residual_projection": projection_with_relu_shortcut,
+    "siamese_lstm": siamese_with_two_lstms,
+    "shared_vision": vision_with_two_xceptions,
+}

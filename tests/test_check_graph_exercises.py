@@ -1,0 +1,69 @@
+"""What holds for every graph exercise: the references match the contract, a model made for one exercise
+fails every other one, and a verdict computed from a saved file equals the one computed in the kernel."""
+import itertools
+
+import keras
+import pytest
+from keras import layers
+
+from checker import check, grade_description, load_description, save_description
+from feedback_expectations import POINTS_PER_EXERCISE, assert_rejected
+from reference_models import EXPECTED_OUTPUT_SHAPES, GRAPH_EXERCISES, ONE_WRONG_DETAIL, reference, xception_base
+
+
+@pytest.mark.parametrize("exercise", GRAPH_EXERCISES)
+def test_reference_has_the_contract_output_shapes(exercise):
+    model = reference(exercise)
+    assert [tuple(t.shape) for t in model.outputs] == EXPECTED_OUTPUT_SHAPES[exercise]
+
+
+def test_profiling_reference_names_its_outputs():
+    assert reference("profiling_model").output_names == ["age", "income", "gender"]
+
+
+@pytest.mark.parametrize("exercise", GRAPH_EXERCISES)
+def test_reference_passes(exercise):
+    report = check(reference(exercise), exercise)
+    assert report.passed and report.score == report.max_score == POINTS_PER_EXERCISE, str(report)
+
+
+OTHER_EXERCISE = list(itertools.permutations(GRAPH_EXERCISES, 2))
+
+
+@pytest.mark.parametrize("built_for, checked_as", OTHER_EXERCISE, ids=[f"{a}-as-{b}" for a, b in OTHER_EXERCISE])
+def test_a_model_for_another_exercise_fails(built_for, checked_as):
+    assert_rejected(check(reference(built_for), checked_as))
+
+
+# ---------------------------------------------------------------- saved files
+
+ROUND_TRIPS = [(exercise, kind) for exercise in GRAPH_EXERCISES for kind in ("reference", "one_wrong_detail")]
+
+
+@pytest.mark.parametrize("exercise, kind", ROUND_TRIPS, ids=[f"{e}-{k}" for e, k in ROUND_TRIPS])
+def test_a_saved_description_and_a_keras_json_file_grade_like_the_model(tmp_path, exercise, kind):
+    model = reference(exercise) if kind == "reference" else ONE_WRONG_DETAIL[exercise]()
+    in_kernel = check(model, exercise)
+    assert in_kernel.passed is (kind == "reference"), str(in_kernel)
+    assert 0 < in_kernel.score, str(in_kernel)
+
+    described = tmp_path / "description.json"
+    save_description(model, described)
+    keras_json = tmp_path / "model.json"
+    keras_json.write_text(model.to_json())
+    for path in (described, keras_json):
+        from_file = grade_description(load_description(path), exercise)
+        assert (from_file.passed, from_file.score) == (in_kernel.passed, in_kernel.score), \
+            f"{path.name}:\n{from_file}\n\nin the kernel:\n{in_kernel}"
+        assert str(from_file) == str(in_kernel), f"{path.name}:\n{from_file}\n\nin the kernel:\n{in_kernel}"
+
+
+def test_a_shared_base_reused_by_two_models_survives_the_round_trip(tmp_path):
+    base = xception_base()
+    models = []
+    for _ in range(2):
+        left, right = keras.Input(shape=(250, 250, 3)), keras.Input(shape=(250, 250, 3))
+        models.append(keras.Model([left, right], layers.concatenate([base(left), base(right)])))
+    path = tmp_path / "second.json"
+    path.write_text(models[1].to_json())
+    assert grade_description(load_description(path), "shared_vision").passed
