@@ -519,7 +519,11 @@ def _judge_config(observations: dict, setup: dict, inputs: dict, points: float) 
             f"config = super().get_config(); config[\"{argument}\"] = self.{argument}; return config."])
     found = config["value"] if isinstance(config["value"], dict) else {}
     results = []
-    if argument not in found:
+    if not isinstance(config["value"], dict):
+        results.append((False, f"get_config() returned {config['value']!r}, not a dict. End it with: "
+                               f"config = super().get_config(); config[\"{argument}\"] = self.{argument}; "
+                               "return config."))
+    elif argument not in found:
         results.append((False, f"get_config() returns no '{argument}' (it has: {', '.join(found) or 'nothing'}). "
                                f"Keras calls get_config when saving; add {argument} to the dict returned by "
                                f"super().get_config(): config = super().get_config(); "

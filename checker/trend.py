@@ -89,9 +89,21 @@ def grade_trend(description: dict, spec: dict, exercise_id: str) -> Report:
               "photo merge": check_photo_merge, "compile": check_compile}
     checks = [judges[name](learner, spec, points, description) for name, points in spec["points"].items()]
     report = Report(exercise_id, checks)
-    report.summary = ("A trend model that follows every rule: well done." if report.passed
-                      else "Fix the first item marked FIX, then run the check again.")
+    report.summary = _summary(report, learner)
     return report
+
+
+def _summary(report: Report, learner: Learner) -> str:
+    if report.passed:
+        return "A trend model that follows every rule: well done."
+    if report.score < report.max_score / 2:
+        from checker.grading import _looks_like_other_exercise
+
+        other = _looks_like_other_exercise(learner.graph, report.exercise)
+        if other:
+            return (f"This looks like the model of exercise '{other}', not '{report.exercise}'. "
+                    "Did you pass the wrong function?")
+    return "Fix the first item marked FIX, then run the check again."
 
 
 def parse(description: dict, spec: dict) -> Learner:
@@ -204,8 +216,8 @@ def _input_problems(learner: Learner, want: dict) -> list[str]:
         problems.append(f"Input '{call.name}' has shape {_shape(call.shape)}; expected {_shape(shape)} "
                         "(without the batch axis).")
     if call.dtype != dtype:
-        problems.append(f"Input '{call.name}' has dtype {call.dtype}; expected {dtype} (word ids are "
-                        f"integers): {create}.")
+        reason = " (word ids are integers)" if dtype.startswith("int") else ""
+        problems.append(f"Input '{call.name}' has dtype {call.dtype}; expected {dtype}{reason}: {create}.")
     if not _reaches_outputs(learner, key):
         problems.append(f"The {name} input is not used: nothing from it reaches the outputs, so it cannot "
                         f"change the predictions. Feed it into its own branch ({_family_example(want)}) and "

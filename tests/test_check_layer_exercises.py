@@ -215,6 +215,12 @@ class GetConfigRaises(SimpleDense):
         return config
 
 
+class GetConfigForgetsReturn(SimpleDense):
+    def get_config(self):
+        config = super().get_config()
+        config["units"] = self.units
+
+
 class ReturnsNothing(SimpleDense):
     def call(self, inputs):
         ops.matmul(inputs, self.w) + self.b
@@ -252,6 +258,7 @@ WRONG_SIMPLE_DENSE = {
                                            "self.bias"]),
     "build raises": (BuildRaises, "construct", ["BuildRaises.build raised", "AttributeError", "unit"]),
     "get_config raises": (GetConfigRaises, "config", ["get_config raised", "number_of_units"]),
+    "get_config returns None": (GetConfigForgetsReturn, "config", ["returned None, not a dict", "return config"]),
     "call returns None": (ReturnsNothing, "output", ["returned None", "return"]),
     "numpy in call": (UsesNumpy, "in a model", ["functional model", "keras.ops"]),
 }
@@ -457,3 +464,11 @@ def test_a_check_takes_well_under_a_second_after_warm_up():
         check(ComputeSum, "compute_sum")
     per_check = (time.perf_counter() - start) / 10
     assert per_check < 0.5, f"{per_check * 1000:.0f} ms per check"
+
+
+def test_the_autograded_cell_scores_the_class_itself():
+    from checker.autograde import grade
+
+    assert float(grade(SimpleDense, "simple_dense")) == 10
+    assert float(grade(AssignsInsteadOfAdding, "compute_sum")) == 8
+    assert float(grade(SimpleDense(2), "simple_dense")) == 0

@@ -315,3 +315,14 @@ def test_something_other_than_a_functional_model_fails_every_check(subject, phra
     report = check(subject, EXERCISE)
     assert report.score == 0 and len(report.checks) == 5
     assert phrase in str(report)
+
+
+def test_a_model_of_another_exercise_is_recognised():
+    text = keras.Input((None,), dtype="int32", name="text")
+    question = keras.Input((None,), dtype="int32", name="question")
+    encoded = layers.concatenate([layers.LSTM(32)(layers.Embedding(10000, 64)(text)),
+                                  layers.LSTM(16)(layers.Embedding(10000, 32)(question))])
+    model = keras.Model([text, question], layers.Dense(500, activation="softmax")(encoded))
+    report = check(model, EXERCISE)
+    assert not report.passed
+    assert "exercise 'qa_model'" in report.summary
