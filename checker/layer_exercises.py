@@ -13,6 +13,8 @@ Grading happens in two steps that share nothing but plain data:
 `inputs` (from `make_inputs(exercise_id, seed)`) and the observations are JSON-safe, so a
 grader can run step 1 in a separate, throw-away process that imports the learner's code
 and step 2 wherever it likes; `check_layer_class` simply runs both in the current process.
+The weight values observation sets are `known_weight_values(inputs["weight_seed"], shapes)`,
+so such a grader can verify them instead of trusting the observing process.
 
 The observations of one check look like this (SimpleDense)::
 
@@ -43,6 +45,7 @@ from checker.report import CheckResult, Report
 from checker.verdicts import whole_exercise_failed
 
 TOLERANCE = 1e-4
+WEIGHT_CHOICES = (-2.0, -1.0, 1.0, 2.0)
 
 # How each exercise creates and feeds its layer; the numbers are part of the course contract.
 SETUPS = {
@@ -115,19 +118,30 @@ def _observe_layer(cls, exercise_id: str, inputs: dict, observations: dict) -> N
         observations["in_model"] = _observe_in_model(layer, inputs["input_dim"])
 
 
+def known_weight_values(seed: int, shapes: list) -> list[np.ndarray]:
+    """The values observation gives the weights, in `layer.weights` order: small non-zero integers
+    (so a forgotten bias shows), drawn from one generator seeded with `inputs["weight_seed"]`.
+    A grader that does not trust the observing process can recompute them.
+
+    >>> [v.tolist() for v in known_weight_values(0, [(2,)])]
+    [[2.0, 1.0]]
+    """
+    rng = np.random.default_rng(seed)
+    return [rng.choice(WEIGHT_CHOICES, size=tuple(int(d) for d in shape)) for shape in shapes]
+
+
 def _observe_weights(layer, seed: int | None) -> list[dict]:
     """Shape, trainability and value of every weight; with a seed, first set each to known values."""
     attributes = {id(value): name for name, value in vars(layer).items()}
-    rng = np.random.default_rng(seed)
-    found = []
-    for variable in layer.weights:
-        initial = np.array(variable.numpy(), dtype=float)
-        if seed is not None:
-            variable.assign(rng.choice([-2.0, -1.0, 1.0, 2.0], size=tuple(variable.shape)))
-        found.append({"attribute": attributes.get(id(variable)), "path": variable.path,
-                      "shape": [int(d) for d in variable.shape], "trainable": bool(variable.trainable),
-                      "initial": initial.tolist(), "value": np.array(variable.numpy(), dtype=float).tolist()})
-    return found
+    variables = list(layer.weights)
+    initial = [np.array(variable.numpy(), dtype=float).tolist() for variable in variables]
+    if seed is not None:
+        for variable, value in zip(variables, known_weight_values(seed, [v.shape for v in variables])):
+            variable.assign(value)
+    return [{"attribute": attributes.get(id(variable)), "path": variable.path,
+             "shape": [int(d) for d in variable.shape], "trainable": bool(variable.trainable),
+             "initial": start, "value": np.array(variable.numpy(), dtype=float).tolist()}
+            for variable, start in zip(variables, initial)]
 
 
 def _observe_call(layer, batch: list) -> dict:

@@ -11,8 +11,8 @@ import pytest
 from keras import ops
 
 from checker import check
-from checker.layer_exercises import (check_layer_class, judge_layer_observations, make_inputs,
-                                     observe_layer_class)
+from checker.layer_exercises import (check_layer_class, judge_layer_observations, known_weight_values,
+                                     make_inputs, observe_layer_class)
 
 # --------------------------------------------------------------------------- correct SimpleDense
 
@@ -443,6 +443,13 @@ def test_the_weights_are_set_to_known_values_before_the_call():
     b = next(w for w in observations["weights"] if w["attribute"] == "b")
     assert b["initial"] == [0.0, 0.0]          # the layer's own zeros initializer ...
     assert all(v in (-2, -1, 1, 2) for v in b["value"])  # ... replaced so that b shows in the output
+
+
+def test_a_grader_can_recompute_the_weight_values_observation_set():
+    inputs = make_inputs("simple_dense", seed=11)
+    weights = observe_layer_class(SimpleDenseKerasNames, "simple_dense", inputs)["weights"]
+    expected = known_weight_values(inputs["weight_seed"], [w["shape"] for w in weights])
+    assert [w["value"] for w in weights] == [v.tolist() for v in expected]
 
 
 def test_checking_writes_nothing_to_stderr(capfd):
