@@ -9,7 +9,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["list", "grade", "doctor", "generate", "solutions"]
+COMMANDS = ["list", "grade", "doctor", "generate", "solutions", "classroom"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,126 @@
+"""The course's nbgrader_config.py, loading it in-process, and the environment nbgrader needs."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from checker.classroom.layout import Course
+from checker.notebooks import repository_root
+
+COURSE_ID = "keras-functional-api"
+DEFAULT_CELL_TIMEOUT = 120  # seconds per cell; training cells run in fast mode (CHECKER_FAST=1)
+
+# nbgrader's default Autograde.autograde_preprocessors, with Execute replaced by ours and the
+# clean verdicts inserted right after it (before anything reads the outputs).
+AUTOGRADE_STEPS = [
+    "checker.classroom.execute.GuardedExecute",
+    "checker.classroom.verdicts.CleanVerdicts",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+EXECUTION_STEPS = {"checker.classroom.execute.GuardedExecute", "checker.classroom.verdicts.CleanVerdicts"}
+
+CONFIG_TEMPLATE = '''\
+"""nbgrader configuration of the course, written by `python -m checker classroom init`.
+
+`nbgrader autograde ASSIGNMENT` and `python -m checker classroom autograde .` both use it.
+"""
+import sys
+
+# The checker package (this course's grader). Not needed when it is pip-installed.
+CHECKER_REPOSITORY = {repository!r}
+if CHECKER_REPOSITORY not in sys.path:
+    sys.path.insert(0, CHECKER_REPOSITORY)
+
+c = get_config()  # noqa: F821 - provided by nbgrader
+c.CourseDirectory.course_id = {course_id!r}
+
+# Seconds each cell may run before nbgrader interrupts it (the cell then scores 0).
+# The kernel runs with CHECKER_FAST=1, so training cells use a few epochs.
+c.Execute.timeout = {timeout!r}
+
+# A learner who deletes a locked test cell gets it back, and it is graded.
+# (nbgrader restores edited locked cells from their checksums in any case.)
+c.OverwriteCells.add_missing_cells = True
+
+# nbgrader's autograde steps, with two of ours:
+# GuardedExecute: nbgrader's Execute, plus a private folder for the test cells' evidence;
+#   a kernel that dies (os._exit) ends the run, and the cells it did not run score 0.
+# CleanVerdicts: in nbgrader's own process, re-grades each checker test cell from that
+#   evidence in a clean process that imports no learner code, and writes the points as the
+#   cell's output (nbgrader reads a number as partial credit). Nothing the learner's kernel
+#   prints or patches reaches the grade.
+c.Autograde.autograde_preprocessors = [
+{steps}
+]
+'''
+
+
+def config_text(timeout: int = DEFAULT_CELL_TIMEOUT, course_id: str = COURSE_ID) -> str:
+    steps = "\n".join(f"    {step!r}," for step in AUTOGRADE_STEPS)
+    return CONFIG_TEMPLATE.format(repository=str(repository_root()), course_id=course_id,
+                                  timeout=timeout, steps=steps)
+
+
+def load_config(course: Course):
+    """The course's nbgrader_config.py as a traitlets Config, pinned to this course folder.
+
+    Root and gradebook are set explicitly, so a config file that names another root cannot
+    send a worker's writes to the real course.
+    """
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    prepare_environment()
+    config = PyFileConfigLoader(course.config_file.name, path=str(course.root)).load_config()
+    pinned = Config()
+    pinned.CourseDirectory.root = str(course.root)
+    pinned.CourseDirectory.db_url = course.db_url
+    config.merge(pinned)
+    return config
+
+
+def replay_config(course: Course, executed_dir: Path):
+    """The course config with execution replaced by reading notebooks executed elsewhere."""
+    config = load_config(course)
+    steps = list(config.Autograde.get("autograde_preprocessors", AUTOGRADE_STEPS))
+    names = [_step_name(step) for step in steps]
+    first = next((i for i, name in enumerate(names) if name in EXECUTION_STEPS
+                  or name.endswith(".Execute")), None)
+    if first is None:
+        raise ValueError(f"{course.config_file} runs no Execute step; nothing to replay.")
+    kept = [step for step, name in zip(steps, names)
+            if name not in EXECUTION_STEPS and not name.endswith(".Execute")]
+    kept.insert(first, "checker.classroom.replay.ReplayExecution")
+    config.Autograde.autograde_preprocessors = kept
+    config.ReplayExecution.executed_directory = str(executed_dir)
+    return config
+
+
+def _step_name(step) -> str:
+    return step if isinstance(step, str) else f"{step.__module__}.{step.__qualname__}"
+
+
+def prepare_environment() -> None:
+    """nbgrader runs `alembic` from PATH: put this interpreter's bin/ first. Quiet TensorFlow."""
+    bin_dir = str(Path(sys.executable).parent)
+    path = os.environ.get("PATH", "")
+    if path.split(os.pathsep)[0] != bin_dir:
+        os.environ["PATH"] = os.pathsep.join(p for p in (bin_dir, path) if p)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def subprocess_environment(**extra: str) -> dict:
+    """The environment for our own child processes: this interpreter first, the checker importable."""
+    prepare_environment()
+    env = dict(os.environ)
+    env.update({"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""})
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(repository_root()), env.get("PYTHONPATH", "")) if p)
+    env.update(extra)
+    return env

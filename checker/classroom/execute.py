@@ -1,0 +1,100 @@
+"""GuardedExecute: nbgrader's Execute step, with the kernel set up for clean verdicts.
+
+What it adds to nbgrader's `Execute` (whose timeout and interrupt-on-timeout it keeps):
+
+- Before the kernel starts, it creates a private folder for this notebook and tells the kernel
+  to record there (CHECKER_RESULTS_DIR): each autograded test cell writes
+  `<exercise>.json`, the evidence `CleanVerdicts` grades. The folder is new for every
+  notebook, outside the course folder, and removed once the verdicts are written.
+- The kernel runs in fast mode (CHECKER_FAST=1: fewer epochs in training cells), on the CPU,
+  with TensorFlow's logging quiet and the checker importable.
+- A kernel that dies (os._exit, a crash, out of memory) ends the execution but not the
+  grading: the cell that was running and every cell after it get an error output saying so,
+  which scores 0 in nbgrader, and the cells that ran before keep their evidence.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+
+from nbformat import NotebookNode
+from nbgrader.preprocessors import Execute
+from traitlets import Bool
+
+from checker.notebooks import repository_root
+
+EVIDENCE_KEY = "checker_evidence_dir"  # where in nbconvert's resources the folder is passed on
+KERNEL_DIED = "KernelDied"
+
+
+class GuardedExecute(Execute):
+    """nbgrader's Execute, recording test-cell evidence into a private folder per notebook."""
+
+    fast = Bool(True, help="Run the kernel with CHECKER_FAST=1 (training cells use a few "
+                           "epochs; grading does not depend on training).").tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        resources = resources if resources is not None else {}
+        evidence_dir = tempfile.mkdtemp(prefix="checker-evidence-")
+        resources[EVIDENCE_KEY] = evidence_dir
+        self._running_cell = None
+        with _environment(self._kernel_environment(evidence_dir)):
+            try:
+                return super().preprocess(nb, resources, km)
+            except Exception as exc:  # nbclient raises DeadKernelError (or a RuntimeError) on death
+                if not _is_dead_kernel(exc):
+                    shutil.rmtree(evidence_dir, ignore_errors=True)
+                    raise
+                self.log.warning("The kernel died in cell %s; the cells from there on score 0.",
+                                 (self._running_cell or 0) + 1)
+                _mark_not_run(nb, self._running_cell)
+                return nb, resources
+
+    def preprocess_cell(self, cell, resources, index):
+        self._running_cell = index
+        return super().preprocess_cell(cell, resources, index)
+
+    def _kernel_environment(self, evidence_dir: str) -> dict[str, str | None]:
+        python_path = os.pathsep.join(
+            p for p in (str(repository_root()), os.environ.get("PYTHONPATH", "")) if p)
+        return {"CHECKER_RESULTS_DIR": evidence_dir, "CHECKER_FAST": "1" if self.fast else None,
+                "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", "PYTHONPATH": python_path}
+
+
+def _is_dead_kernel(exc: Exception) -> bool:
+    from nbclient.exceptions import DeadKernelError
+
+    return isinstance(exc, DeadKernelError) or "Kernel died" in str(exc)
+
+
+def _mark_not_run(nb, first_index: int | None) -> None:
+    """An error output on the cell the kernel died in and on every code cell after it."""
+    start = 0 if first_index is None else first_index
+    for index, cell in enumerate(nb.cells[start:], start=start):
+        if cell.cell_type != "code":
+            continue
+        reason = ("The kernel died while running this cell." if index == start
+                  else f"Not run: the kernel died in cell {start + 1}.")
+        cell.outputs = [NotebookNode(output_type="error", ename=KERNEL_DIED, evalue=reason,
+                                     traceback=[f"{KERNEL_DIED}: {reason}"])]
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str | None]):
+    """Set (or, for None, remove) environment variables; the kernel inherits them at start."""
+    saved = {key: os.environ.get(key) for key in values}
+    try:
+        for key, value in values.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -1,0 +1,147 @@
+"""Grade a custom-layer exercise from outside the learner's kernel.
+
+    python -m checker.classroom.layer_grading PROGRAM EXERCISE     # prints the report as JSON
+
+This process never runs learner code. It chooses the inputs (batches and the weight values
+to set, from a seed derived from the program text, so a regrade gives the same verdict),
+runs `layer_probe` on PROGRAM in a throw-away process with a time limit, and judges the raw
+observations with `checker.layer_exercises.judge_layer_observations`.
+
+What the probe reports is learner-controlled, so it is checked before it is judged: the
+weights it says it holds must be exactly the values this process asked it to set. A probe
+that crashes, times out, writes nothing or writes nonsense earns 0 points.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from checker.exercises import get_exercise
+from checker.report import Report
+from checker.verdicts import whole_exercise_failed
+
+PROBE_TIMEOUT = 120  # seconds: TensorFlow's import, a build and a few calls
+MAX_OBSERVATION_BYTES = 5_000_000
+SET_VALUES = [-2.0, -1.0, 1.0, 2.0]  # what observe_layer_class assigns to each weight (see below)
+
+
+def main(argv: list[str]) -> int:
+    program, exercise = argv
+    report = grade_layer_program(Path(program).read_text(encoding="utf-8"), exercise)
+    print(json.dumps(report.to_dict()))
+    return 0 if report.passed else 1
+
+
+def grade_layer_program(program: str, exercise: str, timeout: float = PROBE_TIMEOUT) -> Report:
+    from checker.layer_exercises import make_inputs
+
+    spec = get_exercise(exercise)
+    inputs = make_inputs(exercise, seed=program_seed(program, exercise))
+    outcome, problem = run_probe(program, exercise, inputs, timeout)
+    if problem:
+        return whole_exercise_failed(exercise, spec, problem)
+    if "definition_error" in outcome:
+        return whole_exercise_failed(exercise, spec, (
+            f"Defining {spec['builder']} failed: {outcome['definition_error']}. "
+            "Run the cell with your class on its own to see the full error."))
+    return judge(outcome.get("observations"), exercise, inputs)
+
+
+def program_seed(program: str, exercise: str) -> int:
+    return int.from_bytes(hashlib.sha256(f"{exercise}\n{program}".encode()).digest()[:4], "big")
+
+
+def run_probe(program: str, exercise: str, inputs: dict, timeout: float) -> tuple[dict, str | None]:
+    """(what the probe wrote, None) or ({}, why there is nothing to judge)."""
+    from checker.classroom.config import subprocess_environment
+
+    with tempfile.TemporaryDirectory(prefix="checker-probe-") as scratch:
+        files = {name: Path(scratch) / name for name in ("program.py", "inputs.json", "observed.json")}
+        files["program.py"].write_text(program, encoding="utf-8")
+        files["inputs.json"].write_text(json.dumps(inputs), encoding="utf-8")
+        command = [sys.executable, "-m", "checker.classroom.layer_probe", str(files["program.py"]),
+                   exercise, str(files["inputs.json"]), str(files["observed.json"])]
+        finished = run_isolated(command, timeout, cwd=scratch, env=subprocess_environment())
+        if not finished:
+            return {}, f"Trying the class took longer than {timeout:g} s and was stopped (an endless loop?)."
+        return _read_outcome(files["observed.json"])
+
+
+def run_isolated(command: list[str], timeout: float, cwd: str, env: dict) -> bool:
+    """Run in a new session; kill its whole process group afterwards. False on timeout."""
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    try:
+        process.wait(timeout=timeout)
+        return True
+    except subprocess.TimeoutExpired:
+        return False
+    finally:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _read_outcome(path: Path) -> tuple[dict, str | None]:
+    crashed = "Trying the class stopped the process before it reported (os._exit, a crash?)."
+    if not path.is_file() or path.stat().st_size > MAX_OBSERVATION_BYTES:
+        return {}, crashed
+    try:
+        outcome = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return {}, crashed
+    if not isinstance(outcome, dict) or not ({"observations", "definition_error"} & set(outcome)):
+        return {}, crashed
+    return outcome, None
+
+
+def judge(observations, exercise: str, inputs: dict) -> Report:
+    from checker.layer_exercises import judge_layer_observations
+
+    spec = get_exercise(exercise)
+    untrusted = ("What the class reported does not fit what the grader asked it to do "
+                 "(weights it did not set, or malformed data), so it earns no points.")
+    if not isinstance(observations, dict) or observations.get("exercise") != exercise:
+        return whole_exercise_failed(exercise, spec, untrusted)
+    if not weights_as_set(observations, exercise, inputs):
+        return whole_exercise_failed(exercise, spec, untrusted)
+    try:
+        return judge_layer_observations(observations, exercise, inputs)
+    except Exception:  # noqa: BLE001 - malformed observations: they come from learner code
+        return whole_exercise_failed(exercise, spec, untrusted)
+
+
+def weights_as_set(observations: dict, exercise: str, inputs: dict) -> bool:
+    """Each reported weight value is the one observe_layer_class set from the grader's seed.
+
+    `observe_layer_class` assigns, in `layer.weights` order, rng.choice(SET_VALUES, shape)
+    with rng = numpy.random.default_rng(weight_seed). A probe that reports other values
+    (e.g. all-zero weights to make any output "match" x·w + b) is not believed.
+    """
+    from checker.layer_exercises import SETUPS
+
+    if not SETUPS[exercise]["set_weights"] or "weights" not in observations:
+        return True
+    rng = np.random.default_rng(inputs["weight_seed"])
+    try:
+        for weight in observations["weights"]:
+            expected = rng.choice(SET_VALUES, size=tuple(int(d) for d in weight["shape"]))
+            if not np.array_equal(np.asarray(weight["value"], dtype=float), expected):
+                return False
+    except (KeyError, TypeError, ValueError):
+        return False
+    return True
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

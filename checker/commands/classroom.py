@@ -1,0 +1,119 @@
+"""Grade a class with nbgrader: make the course, then autograde every submission.
+
+  python -m checker classroom init DIR            an nbgrader course made from solutions/
+  python -m checker classroom autograde DIR -j 2  autograde submitted/<student>/<assignment>/
+
+init writes nbgrader_config.py, source/<stem>/ for every course notebook (one assignment per
+notebook, named by its stem), the gradebook and the learner versions in release/ (nbgrader's
+generate_assignment). Collect submissions into DIR/submitted/<student>/<assignment>/.
+
+autograde runs nbgrader's autograde on every submission, several students at once, then
+prints the class table, writes DIR/class_scores.csv and nbgrader's feedback HTML in
+DIR/feedback/. Test-cell points are decided outside the learner's kernel (see
+checker/classroom/__init__.py); `nbgrader autograde ASSIGNMENT` in DIR gives the same scores.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+
+def configure(parser) -> None:
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    init = actions.add_parser("init", help="make an nbgrader course from the solution notebooks")
+    init.add_argument("dir", type=Path, help="the course folder to create (new or empty)")
+    init.add_argument("--solutions-dir", type=Path, default=None,
+                      help="source notebooks (default: solutions/ in the repository)")
+    init.add_argument("--timeout", type=int, default=None,
+                      help="seconds each cell may run when autograding (default: 120)")
+    grade = actions.add_parser("autograde", help="autograde every submission, print the class table")
+    grade.add_argument("dir", type=Path, help="the course folder (made by `classroom init`)")
+    grade.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
+                       help="students graded at once (default: the number of CPUs)")
+    grade.add_argument("--assignment", action="append", default=None,
+                       help="only this assignment (repeatable)")
+    grade.add_argument("--student", action="append", default=None, help="only this student (repeatable)")
+    grade.add_argument("--no-feedback", action="store_true", help="skip nbgrader's feedback HTML")
+
+
+def run(args) -> int:
+    return _init(args) if args.action == "init" else _autograde(args)
+
+
+# ---------------------------------------------------------------- init
+
+def _init(args) -> int:
+    from checker.classroom.config import DEFAULT_CELL_TIMEOUT
+    from checker.classroom.create import CourseExists, create_course
+    from checker.notebooks import default_solutions_dir
+
+    solutions = args.solutions_dir or default_solutions_dir()
+    print(f"Making an nbgrader course in {args.dir} from {solutions} ...", file=sys.stderr)
+    try:
+        creation = create_course(args.dir, solutions, timeout=args.timeout or DEFAULT_CELL_TIMEOUT,
+                                 progress=lambda name, ok: print(f"  {'released' if ok else 'FAILED  '} {name}",
+                                                                 file=sys.stderr))
+    except (CourseExists, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for assignment, reason in creation.failed:
+        print(f"error: nbgrader could not generate {assignment}: {reason}", file=sys.stderr)
+    root = creation.course.root
+    print(f"{len(creation.released)} assignment(s) in {root}: learner versions in {root / 'release'}/.\n"
+          f"Next: put submissions in {root / 'submitted'}/<student>/<assignment>/, then run\n"
+          f"  python -m checker classroom autograde {args.dir}")
+    return 1 if creation.failed else 0
+
+
+# ---------------------------------------------------------------- autograde
+
+def _autograde(args) -> int:
+    from checker.classroom.layout import Course
+
+    course = Course(args.dir.resolve())
+    if not course.is_course():
+        print(f"error: {args.dir} is not an nbgrader course (no nbgrader_config.py and gradebook.db). "
+              f"Make one with: python -m checker classroom init {args.dir}", file=sys.stderr)
+        return 2
+    submissions = [s for s in course.submissions()
+                   if (not args.assignment or s.assignment in args.assignment)
+                   and (not args.student or s.student in args.student)]
+    if not submissions:
+        print(f"No submissions in {course.folder('submitted')}/<student>/<assignment>/ to grade.")
+        return 0
+    results = _grade_all(course, submissions, max(1, args.jobs))
+    return _report(course, results, sorted({s.assignment for s in submissions}), not args.no_feedback)
+
+
+def _grade_all(course, submissions, jobs: int):
+    from tqdm.auto import tqdm
+
+    from checker.classroom.pool import autograde_class
+
+    print(f"Autograding {len(submissions)} submission(s), {jobs} at a time ...", file=sys.stderr)
+    with tqdm(total=len(submissions), unit="notebook", file=sys.stderr, dynamic_ncols=True) as bar:
+        def on_graded(graded):
+            bar.set_postfix_str(f"{graded.submission}{'' if graded.success else ' FAILED'}")
+            bar.update(1)
+
+        return autograde_class(course, jobs, submissions, on_graded)
+
+
+def _report(course, results, assignments: list[str], feedback: bool) -> int:
+    from checker.classroom.results import class_table, format_table, generate_feedback, write_csv
+
+    table = class_table(course)
+    print(format_table(table))
+    write_csv(table, course.scores_csv)
+    print(f"\nScores: {course.scores_csv}")
+    failed = [r for r in results if not r.success]
+    for result in failed:
+        print(f"error: {result.submission} could not be autograded: {result.error}", file=sys.stderr)
+    if feedback:
+        outcomes = generate_feedback(course, assignments)
+        for assignment, outcome in outcomes.items():
+            if not outcome.success:
+                print(f"error: feedback for {assignment}: {outcome.last_error_line()}", file=sys.stderr)
+        print(f"Feedback: {course.folder('feedback')}/<student>/<assignment>/")
+    return 1 if failed else 0
