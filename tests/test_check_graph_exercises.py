@@ -35,6 +35,22 @@ def test_a_model_for_another_exercise_fails(built_for, checked_as):
     assert_rejected(check(reference(built_for), checked_as))
 
 
+class Subclassed(keras.Model):
+    """A subclassed model that computes exactly what the reference computes."""
+
+    def __init__(self, inner, **kwargs):
+        super().__init__(**kwargs)
+        self.inner = inner
+
+    def call(self, inputs):
+        return self.inner(inputs)
+
+
+@pytest.mark.parametrize("exercise", GRAPH_EXERCISES)
+def test_a_subclassed_model_is_not_a_functional_one(exercise):
+    assert_rejected(check(Subclassed(reference(exercise)), exercise), "subclass")
+
+
 # ---------------------------------------------------------------- saved files
 
 ROUND_TRIPS = [(exercise, kind) for exercise in GRAPH_EXERCISES for kind in ("reference", "one_wrong_detail")]
