@@ -27,7 +27,7 @@ def check_compile(description: dict, student: ModelGraph, spec: dict) -> CheckRe
         return CheckResult("compile", points, 0.0, [
             f"The model is not compiled. Call {_compile_call(expected)} in your function, "
             "before `return model`."])
-    output_names = [name for _, name in student.outputs]
+    output_names = student.loss_order()
     problems = []
     if "optimizer" in expected:
         problems.append(_optimizer_problem(config.get("optimizer"), expected["optimizer"]))
@@ -46,17 +46,24 @@ def loss_name(value) -> str | None:
 
     >>> loss_name({"class_name": "MeanSquaredError", "config": {}})
     'mse'
+    >>> loss_name({"class_name": "function", "config": "mean_squared_error"})
+    'mse'
     """
     if value is None:
         return None
-    if isinstance(value, dict):
+    if isinstance(value, dict) and value.get("class_name") == "function":
+        value = value.get("config")  # a loss function object, e.g. keras.losses.mean_squared_error
+    elif isinstance(value, dict):
         value = value.get("class_name") or value.get("config", {}).get("name", "custom")
     text = str(value)
     return LOSS_NAMES.get(text.lower().replace("_", ""), text)
 
 
 def losses_by_output(value, output_names: list[str]) -> dict[str, str | None]:
-    """The loss of each output, whatever form compile() was given."""
+    """The loss of each output, whatever form compile() was given.
+
+    `output_names` must be in the order Keras matches a list of losses (ModelGraph.loss_order).
+    """
     if isinstance(value, dict) and "class_name" not in value:
         return {name: loss_name(value.get(name)) for name in output_names}
     if isinstance(value, list):

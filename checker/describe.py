@@ -110,12 +110,17 @@ def _output_shapes(model) -> dict:
 
 
 def _from_keras_json(data: dict) -> dict:
-    """A raw `model.to_json()` file: no compile settings, shapes recomputed by rebuilding."""
+    """A raw `model.to_json()` file: compile settings as saved, output shapes found by rebuilding.
+
+    Keras 3 writes the compile settings of a compiled model as a top-level `compile_config`.
+    """
     kind = {"Sequential": "sequential", "Functional": "functional", "Model": "functional"}.get(
         data["class_name"], "subclassed")
+    compile_config = data.get("compile_config") or None
     description = {"format": FORMAT, "type": data["class_name"], "kind": kind,
                    "class_name": data["class_name"], "config": data["config"],
-                   "compiled": False, "compile": None, "source": "model.to_json()"}
+                   "compiled": compile_config is not None, "compile": compile_config,
+                   "source": "model.to_json()"}
     if kind == "functional":
         description["output_shapes"] = _rebuilt_output_shapes(data)
     return description

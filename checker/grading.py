@@ -11,9 +11,9 @@ from checker import graph as graphs
 from checker import pitfalls
 from checker.compile_check import check_compile
 from checker.exercises import EXERCISES
-from checker.graph import Call, ModelGraph, _shape_text, batch_shape_text
+from checker.graph import Call, ModelGraph, shape_text, batch_shape_text
 from checker.match import Alignment, align, exact_match
-from checker.report import CheckResult, Report
+from checker.report import CheckResult, Report, scored
 from checker.verdicts import not_a_functional_model, whole_exercise_failed
 
 
@@ -55,24 +55,10 @@ def check_inputs(student: ModelGraph, reference: ModelGraph, spec: dict) -> tupl
     for key in [k for k in student.inputs if k not in pairs.values()]:
         call = student.calls[key]
         unused = " and is not used by any layer" if not student.consumers(key) else ""
-        messages.append(f"Input '{call.name}' {_shape_text(call.shape)} is not part of this exercise{unused}: "
+        messages.append(f"Input '{call.name}' {shape_text(call.shape)} is not part of this exercise{unused}: "
                         f"the exercise has {len(reference.inputs)} input(s); remove it.")
         wrong += 1
-    return pairs, _scored("inputs", points, messages, 1 - wrong / len(reference.inputs))
-
-
-MAX_MESSAGES = 6
-
-
-def _scored(name: str, points: float, messages: list[str], share: float) -> CheckResult:
-    """Full points without messages, else the share of points (never below 0) for what was right."""
-    if len(messages) > MAX_MESSAGES:
-        hidden = len(messages) - MAX_MESSAGES + 1
-        messages = messages[:MAX_MESSAGES - 1] + [f"... and {hidden} more like these."]
-    earned = points if not messages else round(points * min(max(share, 0.0), 1.0), 2)
-    if messages and earned >= points:
-        earned = round(points * 0.5, 2)
-    return CheckResult(name, points, earned, messages)
+    return pairs, scored("inputs", points, messages, 1 - wrong / len(reference.inputs))
 
 
 def _pair_inputs(student: ModelGraph, reference: ModelGraph) -> dict[str, str]:
@@ -102,8 +88,8 @@ def _input_problems(reference: ModelGraph, ref_key: str, found: Call | None, stu
     fixed = ref_key in reference.fixed_names
     label = f"'{expected.name}'" if fixed else "an input"
     if found is None:
-        return [f"Missing {label} of shape {_shape_text(expected.shape)}: add "
-                f"keras.Input(shape={_shape_text(expected.shape)}"
+        return [f"Missing {label} of shape {shape_text(expected.shape)}: add "
+                f"keras.Input(shape={shape_text(expected.shape)}"
                 + (f", dtype=\"{expected.dtype}\"" if expected.dtype != "float32" else "")
                 + (f", name=\"{expected.name}\"" if fixed else "") + ")."]
     problems = []
@@ -112,10 +98,10 @@ def _input_problems(reference: ModelGraph, ref_key: str, found: Call | None, stu
                         f"keras.Input(..., name=\"{expected.name}\"). The name is how data is fed by dict.")
     if found.shape is None:
         problems.append(f"The model has no input shape, so it is not built. Start it with "
-                        f"keras.Input(shape={_shape_text(expected.shape)}).")
+                        f"keras.Input(shape={shape_text(expected.shape)}).")
     elif found.shape != expected.shape:
-        problems.append(f"Input '{found.name}' has shape {_shape_text(found.shape)}; expected "
-                        f"{_shape_text(expected.shape)} (without the batch axis){_shape_hint(expected)}.")
+        problems.append(f"Input '{found.name}' has shape {shape_text(found.shape)}; expected "
+                        f"{shape_text(expected.shape)} (without the batch axis){_shape_hint(expected)}.")
     if expected.dtype not in (None, "float32") and found.dtype != expected.dtype:
         problems.append(f"Input '{found.name}' has dtype {found.dtype}; expected {expected.dtype} "
                         f"(token ids are integers): keras.Input(..., dtype=\"{expected.dtype}\").")
@@ -151,7 +137,7 @@ def check_layers(student: ModelGraph, reference: ModelGraph, alignment: Alignmen
     extra = [c for c in student.layer_calls() if c.key not in paired_students]
     for call in _unique_layers(extra):
         messages.append(f"Extra layer '{call.name}' ({call.label}): the exercise has no such layer; remove it.")
-    return _scored("layers", points, messages, (good - len(extra)) / len(ref_layers))
+    return scored("layers", points, messages, (good - len(extra)) / len(ref_layers))
 
 
 def _where(ref_call: Call, reference: ModelGraph) -> str:
@@ -199,7 +185,7 @@ def check_wiring(student: ModelGraph, reference: ModelGraph, alignment: Alignmen
         messages.append("The connections around the missing or extra layers listed under 'layers' "
                         "differ from the exercise; fixing those layers fixes this too.")
     wrong = len(alignment.misfed) + len(missing) + len(extra)
-    return _scored("wiring", points, messages, 1 - wrong / len(ref_layers))
+    return scored("wiring", points, messages, 1 - wrong / len(ref_layers))
 
 
 def _wiring_mistake(misfed, student: ModelGraph, extra: set[str]) -> bool:
@@ -244,7 +230,7 @@ def check_outputs(student: ModelGraph, reference: ModelGraph, alignment: Alignme
         extra = [n for k, n in student.outputs if k not in alignment.mapping.values()]
         messages.append(f"The model has {len(student.outputs)} outputs; the exercise has "
                         f"{len(reference.outputs)}. Extra: {', '.join(repr(n) for n in extra) or 'see above'}.")
-    return _scored("outputs", points, messages, good / len(reference.outputs))
+    return scored("outputs", points, messages, good / len(reference.outputs))
 
 
 def _output_by_name_or_position(student, reference, ref_key, ref_name) -> str | None:
@@ -264,14 +250,14 @@ def _summary(report: Report, student: ModelGraph, exercise_id: str) -> str:
     if report.passed:
         return "Same network as the reference: well done."
     if report.score < report.max_score / 2:
-        other = _looks_like_other_exercise(student, exercise_id)
+        other = looks_like_other_exercise(student, exercise_id)
         if other:
             return (f"This looks like the model of exercise '{other}', not '{exercise_id}'. "
                     f"Did you pass the wrong function?")
     return "Fix the first item marked FIX, then run the check again."
 
 
-def _looks_like_other_exercise(student: ModelGraph, exercise_id: str) -> str | None:
+def looks_like_other_exercise(student: ModelGraph, exercise_id: str) -> str | None:
     for other_id, spec in EXERCISES.items():
         if other_id != exercise_id and spec["kind"] == "graph":
             if exact_match(student, reference_graph(other_id), with_instances=False) is not None:

@@ -29,7 +29,7 @@ class Call:
     @property
     def label(self) -> str:
         if self.class_name == "Input":
-            return f"Input(shape={_shape_text(self.shape)})"
+            return f"Input(shape={shape_text(self.shape)})"
         return signature.render(self.class_name, self.settings)
 
     @property
@@ -45,6 +45,12 @@ class ModelGraph:
     outputs: list[tuple[str, str]] = field(default_factory=list)  # (key, output name)
     output_shapes: dict[str, tuple | None] = field(default_factory=dict)  # output name -> shape
     fixed_names: set[str] = field(default_factory=set)  # reference input keys / output names the contract fixes
+    outputs_are_dict: bool = False
+
+    def loss_order(self) -> list[str]:
+        """Output names in the order Keras matches a list of losses: a dict's keys are sorted."""
+        names = [name for _, name in self.outputs]
+        return sorted(names) if self.outputs_are_dict else names
 
     def consumers(self, key: str) -> list[str]:
         return [c.key for c in self.calls.values() if key in c.sources]
@@ -132,6 +138,7 @@ def _from_functional(config: dict) -> ModelGraph:
     for (layer, node, _), name in inputs:
         graph.calls[f"{layer}#{node}"].name = name
     graph.outputs = [(f"{entry[0]}#{entry[1]}", name) for entry, name in _named_entries(config.get("output_layers"))]
+    graph.outputs_are_dict = isinstance(config.get("output_layers"), dict)
     _mark_input_order(graph)
     return graph
 
@@ -261,10 +268,10 @@ def _known_output_shape(shapes: dict, key: str):
 
 def batch_shape_text(shape) -> str:
     """(None, 16, 16, 512) for a shape given without its batch axis."""
-    return "unknown" if shape is None else _shape_text((None, *shape))
+    return "unknown" if shape is None else shape_text((None, *shape))
 
 
-def _shape_text(shape) -> str:
+def shape_text(shape) -> str:
     if shape is None:
         return "unknown"
     inner = ", ".join("None" if d is None else str(d) for d in shape)

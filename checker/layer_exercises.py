@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from checker.exercises import get_exercise
-from checker.report import CheckResult, Report
+from checker.report import CheckResult, Report, scored
 from checker.verdicts import whole_exercise_failed
 
 TOLERANCE = 1e-4
@@ -599,8 +599,9 @@ def _scored(name: str, points: float, results: list[tuple[bool, str]]) -> CheckR
     """The share of passed requirements earns its share of the points; messages of the failed ones."""
     passed = sum(ok for ok, _ in results)
     messages = [m for ok, m in results if not ok and m]
-    earned = points if passed == len(results) else round(points * passed / len(results), 2)
-    return CheckResult(name, points, earned, messages)
+    if passed < len(results) and not messages:
+        messages = ["Not all requirements are met."]
+    return scored(name, points, messages, passed / len(results))
 
 
 def _names(expected: list[dict]) -> str:

@@ -95,6 +95,27 @@ class Report:
         )
 
 
+MAX_MESSAGES = 6
+
+
+def scored(name: str, points: float, messages: list[str], share: float) -> CheckResult:
+    """A check worth `points`: all of them without messages, else `share` of them (0..1).
+
+    A check with a message never earns full points; long lists of messages are cut short.
+
+    >>> scored("layers", 3, ["Extra layer 'dropout'"], 0.5).earned
+    1.5
+    """
+    messages = list(dict.fromkeys(messages))  # one line per distinct problem
+    if len(messages) > MAX_MESSAGES:
+        hidden = len(messages) - MAX_MESSAGES + 1
+        messages = messages[:MAX_MESSAGES - 1] + [f"... and {hidden} more like these."]
+    earned = points if not messages else round(points * min(max(share, 0.0), 1.0), 2)
+    if messages and earned >= points:
+        earned = round(points / 2, 2)
+    return CheckResult(name, points, earned, messages)
+
+
 def _html_row(check: CheckResult) -> str:
     colour, mark = ("#1a7f37", "&#10003;") if check.passed else ("#b42318", "&#10007;")
     items = "".join(f"<li>{html.escape(m)}</li>" for m in check.messages)

@@ -26,8 +26,8 @@ import networkx as nx
 from checker import graph as graphs
 from checker import signature
 from checker.compile_check import loss_name, losses_by_output
-from checker.graph import Call, ModelGraph
-from checker.report import CheckResult, Report
+from checker.graph import Call, ModelGraph, batch_shape_text, shape_text
+from checker.report import CheckResult, Report, scored
 from checker.verdicts import not_a_functional_model, whole_exercise_failed
 
 FAMILIES = {
@@ -97,9 +97,9 @@ def _summary(report: Report, learner: Learner) -> str:
     if report.passed:
         return "A trend model that follows every rule: well done."
     if report.score < report.max_score / 2:
-        from checker.grading import _looks_like_other_exercise
+        from checker.grading import looks_like_other_exercise
 
-        other = _looks_like_other_exercise(learner.graph, report.exercise)
+        other = looks_like_other_exercise(learner.graph, report.exercise)
         if other:
             return (f"This looks like the model of exercise '{other}', not '{report.exercise}'. "
                     "Did you pass the wrong function?")
@@ -192,15 +192,15 @@ def check_inputs(learner: Learner, spec: dict, points: float, description: dict)
         wrong += bool(problems)
     for key in [k for k in learner.graph.inputs if k not in learner.inputs.values()]:
         call = learner.graph.calls[key]
-        messages.append(f"Input '{call.name}' {_shape(call.shape)} is not one of the exercise's three "
+        messages.append(f"Input '{call.name}' {shape_text(call.shape)} is not one of the exercise's three "
                         "inputs (questionnaire, review, photo); remove it.")
         wrong += 1
-    return _scored("inputs", points, messages, 1 - wrong / len(spec["inputs"]))
+    return scored("inputs", points, messages, 1 - wrong / len(spec["inputs"]))
 
 
 def _input_problems(learner: Learner, want: dict) -> list[str]:
     name, shape, dtype = want["name"], tuple(want["shape"]), want.get("dtype", "float32")
-    create = (f"keras.Input(shape={_shape(shape)}" + (f", dtype=\"{dtype}\"" if dtype != "float32" else "")
+    create = (f"keras.Input(shape={shape_text(shape)}" + (f", dtype=\"{dtype}\"" if dtype != "float32" else "")
               + f", name=\"{name}\")")
     key = learner.inputs[name]
     if key is None:
@@ -213,7 +213,7 @@ def _input_problems(learner: Learner, want: dict) -> list[str]:
         problems.append(f"Input '{call.name}' should be named '{name}': {create}. Data is fed to the model "
                         "by these names.")
     if call.shape != shape:
-        problems.append(f"Input '{call.name}' has shape {_shape(call.shape)}; expected {_shape(shape)} "
+        problems.append(f"Input '{call.name}' has shape {shape_text(call.shape)}; expected {shape_text(shape)} "
                         "(without the batch axis).")
     if call.dtype != dtype:
         reason = " (word ids are integers)" if dtype.startswith("int") else ""
@@ -253,7 +253,7 @@ def check_families(learner: Learner, spec: dict, points: float, description: dic
         messages.append(f"Rule: the {name} input needs {family['words']} on its own branch, before it joins "
                         f"the other inputs; {_route(learner, name, 'without one')}. Add one, e.g. "
                         f"{family['example']}.")
-    return _scored("layer families", points, messages, good / len(spec["inputs"]))
+    return scored("layer families", points, messages, good / len(spec["inputs"]))
 
 
 def _route(learner: Learner, name: str, missing: str, limit: int = 8) -> str:
@@ -319,7 +319,7 @@ def check_outputs(learner: Learner, spec: dict, points: float, description: dict
         messages.append(f"The model has {len(learner.graph.outputs)} outputs; the exercise has "
                         f"{len(spec['outputs'])} (trend and price). Remove: {', '.join(map(repr, extra))}.")
         good -= len(extra)
-    return _scored("outputs", points, messages, good / len(spec["outputs"]))
+    return scored("outputs", points, messages, good / len(spec["outputs"]))
 
 
 def _output_problems(learner: Learner, want: dict) -> list[str]:
@@ -335,8 +335,8 @@ def _output_problems(learner: Learner, want: dict) -> list[str]:
                         "(losses and data are matched to outputs by this name).")
     found_shape = learner.graph.output_shapes.get(found_name)
     if found_shape is not None and found_shape != shape:
-        problems.append(f"Output '{found_name}' has shape {_batch_shape(found_shape)}; expected "
-                        f"{_batch_shape(shape)}: {layer}.")
+        problems.append(f"Output '{found_name}' has shape {batch_shape_text(found_shape)}; expected "
+                        f"{batch_shape_text(shape)}: {layer}.")
     found_activation = _activation(learner, key)
     if found_activation != activation:
         problems.append(f"Output '{found_name}' uses {found_activation}; expected {activation}: "
@@ -385,7 +385,7 @@ def check_compile(learner: Learner, spec: dict, points: float, description: dict
                         "so a list of losses is matched in that order. Give the losses as a dict by name.")
     if messages:
         messages[-1] += f" Compile with {example}."
-    return _scored("compile", points, messages, good / len(expected))
+    return scored("compile", points, messages, good / len(expected))
 
 
 def _losses(value, learner: Learner, dict_outputs: bool) -> dict[str, str | None]:
@@ -393,49 +393,15 @@ def _losses(value, learner: Learner, dict_outputs: bool) -> dict[str, str | None
 
     A list follows the model's output order, which for outputs given as a dict is the
     sorted order of its keys (that is how Keras flattens a dict)."""
-    order = [name for _, name in learner.graph.outputs]
-    if dict_outputs:
-        order = sorted(order)
-    by_learner_name = losses_by_output(_plain_loss(value), order)
+    by_learner_name = losses_by_output(value, learner.graph.loss_order())
     found = {}
     for name, key in learner.outputs.items():
         learner_name = learner.output_names.get(key) if key else None
         loss = by_learner_name.get(learner_name)
         if loss is None and isinstance(value, dict) and "class_name" not in value:
-            loss = loss_name(_plain_loss(value.get(name)))  # keyed by the exercise's name
+            loss = loss_name(value.get(name))  # keyed by the exercise's name
         found[name] = loss
     return found
 
 
-def _plain_loss(value):
-    """A loss function given as an object (keras.losses.mean_squared_error) is serialised as
-    {"class_name": "function", "config": "mean_squared_error"}: keep its name."""
-    if isinstance(value, dict) and value.get("class_name") == "function":
-        return value.get("config")
-    if isinstance(value, dict) and "class_name" not in value:
-        return {k: _plain_loss(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain_loss(v) for v in value]
-    return value
-
-
 # --------------------------------------------------------------------------- helpers
-
-
-def _scored(name: str, points: float, messages: list[str], share: float) -> CheckResult:
-    """Full points without messages, else the share of points for what was right (never below 0)."""
-    earned = points if not messages else round(points * min(max(share, 0.0), 1.0), 2)
-    if messages and earned >= points:
-        earned = round(points / 2, 2)
-    return CheckResult(name, points, earned, messages)
-
-
-def _shape(shape) -> str:
-    if shape is None:
-        return "unknown"
-    dims = ["None" if d is None else str(d) for d in shape]
-    return f"({dims[0]},)" if len(dims) == 1 else f"({', '.join(dims)})"
-
-
-def _batch_shape(shape) -> str:
-    return _shape((None, *shape))
