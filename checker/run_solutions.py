@@ -229,6 +229,25 @@ def final_metric(run: NotebookRun) -> str:
         return f"{name}={value}"
 
 
+def beats_chance(entry: dict) -> bool:
+    value, chance = float(entry["value"]), float(entry["chance"])
+    return value < chance if entry.get("lower_is_better") else value > chance
+
+
+def chance_notes(runs: list[NotebookRun]) -> list[str]:
+    """Metrics that ended no better than chance: the notebook's model did not learn."""
+    notes = []
+    for run in runs:
+        for name, entry in run.metrics.items():
+            try:
+                if not beats_chance(entry):
+                    notes.append(f"{run.path.name}: validation {name} {entry['value']:.3g} is no "
+                                 f"better than chance ({entry['chance']:.3g})")
+            except (KeyError, TypeError, ValueError):
+                continue
+    return notes
+
+
 def format_table(runs: list[NotebookRun]) -> str:
     rows = [("notebook", "exercises passed", "final validation metric", "seconds", "slowest cell")]
     for run in runs:

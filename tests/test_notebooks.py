@@ -120,6 +120,7 @@ def test_solution_notebook_runs_and_every_exercise_passes(solution, tmp_path):
 
     assert run.ok, "\n".join(failure_messages([run]))
     assert run.exercises, f"{solution.name} has no autograded cell"
+    assert run.metrics, f"{solution.name} never calls report_metric for its trained model"
 
 
 # ---------------------------------------------------------------- (c) learner notebooks
@@ -385,3 +386,19 @@ def test_doctor_explains_how_to_get_graphviz(without_dot, capsys):
     checker_main(["doctor"])
 
     assert "apt-get install graphviz" in capsys.readouterr().out
+
+
+def test_a_metric_no_better_than_chance_is_noted(tmp_path):
+    from checker.run_solutions import NotebookRun, chance_notes
+
+    learned = NotebookRun(tmp_path / "01_a.ipynb", metrics={
+        "accuracy": {"value": 0.9, "chance": 0.1, "lower_is_better": False},
+        "price_mae": {"value": 0.2, "chance": 0.5, "lower_is_better": True}})
+    guessing = NotebookRun(tmp_path / "02_b.ipynb", metrics={
+        "accuracy": {"value": 0.1, "chance": 0.1, "lower_is_better": False},
+        "price_mae": {"value": 0.6, "chance": 0.5, "lower_is_better": True}})
+
+    assert chance_notes([learned]) == []
+    assert chance_notes([guessing]) == [
+        "02_b.ipynb: validation accuracy 0.1 is no better than chance (0.1)",
+        "02_b.ipynb: validation price_mae 0.6 is no better than chance (0.5)"]

@@ -33,8 +33,8 @@ def run(args) -> int:
 
     from checker.course import fast_mode
     from checker.notebooks import default_solutions_dir, notebook_paths, resolve_notebooks
-    from checker.run_solutions import (DEFAULT_CELL_TIMEOUT, failure_messages, format_table,
-                                       run_notebook, slow_cell_notes)
+    from checker.run_solutions import (DEFAULT_CELL_TIMEOUT, chance_notes, failure_messages,
+                                       format_table, run_notebook, slow_cell_notes)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     folder = args.solutions_dir or default_solutions_dir()
@@ -56,7 +56,7 @@ def run(args) -> int:
           f"executed copies go to {args.out}/", file=sys.stderr)
     runs = [run_notebook(path, args.out, timeout=timeout, fast=fast) for path in paths]
     print(format_table(runs))
-    for note in slow_cell_notes(runs):
+    for note in slow_cell_notes(runs) + chance_notes(runs):
         print(f"note: {note}")
     failures = failure_messages(runs)
     if failures:
