@@ -88,7 +88,9 @@ def saved_description(evidence_dir: str | None, exercise: str) -> Evidence:
         payload = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return Evidence(exercise, problem="The saved model description is not readable JSON.")
-    description = payload.get("description") if isinstance(payload, dict) else None
+    if not isinstance(payload, dict):
+        payload = {}
+    description = payload.get("description")
     if description is None and payload.get("exercise") == exercise:
         return Evidence(exercise, kernel_report=payload.get("report"), problem=(
             f"No model to grade: {EXERCISES[exercise]['builder']}() raised an error instead of "

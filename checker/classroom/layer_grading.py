@@ -31,7 +31,6 @@ from checker.verdicts import whole_exercise_failed
 
 PROBE_TIMEOUT = 120  # seconds: TensorFlow's import, a build and a few calls
 MAX_OBSERVATION_BYTES = 5_000_000
-SET_VALUES = [-2.0, -1.0, 1.0, 2.0]  # what observe_layer_class assigns to each weight (see below)
 
 
 def main(argv: list[str]) -> int:
@@ -124,23 +123,20 @@ def judge(observations, exercise: str, inputs: dict) -> Report:
 def weights_as_set(observations: dict, exercise: str, inputs: dict) -> bool:
     """Each reported weight value is the one observe_layer_class set from the grader's seed.
 
-    `observe_layer_class` assigns, in `layer.weights` order, rng.choice(SET_VALUES, shape)
-    with rng = numpy.random.default_rng(weight_seed). A probe that reports other values
-    (e.g. all-zero weights to make any output "match" x·w + b) is not believed.
+    A probe that reports other values (e.g. all-zero weights, so that any output "matches"
+    x·w + b) is not believed.
     """
-    from checker.layer_exercises import SETUPS
+    from checker.layer_exercises import SETUPS, known_weight_values
 
     if not SETUPS[exercise]["set_weights"] or "weights" not in observations:
         return True
-    rng = np.random.default_rng(inputs["weight_seed"])
     try:
-        for weight in observations["weights"]:
-            expected = rng.choice(SET_VALUES, size=tuple(int(d) for d in weight["shape"]))
-            if not np.array_equal(np.asarray(weight["value"], dtype=float), expected):
-                return False
+        weights = observations["weights"]
+        expected = known_weight_values(inputs["weight_seed"], [w["shape"] for w in weights])
+        return all(np.array_equal(np.asarray(w["value"], dtype=float), value)
+                   for w, value in zip(weights, expected))
     except (KeyError, TypeError, ValueError):
         return False
-    return True
 
 
 if __name__ == "__main__":

@@ -1,0 +1,131 @@
+"""Autograde a simulated class twice: plain sequential nbgrader, and `classroom autograde --jobs N`.
+
+    python bench/autograde.py [--students 12] [--jobs 2] [--keep DIR]
+
+Makes a course from two small notebooks with real exercises (01_small_models: functional_mlp
+and residual_identity; 02_small_layer: simple_dense), hands in the same answers for every
+student in two copies of it (right, partly right or unanswered, varying by student), then
+times, in one run:
+
+  plain:     `nbgrader autograde ASSIGNMENT` for each assignment, one after the other
+  classroom: `python -m checker classroom autograde DIR --jobs N --no-feedback`
+
+and prints seconds per student-notebook for each, their ratio, and whether both gradebooks
+hold identical scores. Both run the course's nbgrader_config.py (clean verdicts included);
+the difference is only how many students run at once and who writes the gradebook.
+The load average is printed too: other work on the machine skews the figures.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from checker.classroom import simulate  # noqa: E402
+from checker.classroom.config import subprocess_environment  # noqa: E402
+from checker.classroom.create import create_course  # noqa: E402
+from checker.classroom.layout import Course  # noqa: E402
+
+ANSWER_SETS = [  # cycled over the students
+    {"functional_mlp": simulate.FUNCTIONAL_MLP, "residual_identity": simulate.RESIDUAL_IDENTITY,
+     "simple_dense": simulate.SIMPLE_DENSE},
+    {"functional_mlp": simulate.FUNCTIONAL_MLP, "residual_identity": simulate.RESIDUAL_IDENTITY_TWO_CONVS,
+     "simple_dense": simulate.SIMPLE_DENSE_NO_BIAS},
+    {"residual_identity": simulate.RESIDUAL_IDENTITY},
+]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=12)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--keep", type=Path, default=None, help="keep the two courses in this folder")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="bench-autograde-")) if args.keep is None else args.keep
+    plain, classroom = make_class(work, args.students)
+    notebooks = len(plain.submissions())
+    print(f"{args.students} students x {len(plain.assignments())} assignments = {notebooks} "
+          f"student-notebooks; {os.cpu_count()} CPUs", flush=True)
+
+    plain_seconds = timed("plain nbgrader autograde, sequential", run_plain, plain)
+    classroom_seconds = timed(f"classroom autograde --jobs {args.jobs}", run_classroom, classroom, args.jobs)
+
+    plain_scores, classroom_scores = scores(plain), scores(classroom)
+    per_plain, per_classroom = plain_seconds / notebooks, classroom_seconds / notebooks
+    print(f"\nseconds per student-notebook: plain {per_plain:.2f}, classroom --jobs {args.jobs} "
+          f"{per_classroom:.2f}")
+    print(f"speed-up: {plain_seconds / classroom_seconds:.2f}x")
+    graded = {(student, assignment) for student, assignment, _ in plain_scores}
+    same = plain_scores == classroom_scores and len(graded) == notebooks
+    print(f"identical scores: {'yes' if same else 'NO'} ({len(plain_scores)} test cells in "
+          f"{len(graded)} student-notebooks compared)")
+    if not same:
+        for key in sorted(set(plain_scores) | set(classroom_scores)):
+            if plain_scores.get(key) != classroom_scores.get(key):
+                print(f"  {key}: plain {plain_scores.get(key)} classroom {classroom_scores.get(key)}")
+    if args.keep is None:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0 if same else 1
+
+
+def make_class(work: Path, students: int) -> tuple[Course, Course]:
+    simulate.write_small_solutions(work / "solutions")
+    course = create_course(work / "plain", work / "solutions").course
+    for number in range(students):
+        answers = ANSWER_SETS[number % len(ANSWER_SETS)]
+        for assignment in course.assignments():
+            simulate.submit(course, f"student{number:02d}", assignment, answers)
+    shutil.copytree(course.root, work / "classroom")
+    return course, Course(work / "classroom")
+
+
+def timed(label: str, run, *args) -> float:
+    load = os.getloadavg()[0]
+    print(f"{label} (load average {load:.1f}) ...", end=" ", flush=True)
+    started = time.perf_counter()
+    run(*args)
+    seconds = time.perf_counter() - started
+    print(f"{seconds:.1f} s", flush=True)
+    return seconds
+
+
+def run_plain(course: Course) -> None:
+    for assignment in course.assignments():
+        _run([sys.executable, "-m", "nbgrader", "autograde", assignment], cwd=course.root)
+
+
+def run_classroom(course: Course, jobs: int) -> None:
+    _run([sys.executable, "-m", "checker", "classroom", "autograde", str(course.root),
+          "--jobs", str(jobs), "--no-feedback"], cwd=course.root)
+
+
+def _run(command: list[str], cwd: Path) -> None:
+    done = subprocess.run(command, cwd=cwd, env=subprocess_environment(), capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(command[1:4])} failed:\n{done.stderr[-3000:]}")
+
+
+def scores(course: Course) -> dict:
+    """(student, assignment, grade cell) -> auto score, from the gradebook."""
+    from nbgrader.api import Gradebook
+
+    found = {}
+    with Gradebook(course.db_url) as gradebook:
+        for assignment in gradebook.assignments:
+            for submission in assignment.submissions:
+                for notebook in submission.notebooks:
+                    for grade in notebook.grades:
+                        found[(submission.student.id, assignment.name, grade.name)] = grade.auto_score
+    return found
+
+
+if __name__ == "__main__":
+    sys.exit(main())
