@@ -41,17 +41,19 @@ class Score(float):
         return self.report._repr_html_() if self.report is not None else None
 
 
-def grade(subject, exercise_id: str) -> Score:
+def grade(subject, exercise_id: str, record: bool = True) -> Score:
     """Build the learner's answer, check it, record it, and return the points earned.
 
     `subject` is the build function (e.g. `build_qa_model`) or, for the custom-layer
-    exercises, the layer class itself. Never raises for a broken answer.
+    exercises, the layer class itself. Never raises for a broken answer. Cells that only
+    demonstrate a mistake pass record=False, so they never stand in for the graded answer.
 
     >>> grade(lambda: None, "functional_mlp")
     0
     """
     report, description = _run(subject, exercise_id)
-    _record(exercise_id, report, description)
+    if record:
+        _record(exercise_id, report, description)
     return Score(report.score, report)
 
 

@@ -87,6 +87,8 @@ def _input_problems(reference: ModelGraph, ref_key: str, found: Call | None, stu
     expected = reference.calls[ref_key]
     fixed = ref_key in reference.fixed_names
     label = f"'{expected.name}'" if fixed else "an input"
+    if found is not None and pitfalls.is_overwritten_input(found):
+        return [pitfalls.overwritten_input_message()]
     if found is None:
         return [f"Missing {label} of shape {shape_text(expected.shape)}: add "
                 f"keras.Input(shape={shape_text(expected.shape)}"
@@ -171,13 +173,16 @@ def check_wiring(student: ModelGraph, reference: ModelGraph, alignment: Alignmen
     if alignment.exact:
         return CheckResult("wiring", points, points)
     messages = pitfalls.sharing_problems(student, reference, alignment)
+    known_pitfall = bool(messages)
     ref_layers = reference.layer_calls()
     missing = [c for c in ref_layers if alignment.student_of(c.key) is None]
     paired = set(alignment.mapping.values())
     extra = [c for c in student.layer_calls() if c.key not in paired]
     real = [m for m in alignment.misfed if _wiring_mistake(m, student, {c.key for c in extra})]
     if real:
-        messages.append(pitfalls.misfed_message(real[0], student, reference, alignment))
+        message = pitfalls.misfed_message(real[0], student, reference, alignment)
+        known_pitfall = known_pitfall or pitfalls.is_wrong_shortcut(real[0], reference)
+        messages.append(message)
         if len(real) > 1:
             messages.append(f"({len(real) - 1} more layer(s) are fed from an unexpected place; "
                             "fix the first one and check again.)")
@@ -185,7 +190,9 @@ def check_wiring(student: ModelGraph, reference: ModelGraph, alignment: Alignmen
         messages.append("The connections around the missing or extra layers listed under 'layers' "
                         "differ from the exercise; fixing those layers fixes this too.")
     wrong = len(alignment.misfed) + len(missing) + len(extra)
-    return scored("wiring", points, messages, 1 - wrong / len(ref_layers))
+    # Sharing and the shortcut are what these exercises teach: getting them wrong costs all of 'wiring'.
+    share = 0.0 if known_pitfall else 1 - wrong / len(ref_layers)
+    return scored("wiring", points, messages, share)
 
 
 def _wiring_mistake(misfed, student: ModelGraph, extra: set[str]) -> bool:

@@ -88,7 +88,7 @@ def misfed_message(misfed: Misfed, student: ModelGraph, reference: ModelGraph, a
     found = _names(student, misfed.student.sources)
     expected = _expected_names(misfed, student, reference)
     ref_call, name = misfed.reference, misfed.student.name
-    if ref_call.class_name == "Add" or _feeds_add(reference, ref_call):
+    if is_wrong_shortcut(misfed, reference):
         return (f"'{name}' ({misfed.student.label}) takes {found} but should take {expected}: "
                 "a shortcut that skips from the wrong tensor. The shortcut must start from the "
                 "block's input: keep a reference to it (e.g. residual = x) before the convolutions "
@@ -99,8 +99,23 @@ def misfed_message(misfed: Misfed, student: ModelGraph, reference: ModelGraph, a
     return f"'{name}' ({misfed.student.label}) takes {found} as input but should take {expected}."
 
 
-def _feeds_add(reference: ModelGraph, call: Call) -> bool:
-    return any(reference.calls[k].class_name == "Add" for k in reference.consumers(call.key))
+def is_wrong_shortcut(misfed: Misfed, reference: ModelGraph) -> bool:
+    """The misfed layer is the residual Add or the shortcut path that feeds it."""
+    call = misfed.reference
+    return call.class_name == "Add" or any(
+        reference.calls[k].class_name == "Add" for k in reference.consumers(call.key))
+
+
+def overwritten_input_message() -> str:
+    return ("A model input is not a tensor made by keras.Input (Keras had to copy an intermediate "
+            "tensor to use it as an input, naming it '...CLONE'). This is the known pitfall of overwriting "
+            "an input variable, e.g. left_input = lstm(left_input), and then passing it to "
+            "keras.Model(inputs=...). Keep each keras.Input in its own variable and pass those.")
+
+
+def is_overwritten_input(call: Call) -> bool:
+    """Keras 3 names the input it makes from a non-Input tensor '<tensor name>CLONE'."""
+    return call.class_name == "Input" and call.name.endswith("CLONE")
 
 
 def _expected_names(misfed: Misfed, student: ModelGraph, reference: ModelGraph) -> str:

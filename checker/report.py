@@ -21,6 +21,11 @@ class CheckResult:
     def passed(self) -> bool:
         return self.earned >= self.points and not self.messages
 
+    @property
+    def points_text(self) -> str:
+        """'2/3'; nothing for a row worth no points (it only explains)."""
+        return f"{_fmt(self.earned)}/{_fmt(self.points)}" if self.points else ""
+
     def to_dict(self) -> dict:
         return {"name": self.name, "points": self.points, "earned": self.earned,
                 "messages": list(self.messages)}
@@ -74,7 +79,8 @@ class Report:
             lines.append(self.summary)
         for check in self.checks:
             mark = "ok  " if check.passed else "FIX "
-            lines.append(f"  {mark}{check.name} ({_fmt(check.earned)}/{_fmt(check.points)})")
+            points = f" ({check.points_text})" if check.points_text else ""
+            lines.append(f"  {mark}{check.name}{points}")
             lines.extend(f"        - {m}" for m in check.messages)
         return "\n".join(lines)
 
@@ -123,7 +129,7 @@ def _html_row(check: CheckResult) -> str:
     cell = "style='padding:2px 8px;vertical-align:top;text-align:left'"
     return (f"<tr><td {cell}><span style='color:{colour};font-weight:bold'>{mark}</span></td>"
             f"<td {cell}>{html.escape(check.name)}</td>"
-            f"<td {cell}>{_fmt(check.earned)}/{_fmt(check.points)}</td><td {cell}>{detail}</td></tr>")
+            f"<td {cell}>{check.points_text}</td><td {cell}>{detail}</td></tr>")
 
 
 def _fmt(x: float) -> str:
