@@ -7,6 +7,8 @@ back from nbgrader's gradebook. A learner earns what their model earns, never mo
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import shutil
@@ -53,6 +55,14 @@ with open(os.path.join(os.environ["CHECKER_RESULTS_DIR"], "functional_mlp.json")
     json.dump(forged, f)
 real_grade = checker.autograde.grade
 checker.autograde.grade = lambda subject, exercise: 10 if exercise == "functional_mlp" else real_grade(subject, exercise)"""
+
+# Learner code can write to the descriptors its kernel inherited from the grading process.
+FAKE_WORKER_ANSWER = """import os
+os.write(1, b'{"student": "right", "assignment": "01_small_models", "success": true, "error": ""}\\n')
+os.read(0, 100)"""
+
+KILL_GRADER = """import os, signal
+os.kill(os.getppid(), signal.SIGKILL)"""
 
 OS_EXIT = '''def build_residual_identity():
     import os
@@ -108,6 +118,9 @@ CLASS = {
     "forges_evidence": (MODELS, RIGHT_RESIDUAL, [simulate.insert_before_test("functional_mlp", FORGE_EVIDENCE)]),
     "edits_test_cell": (MODELS, RIGHT_RESIDUAL, [simulate.edit_test_cell("functional_mlp", "10")]),
     "deletes_test_cell": (MODELS, RIGHT_RESIDUAL, [simulate.delete_test_cell("functional_mlp")]),
+    "fakes_worker_answer": (MODELS, RIGHT_RESIDUAL,
+                            [simulate.insert_before_test("functional_mlp", FAKE_WORKER_ANSWER)]),
+    "kills_grader": (MODELS, RIGHT_MODELS, [simulate.insert_before_test("functional_mlp", KILL_GRADER)]),
     "exits_kernel": (MODELS, {"functional_mlp": simulate.FUNCTIONAL_MLP, "residual_identity": OS_EXIT}, ()),
     "loops_forever": (MODELS, {"functional_mlp": ENDLESS_LOOP, **RIGHT_RESIDUAL},
                       [_without_self_check("build_functional_mlp")]),
@@ -149,10 +162,17 @@ def course(tmp_path_factory, venv_kernel) -> Course:
 
 
 @pytest.fixture(scope="module")
-def graded(course) -> dict:
-    """`classroom autograde --jobs 2`, then every grade cell's score from the gradebook."""
-    status = checker_main(["classroom", "autograde", str(course.root), "--jobs", "2"])
-    assert status == 0
+def autograded(course) -> tuple[int, str]:
+    """`classroom autograde --jobs 2`: its exit status and what it wrote to stderr."""
+    errors = io.StringIO()
+    with contextlib.redirect_stderr(errors):
+        status = checker_main(["classroom", "autograde", str(course.root), "--jobs", "2"])
+    return status, errors.getvalue()
+
+
+@pytest.fixture(scope="module")
+def graded(course, autograded) -> dict:
+    """Every grade cell's score, read back from nbgrader's gradebook."""
     return gradebook_scores(course)
 
 
@@ -265,19 +285,36 @@ def test_an_endless_loop_times_out_and_the_rest_is_graded(graded):
 
 
 @pytest.mark.slow
+def test_writing_to_the_grader_s_pipes_changes_nothing(graded):
+    assert graded["fakes_worker_answer"] == {"functional_mlp": 0, "residual_identity": 10}
+    assert graded["right"] == {"functional_mlp": 10, "residual_identity": 10}
+
+
+@pytest.mark.slow
+def test_killing_the_grading_process_fails_that_submission_only(autograded, graded):
+    status, errors = autograded
+    failures = [line for line in errors.splitlines() if line.startswith("error:")]
+    assert status == 1
+    assert len(failures) == 1 and "kills_grader/01_small_models" in failures[0]
+    assert graded["kills_grader"] == {"functional_mlp": None, "residual_identity": None}  # as nbgrader leaves it
+    assert all(score is not None for student, cells in graded.items() if student != "kills_grader"
+               for score in cells.values())
+
+
+@pytest.mark.slow
 def test_forged_observations_from_the_layer_class_earn_nothing(graded):
     assert graded["layer_forges_observations"] == {"simple_dense": 0}
 
 
 @pytest.mark.slow
-def test_every_submission_is_in_the_table_the_csv_and_the_feedback(graded, course):
+def test_every_graded_submission_is_in_the_csv_and_has_feedback(graded, course):
     rows = course.scores_csv.read_text().splitlines()
     assert rows[0] == f"student,{MODELS},{LAYER},total"
     assert any(row.startswith("partial,") for row in rows)
     assert rows[-1] == "(max),20,10,30"
     for student, (assignment, _, _) in CLASS.items():
         feedback = course.folder("feedback", student, assignment) / f"{assignment}.html"
-        assert feedback.is_file(), f"no feedback for {student}"
+        assert feedback.is_file() == (student != "kills_grader"), student  # no autograded notebook, no feedback
     text = (course.folder("feedback", "hides_output", MODELS) / f"{MODELS}.html").read_text()
     assert "graded by the checker outside" in text
 

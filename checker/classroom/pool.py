@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 from collections import deque
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,10 +58,12 @@ class Worker:
                                              "assignment": submission.assignment}) + "\n")
         self.process.stdin.flush()
 
-    def answer(self) -> dict | None:
+    def answer(self):
         """The worker's answer for the current submission; None when the worker has died."""
-        line = self.process.stdout.readline()
-        return json.loads(line) if line.strip() else None
+        try:
+            return json.loads(self.process.stdout.readline())
+        except json.JSONDecodeError:
+            return None
 
     def hand_over(self, submission: Submission, executed_dir: Path) -> None:
         """Move the executed notebooks to executed_dir/<student>/<assignment>/; drop the copy."""
@@ -74,7 +76,9 @@ class Worker:
         shutil.rmtree(self.scratch.folder("submitted", submission.student, submission.assignment),
                       ignore_errors=True)
 
-    def stop(self) -> None:
+    def stop(self, kill: bool = False) -> None:
+        if kill:
+            _kill_tree(self.process.pid)
         if self.process.poll() is None:
             self.process.stdin.close()
             try:
@@ -113,36 +117,47 @@ def autograde_class(course: Course, jobs: int, submissions: list[Submission] | N
 
 def _run(workers, pending, executed_dir, config, course, results, on_graded, scratch_root) -> None:
     selector = selectors.DefaultSelector()
-    for worker in workers:
+
+    def start(worker: Worker) -> None:
         worker.give(pending.popleft())
         selector.register(worker.process.stdout, selectors.EVENT_READ, worker)
-    spare = len(workers)  # replacements allowed for workers that die
+
+    for worker in workers:
+        start(worker)
+    spare = len(workers)  # replacements for workers that die
     while selector.get_map():
         for key, _ in selector.select():
             worker = key.data
             submission, reply = worker.current, worker.answer()
             worker.current = None
-            if reply is None:  # the worker process died: say why, go on with a new one
+            if not _is_answer(reply, submission):  # died, or answered out of turn: stop using it
                 selector.unregister(worker.process.stdout)
-                failed = Graded(submission, False, f"worker died: {worker.log_tail(1)}")
-                _record(results, failed, on_graded)
+                reply = {"success": False, "error": f"its worker stopped ({worker.log_tail(1)})"}
+                worker.stop(kill=True)
                 if pending and spare:
                     spare -= 1
-                    worker = Worker(course, scratch_root / f"worker{len(workers)}")
-                    workers.append(worker)
-                    worker.give(pending.popleft())
-                    selector.register(worker.process.stdout, selectors.EVENT_READ, worker)
-                continue
-            worker.hand_over(submission, executed_dir)
-            if pending:
-                worker.give(pending.popleft())  # keep it busy while this process writes the gradebook
+                    workers.append(Worker(course, scratch_root / f"worker{len(workers)}"))
+                    start(workers[-1])
             else:
-                selector.unregister(worker.process.stdout)
+                worker.hand_over(submission, executed_dir)
+                if pending:
+                    worker.give(pending.popleft())  # keep it busy while this process writes the gradebook
+                else:
+                    selector.unregister(worker.process.stdout)
             _record(results, _replay(config, submission, reply), on_graded)
 
 
+def _is_answer(reply, submission: Submission) -> bool:
+    return (isinstance(reply, dict) and reply.get("student") == submission.student
+            and reply.get("assignment") == submission.assignment)
+
+
 def _replay(config, submission: Submission, reply: dict) -> Graded:
-    """Write the worker's result into the real gradebook with nbgrader's own Autograde."""
+    """Write the worker's result into the real gradebook with nbgrader's own Autograde.
+
+    Also when the worker failed: nbgrader then records the submission as it does any failed
+    autograde (the student and submission exist, no automatic score).
+    """
     outcome = run_converter("autograde", config, submission.assignment, submission.student,
                             force=True, create_student=True)
     error = reply.get("error") or ("" if outcome.success else outcome.last_error_line())
@@ -154,6 +169,20 @@ def _record(results: list, graded: Graded, on_graded) -> None:
     results.append(graded)
     if on_graded:
         on_graded(graded)
+
+
+def _kill_tree(pid: int) -> None:
+    """The worker and what it started (its kernels live in sessions of their own)."""
+    import psutil  # an ipykernel dependency
+
+    try:
+        processes = [psutil.Process(pid)]
+        processes += processes[0].children(recursive=True)
+    except psutil.NoSuchProcess:
+        return
+    for process in processes:
+        with suppress(psutil.NoSuchProcess):
+            process.kill()
 
 
 def _copy_course(course: Course, scratch: Path) -> None:
