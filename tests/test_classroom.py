@@ -56,6 +56,15 @@ with open(os.path.join(os.environ["CHECKER_RESULTS_DIR"], "functional_mlp.json")
 real_grade = checker.autograde.grade
 checker.autograde.grade = lambda subject, exercise: 10 if exercise == "functional_mlp" else real_grade(subject, exercise)"""
 
+# A later cell overwrites the evidence with the description of a right model built elsewhere.
+REWRITE_EVIDENCE_LATER = """import json, os
+from checker.describe import describe
+inputs = keras.Input(shape=(64,))
+hidden = layers.Dense(32, activation="relu")(layers.Dense(32, activation="relu")(inputs))
+right = keras.Model(inputs, layers.Dense(10, activation="softmax")(hidden))
+with open(os.path.join(os.environ["CHECKER_RESULTS_DIR"], "functional_mlp.json"), "w") as f:
+    json.dump({"exercise": "functional_mlp", "description": describe(right)}, f)"""
+
 # Learner code can write to the descriptors its kernel inherited from the grading process.
 FAKE_WORKER_ANSWER = """import os
 os.write(1, b'{"student": "right", "assignment": "01_small_models", "success": true, "error": ""}\\n')
@@ -114,6 +123,8 @@ CLASS = {
                        [simulate.insert_before_test("functional_mlp", PATCH_REPORT)]),
     "patches_checker": (MODELS, {"functional_mlp": WRONG_MLP, **RIGHT_RESIDUAL},
                         [simulate.insert_before_test("functional_mlp", PATCH_CHECKER)]),
+    "rewrites_evidence_later": (MODELS, {"functional_mlp": WRONG_MLP, **RIGHT_RESIDUAL},
+                                [simulate.insert_before_test("residual_identity", REWRITE_EVIDENCE_LATER)]),
     "hides_output": (MODELS, RIGHT_RESIDUAL, [simulate.insert_before_test("functional_mlp", HIDE_OUTPUT)]),
     "forges_evidence": (MODELS, RIGHT_RESIDUAL, [simulate.insert_before_test("functional_mlp", FORGE_EVIDENCE)]),
     "edits_test_cell": (MODELS, RIGHT_RESIDUAL, [simulate.edit_test_cell("functional_mlp", "10")]),
@@ -267,7 +278,7 @@ def test_tampering_with_an_unsolved_exercise_earns_nothing(graded, student):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("student", ["patches_report", "patches_checker"])
+@pytest.mark.parametrize("student", ["patches_report", "patches_checker", "rewrites_evidence_later"])
 def test_patching_the_checker_in_the_kernel_earns_only_what_the_model_earns(graded, student):
     honest = checker_report(WRONG_MLP, "functional_mlp")
     assert honest.score < 10, honest
@@ -400,9 +411,6 @@ def test_a_test_cell_that_ran_cleanly_may_be_graded_whatever_it_printed():
     assert did_not_complete(_code_cell([printed], 4)) is None
 
 
-def _evidence_file(folder: Path, payload) -> str:
-    (folder / "functional_mlp.json").write_text(json.dumps(payload))
-    return str(folder)
 
 
 @pytest.mark.parametrize("payload, reason", [
@@ -410,21 +418,21 @@ def _evidence_file(folder: Path, payload) -> str:
     ({"exercise": "functional_mlp", "description": {"kind": "functional"}}, "not one"),
     ("just text", "not one"),
 ])
-def test_evidence_that_the_checker_did_not_write_is_refused(tmp_path, payload, reason):
+def test_evidence_that_the_checker_did_not_write_is_refused(payload, reason):
     from checker.classroom.evidence import saved_description
 
-    assert reason in saved_description(_evidence_file(tmp_path, payload), "functional_mlp").problem
+    assert reason in saved_description(json.dumps(payload), "functional_mlp").problem
 
 
-def test_no_evidence_file_means_no_points(tmp_path):
+def test_no_evidence_file_means_no_points():
     from checker.classroom.clean_grading import verdict
     from checker.classroom.evidence import saved_description
 
-    result = verdict(saved_description(str(tmp_path), "functional_mlp"))
+    result = verdict(saved_description(None, "functional_mlp"))
     assert result.share == 0 and "saved no model description" in result.problem
 
 
-def test_the_score_the_kernel_wrote_is_ignored_only_the_description_is_graded(tmp_path):
+def test_the_score_the_kernel_wrote_is_ignored_only_the_description_is_graded():
     from checker.classroom.clean_grading import verdict
     from checker.classroom.evidence import saved_description
 
@@ -432,7 +440,7 @@ def test_the_score_the_kernel_wrote_is_ignored_only_the_description_is_graded(tm
              "checks": [{"name": "all", "points": 10, "earned": 10, "messages": []}]}
     payload = {"exercise": "functional_mlp", "report": boast,
                "description": {"format": "checker-description/1", "kind": "none", "type": "NoneType"}}
-    result = verdict(saved_description(_evidence_file(tmp_path, payload), "functional_mlp"))
+    result = verdict(saved_description(json.dumps(payload), "functional_mlp"))
     assert result.problem is None
     assert result.share == 0 and result.report["score"] == 0
 

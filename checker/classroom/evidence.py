@@ -5,8 +5,9 @@ output is never read. What is used:
 
 - that nbgrader saw the cell run to completion (an execution count, no error, no timeout,
   the kernel alive): otherwise there is nothing to grade and the cell scores 0;
-- for a model exercise, the model description the cell wrote to this notebook's private
-  evidence folder (`GuardedExecute`). Only its "description" is graded, never the score or
+- for a model exercise, the model description the cell wrote while it ran, which
+  `GuardedExecute` took out of the kernel's reach as soon as the cell finished. Only its
+  "description" is graded, never the score or
   report the kernel computed, and it must be well-formed and name this exercise. (When the
   build function raised, there is no description: 0 points, and the notebook's own report
   is shown as feedback, since it says where it raised);
@@ -19,7 +20,6 @@ from __future__ import annotations
 import ast
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 from checker.describe import FORMAT
 from checker.exercises import EXERCISES
@@ -45,7 +45,8 @@ def checker_exercise(cell) -> str | None:
     return None
 
 
-def gather(nb, index: int, evidence_dir: str | None) -> Evidence:
+def gather(nb, index: int, written: dict[str, str | None] | None) -> Evidence:
+    """`written`: what each test cell wrote while it ran (GuardedExecute), by exercise."""
     cell = nb.cells[index]
     exercise = checker_exercise(cell)
     problem = did_not_complete(cell)
@@ -53,7 +54,10 @@ def gather(nb, index: int, evidence_dir: str | None) -> Evidence:
         return Evidence(exercise, problem=problem)
     if EXERCISES[exercise]["kind"] == "layer_class":
         return layer_program(nb.cells[:index], exercise)
-    return saved_description(evidence_dir, exercise)
+    if written is None:
+        return Evidence(exercise, problem="The notebook was not executed by GuardedExecute "
+                                          "(see nbgrader_config.py), so no evidence was kept.")
+    return saved_description(written.get(exercise), exercise)
 
 
 def did_not_complete(cell) -> str | None:
@@ -73,20 +77,16 @@ def did_not_complete(cell) -> str | None:
     return None
 
 
-def saved_description(evidence_dir: str | None, exercise: str) -> Evidence:
-    if not evidence_dir:
-        return Evidence(exercise, problem="No evidence folder: the notebook was not executed "
-                                          "by GuardedExecute (see nbgrader_config.py).")
-    path = Path(evidence_dir) / f"{exercise}.json"
-    missing = ("The cell saved no model description (was checker.autograde changed by code "
-               "in the notebook?).")
-    if not path.is_file():
-        return Evidence(exercise, problem=missing)
-    if path.stat().st_size > MAX_EVIDENCE_BYTES:
+def saved_description(text: str | None, exercise: str) -> Evidence:
+    """Evidence from the file the test cell wrote (its text, or None when it wrote none)."""
+    if text is None:
+        return Evidence(exercise, problem="The cell saved no model description (was "
+                                          "checker.autograde changed by code in the notebook?).")
+    if len(text) > MAX_EVIDENCE_BYTES:
         return Evidence(exercise, problem="The saved model description is implausibly large.")
     try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        payload = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
         return Evidence(exercise, problem="The saved model description is not readable JSON.")
     if not isinstance(payload, dict):
         payload = {}

@@ -3,9 +3,11 @@
 What it adds to nbgrader's `Execute` (whose timeout and interrupt-on-timeout it keeps):
 
 - Before the kernel starts, it creates a private folder for this notebook and tells the kernel
-  to record there (CHECKER_RESULTS_DIR): each autograded test cell writes
-  `<exercise>.json`, the evidence `CleanVerdicts` grades. The folder is new for every
-  notebook, outside the course folder, and removed once the verdicts are written.
+  to record there (CHECKER_RESULTS_DIR): each autograded test cell writes `<exercise>.json`.
+  Right before a checker test cell runs, any file of that name is deleted; right after, the
+  file is read into nbgrader's memory and deleted. So the evidence `CleanVerdicts` grades
+  was written while that very cell ran, and later cells (or another student's code running
+  at the same time) cannot change it. The folder is removed when execution ends.
 - The kernel runs in fast mode (CHECKER_FAST=1: fewer epochs in training cells), on the CPU,
   with TensorFlow's logging quiet and the checker importable.
 - A kernel that dies (os._exit, a crash, out of memory) ends the execution but not the
@@ -18,14 +20,16 @@ import contextlib
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool
 
+from checker.classroom.evidence import MAX_EVIDENCE_BYTES, checker_exercise
 from checker.notebooks import repository_root
 
-EVIDENCE_KEY = "checker_evidence_dir"  # where in nbconvert's resources the folder is passed on
+EVIDENCE_KEY = "checker_evidence"  # in nbconvert's resources: {exercise: text the test cell wrote}
 KERNEL_DIED = "KernelDied"
 
 
@@ -37,30 +41,52 @@ class GuardedExecute(Execute):
 
     def preprocess(self, nb, resources=None, km=None):
         resources = resources if resources is not None else {}
-        evidence_dir = tempfile.mkdtemp(prefix="checker-evidence-")
-        resources[EVIDENCE_KEY] = evidence_dir
+        resources[EVIDENCE_KEY] = {}
+        self._evidence_dir = Path(tempfile.mkdtemp(prefix="checker-evidence-"))
         self._running_cell = None
-        with _environment(self._kernel_environment(evidence_dir)):
-            try:
+        try:
+            with _environment(self._kernel_environment(self._evidence_dir)):
                 return super().preprocess(nb, resources, km)
-            except Exception as exc:  # nbclient raises DeadKernelError (or a RuntimeError) on death
-                if not _is_dead_kernel(exc):
-                    shutil.rmtree(evidence_dir, ignore_errors=True)
-                    raise
-                self.log.warning("The kernel died in cell %s; the cells from there on score 0.",
-                                 (self._running_cell or 0) + 1)
-                _mark_not_run(nb, self._running_cell)
-                return nb, resources
+        except Exception as exc:  # nbclient raises DeadKernelError (or a RuntimeError) on death
+            if not _is_dead_kernel(exc):
+                raise
+            self.log.warning("The kernel died in cell %s; the cells from there on score 0.",
+                             (self._running_cell or 0) + 1)
+            _mark_not_run(nb, self._running_cell)
+            return nb, resources
+        finally:
+            shutil.rmtree(self._evidence_dir, ignore_errors=True)
 
     def preprocess_cell(self, cell, resources, index):
         self._running_cell = index
-        return super().preprocess_cell(cell, resources, index)
+        exercise = checker_exercise(cell)
+        if exercise is None:
+            return super().preprocess_cell(cell, resources, index)
+        evidence = self._evidence_dir / f"{exercise}.json"
+        evidence.unlink(missing_ok=True)
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        finally:
+            resources[EVIDENCE_KEY][exercise] = _take(evidence)
 
-    def _kernel_environment(self, evidence_dir: str) -> dict[str, str | None]:
+    def _kernel_environment(self, evidence_dir: Path) -> dict[str, str | None]:
         python_path = os.pathsep.join(
             p for p in (str(repository_root()), os.environ.get("PYTHONPATH", "")) if p)
-        return {"CHECKER_RESULTS_DIR": evidence_dir, "CHECKER_FAST": "1" if self.fast else None,
+        return {"CHECKER_RESULTS_DIR": str(evidence_dir), "CHECKER_FAST": "1" if self.fast else None,
                 "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", "PYTHONPATH": python_path}
+
+
+def _take(path: Path) -> str | None:
+    """The file's text, and the file gone; None when there is none (or it is not a plain file)."""
+    try:
+        if not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_EVIDENCE_BYTES:
+            return None
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    finally:
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def _is_dead_kernel(exc: Exception) -> bool:

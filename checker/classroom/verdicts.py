@@ -11,7 +11,6 @@ Other grade cells are left to nbgrader's usual rules.
 from __future__ import annotations
 
 import html
-import shutil
 
 from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
@@ -29,19 +28,15 @@ class CleanVerdicts(NbGraderPreprocessor):
     timeout = Float(DEFAULT_TIMEOUT, help="Seconds the clean grading of one cell may take.").tag(config=True)
 
     def preprocess(self, nb, resources):
-        evidence_dir = resources.pop(EVIDENCE_KEY, None)
-        try:
-            for index, cell in enumerate(nb.cells):
-                if checker_exercise(cell):
-                    self._grade_cell(nb, index, evidence_dir)
-        finally:
-            if evidence_dir:
-                shutil.rmtree(evidence_dir, ignore_errors=True)
+        written = resources.pop(EVIDENCE_KEY, None)
+        for index, cell in enumerate(nb.cells):
+            if checker_exercise(cell):
+                self._grade_cell(nb, index, written)
         return nb, resources
 
-    def _grade_cell(self, nb, index: int, evidence_dir: str | None) -> None:
+    def _grade_cell(self, nb, index: int, written: dict | None) -> None:
         cell = nb.cells[index]
-        result = verdict(gather(nb, index, evidence_dir), timeout=self.timeout)
+        result = verdict(gather(nb, index, written), timeout=self.timeout)
         points = float(cell.metadata["nbgrader"]["points"])
         if result.problem:
             self.log.warning("%s: 0 points: %s", result.exercise, result.problem)
