@@ -327,27 +327,42 @@ def test_solutions_command_reports_each_failure_and_goes_on(
     wrong_model[2] = nb.solution("functional_mlp", mlp_notebook_cells[2].source.replace(
         "Dense(32", "Dense(16"))
     broken = mlp_notebook_cells[:2] + [nb.code("ratio = 1\nratio / 0")] + mlp_notebook_cells[2:]
-    nb.write("01_timeout", [nb.code("import time\ntime.sleep(600)")])
-    nb.write("02_kernel_dies", [nb.code("import os\nos._exit(1)")])
-    nb.write("03_error_cell", broken)
-    nb.write("04_wrong_model", wrong_model)
-    nb.write("05_good", mlp_notebook_cells)
+    nb.write("01_kernel_dies", [nb.code("import os\nos._exit(1)")])
+    nb.write("02_error_cell", broken)
+    nb.write("03_wrong_model", wrong_model)
+    nb.write("04_good", mlp_notebook_cells)
 
     status = checker_main(["solutions", "--solutions-dir", str(nb.folder),
-                           "--out", str(tmp_path / "executed"), "--timeout", "20"])
+                           "--out", str(tmp_path / "executed")])
 
     captured = capsys.readouterr()
     assert status == 1
-    assert "01_timeout.ipynb: timeout: cell 1 ('import time') ran longer than 20 s" in captured.err
-    assert "02_kernel_dies.ipynb: the kernel died in cell 1 ('import os')" in captured.err
-    assert ("03_error_cell.ipynb: error in cell 3 ('ratio = 1'): ZeroDivisionError: "
+    assert "01_kernel_dies.ipynb: the kernel died in cell 1 ('import os')" in captured.err
+    assert ("02_error_cell.ipynb: error in cell 3 ('ratio = 1'): ZeroDivisionError: "
             "division by zero") in captured.err
-    assert "04_wrong_model.ipynb: exercise functional_mlp: 8/10 points:" in captured.err
+    assert "03_wrong_model.ipynb: exercise functional_mlp: 8/10 points:" in captured.err
     assert "units=16 where 32 is expected" in captured.err
     table = {line.split("|")[0].strip(): line for line in captured.out.splitlines() if "|" in line}
-    assert "1/1" in table["05_good"] and "accuracy=0.90 vs chance 0.10" in table["05_good"]
-    assert "0/1 (stopped)" in table["03_error_cell"]
-    assert (tmp_path / "executed" / "05_good.ipynb").exists()
+    assert "1/1" in table["04_good"] and "accuracy=0.90 vs chance 0.10" in table["04_good"]
+    assert "0/1 (stopped)" in table["02_error_cell"]
+    assert (tmp_path / "executed" / "04_good.ipynb").exists()
+
+
+@pytest.mark.slow
+def test_solutions_command_reports_a_timeout_and_runs_the_next_notebook(
+        notebook_maker, tmp_path, capsys):
+    nb = notebook_maker
+    nb.write("01_timeout", [nb.code("import time\ntime.sleep(600)")])
+    nb.write("02_next", [nb.code('print("the next notebook ran")')])
+
+    status = checker_main(["solutions", "--solutions-dir", str(nb.folder),
+                           "--out", str(tmp_path / "executed"), "--timeout", "5"])
+
+    assert status == 1
+    assert ("01_timeout.ipynb: timeout: cell 1 ('import time') ran longer than 5 s"
+            in capsys.readouterr().err)
+    executed = nbformat.read(str(tmp_path / "executed" / "02_next.ipynb"), as_version=4)
+    assert executed.cells[0].outputs[0]["text"] == "the next notebook ran\n"
 
 
 @pytest.mark.slow
