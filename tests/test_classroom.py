@@ -81,6 +81,14 @@ ENDLESS_LOOP = '''def build_functional_mlp():
     while True:
         pass'''
 
+IGNORE_INTERRUPTS = '''def build_functional_mlp():
+    import time
+    while True:
+        try:
+            time.sleep(0.1)
+        except KeyboardInterrupt:
+            pass'''
+
 # A class whose body replaces the checker's observation step with one reporting a perfect
 # layer (zero weights, zero outputs: consistent with x·w + b). In the learner's own kernel,
 # check() believes it.
@@ -135,6 +143,8 @@ CLASS = {
     "exits_kernel": (MODELS, {"functional_mlp": simulate.FUNCTIONAL_MLP, "residual_identity": OS_EXIT}, ()),
     "loops_forever": (MODELS, {"functional_mlp": ENDLESS_LOOP, **RIGHT_RESIDUAL},
                       [_without_self_check("build_functional_mlp")]),
+    "ignores_interrupts": (MODELS, {"functional_mlp": IGNORE_INTERRUPTS, **RIGHT_RESIDUAL},
+                           [_without_self_check("build_functional_mlp")]),
     "layer_right": (LAYER, {"simple_dense": simulate.SIMPLE_DENSE}, ()),
     "layer_no_bias": (LAYER, {"simple_dense": simulate.SIMPLE_DENSE_NO_BIAS}, ()),
     "layer_forges_observations": (LAYER, {"simple_dense": FORGED_OBSERVATIONS}, ()),
@@ -296,6 +306,14 @@ def test_an_endless_loop_times_out_and_the_rest_is_graded(graded):
 
 
 @pytest.mark.slow
+def test_a_kernel_stuck_after_an_interrupt_stops_the_run_instead_of_waiting_out_every_cell(graded, course):
+    assert graded["ignores_interrupts"] == {"functional_mlp": 0, "residual_identity": 0}
+    autograded = course.folder("autograded", "ignores_interrupts", MODELS) / f"{MODELS}.ipynb"
+    last = [c for c in nbformat.read(str(autograded), 4).cells if c.cell_type == "code"][-1]
+    assert "still busy" in last.outputs[0].data["text/html"]
+
+
+@pytest.mark.slow
 def test_writing_to_the_grader_s_pipes_changes_nothing(graded):
     assert graded["fakes_worker_answer"] == {"functional_mlp": 0, "residual_identity": 10}
     assert graded["right"] == {"functional_mlp": 10, "residual_identity": 10}
@@ -394,7 +412,7 @@ def _code_cell(outputs=(), execution_count=1):
 
 @pytest.mark.parametrize("outputs, count, reason", [
     ([nbformat.v4.new_output("error", ename="CellTimeoutError", evalue="", traceback=[])], 3, "out of time"),
-    ([nbformat.v4.new_output("error", ename="KernelDied", evalue="The kernel died.", traceback=[])], 3, "died"),
+    ([nbformat.v4.new_output("error", ename="NotRun", evalue="The kernel died.", traceback=[])], 3, "died"),
     ([nbformat.v4.new_output("error", ename="NameError", evalue="grade", traceback=[])], 3, "changed what it runs"),
     ([], None, "did not run"),
 ])

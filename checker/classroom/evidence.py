@@ -67,8 +67,8 @@ def did_not_complete(cell) -> str | None:
         error = errors[0]
         if error.get("ename") == "CellTimeoutError":
             return "The cell ran out of time (nbgrader's per-cell timeout) and was interrupted."
-        if error.get("ename") == "KernelDied":
-            return error.get("evalue") or "The kernel died."
+        if error.get("ename") == "NotRun":  # GuardedExecute: the kernel died or was stuck
+            return error.get("evalue") or "The cell was not run."
         return (f"The cell raised {error.get('ename')}: {error.get('evalue', '')[:200]}. "
                 "The autograded cell never raises on its own: code elsewhere in the notebook "
                 "changed what it runs.")

@@ -13,6 +13,12 @@ What it adds to nbgrader's `Execute` (whose timeout and interrupt-on-timeout it 
 - A kernel that dies (os._exit, a crash, out of memory) ends the execution but not the
   grading: the cell that was running and every cell after it get an error output saying so,
   which scores 0 in nbgrader, and the cells that ran before keep their evidence.
+- A kernel that is stuck ends the execution too. nbgrader interrupts a cell that runs out of
+  time and goes on; when the kernel ignores the interrupt (a loop that catches
+  KeyboardInterrupt), nbclient gives up waiting for its output (which nbgrader would let end
+  the whole notebook), or the next cell times out without ever starting. That cell gets a
+  timeout error and the cells after it are not run (error output, 0 points), instead of each
+  waiting out its own timeout; the cells before keep their evidence.
 """
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from nbclient.exceptions import CellTimeoutError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool
@@ -30,7 +37,7 @@ from checker.classroom.evidence import MAX_EVIDENCE_BYTES, checker_exercise
 from checker.notebooks import repository_root
 
 EVIDENCE_KEY = "checker_evidence"  # in nbconvert's resources: {exercise: text the test cell wrote}
-KERNEL_DIED = "KernelDied"
+NOT_RUN = "NotRun"  # ename of the error output on cells a dead or stuck kernel did not run
 
 
 class GuardedExecute(Execute):
@@ -44,6 +51,7 @@ class GuardedExecute(Execute):
         resources[EVIDENCE_KEY] = {}
         self._evidence_dir = Path(tempfile.mkdtemp(prefix="checker-evidence-"))
         self._running_cell = None
+        self._kernel_stuck = False
         try:
             with _environment(self._kernel_environment(self._evidence_dir)):
                 return super().preprocess(nb, resources, km)
@@ -52,13 +60,34 @@ class GuardedExecute(Execute):
                 raise
             self.log.warning("The kernel died in cell %s; the cells from there on score 0.",
                              (self._running_cell or 0) + 1)
-            _mark_not_run(nb, self._running_cell)
+            _mark_dead(nb, self._running_cell)
             return nb, resources
         finally:
             shutil.rmtree(self._evidence_dir, ignore_errors=True)
 
     def preprocess_cell(self, cell, resources, index):
+        if self._kernel_stuck and cell.cell_type == "code":
+            cell.outputs = [_error_output("Not run: the kernel was still busy with an earlier cell "
+                                          "that did not stop when nbgrader interrupted it.")]
+            return cell, resources
         self._running_cell = index
+        try:
+            cell, resources = self._run_cell(cell, resources, index)
+            if _timed_out(cell) and cell.get("execution_count") is None:  # it never started
+                self._stuck(index)
+        except CellTimeoutError:  # no output after the interrupt either
+            cell.outputs.append(_error_output("The cell ran out of time and did not stop when "
+                                              "interrupted.", ename="CellTimeoutError"))
+            self._stuck(index)
+        return cell, resources
+
+    def _stuck(self, index: int) -> None:
+        self._kernel_stuck = True
+        self.log.warning("The kernel is stuck in cell %s; the cells after it are not run and score 0.",
+                         index + 1)
+
+    def _run_cell(self, cell, resources, index):
+        """Execute; for a checker test cell, keep only what the cell itself wrote as evidence."""
         exercise = checker_exercise(cell)
         if exercise is None:
             return super().preprocess_cell(cell, resources, index)
@@ -95,16 +124,23 @@ def _is_dead_kernel(exc: Exception) -> bool:
     return isinstance(exc, DeadKernelError) or "Kernel died" in str(exc)
 
 
-def _mark_not_run(nb, first_index: int | None) -> None:
+def _timed_out(cell) -> bool:
+    return any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError"
+               for o in cell.get("outputs", []))
+
+
+def _mark_dead(nb, first_index: int | None) -> None:
     """An error output on the cell the kernel died in and on every code cell after it."""
     start = 0 if first_index is None else first_index
     for index, cell in enumerate(nb.cells[start:], start=start):
-        if cell.cell_type != "code":
-            continue
-        reason = ("The kernel died while running this cell." if index == start
-                  else f"Not run: the kernel died in cell {start + 1}.")
-        cell.outputs = [NotebookNode(output_type="error", ename=KERNEL_DIED, evalue=reason,
-                                     traceback=[f"{KERNEL_DIED}: {reason}"])]
+        if cell.cell_type == "code":
+            cell.outputs = [_error_output("The kernel died while running this cell." if index == start
+                                          else f"Not run: the kernel died in cell {start + 1}.")]
+
+
+def _error_output(reason: str, ename: str = NOT_RUN) -> NotebookNode:
+    """An error output: nbgrader scores the cell 0, and evidence.did_not_complete quotes the reason."""
+    return NotebookNode(output_type="error", ename=ename, evalue=reason, traceback=[f"{ename}: {reason}"])
 
 
 @contextlib.contextmanager

@@ -149,6 +149,22 @@ def submit(course: Course, student: str, assignment: str, answers: dict[str, str
     return target
 
 
+def solution_answers(course: Course, assignment: str) -> dict[str, str]:
+    """exercise id -> the instructor's solution code, from source/ (a student who gets it all right)."""
+    import nbformat
+
+    from checker.exercises import EXERCISES
+
+    answers = {}
+    for path in sorted(course.folder("source", assignment=assignment).glob("*.ipynb")):
+        notebook = nbformat.read(str(path), as_version=4)
+        for exercise in EXERCISES:
+            cell = find_cell(notebook, f"{exercise}_solution")
+            if cell is not None:
+                answers[exercise] = cell.source
+    return answers
+
+
 def find_cell(notebook, grade_id: str):
     return next((c for c in notebook.cells
                  if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id), None)
