@@ -1,11 +1,13 @@
 """Autograde a simulated class twice: plain sequential nbgrader, and `classroom autograde --jobs N`.
 
     python bench/autograde.py [--students 12] [--jobs 2] [--repeat 1] [--keep DIR]
+    python bench/autograde.py --notebooks 01 07 --students 4     # real course notebooks
 
-Makes a course from two small notebooks with real exercises (01_small_models: functional_mlp
-and residual_identity; 02_small_layer: simple_dense), hands in the same answers for every
-student in two copies of it (right, partly right or unanswered, varying by student), then
-times, in one run:
+By default makes a course from two small notebooks with real exercises (01_small_models:
+functional_mlp and residual_identity; 02_small_layer: simple_dense) and hands in answers for
+every student (right, partly right or unanswered, varying by student). With --notebooks it
+uses those notebooks of the real course instead (fast-mode training included), every student
+handing in the solutions. Then it times, in one run:
 
   plain:     `nbgrader autograde ASSIGNMENT` for each assignment, one after the other
   classroom: `python -m checker classroom autograde DIR --jobs N --no-feedback`
@@ -52,10 +54,15 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=1, help="alternate the two modes this many times")
     parser.add_argument("--keep", type=Path, default=None, help="keep the courses in this folder")
+    parser.add_argument("--notebooks", nargs="+", default=None, metavar="NB",
+                        help="real course notebooks (stems or numbers such as 01) instead of the small course")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-autograde-")) if args.keep is None else args.keep
-    template = make_class(work / "template", args.students)
+    if args.notebooks:
+        template = make_real_class(work / "template", args.students, args.notebooks)
+    else:
+        template = make_class(work / "template", args.students)
     notebooks = len(template.submissions())
     print(f"{args.students} students x {len(template.assignments())} assignments = {notebooks} "
           f"student-notebooks; {os.cpu_count()} CPUs", flush=True)
@@ -98,12 +105,35 @@ def make_class(work: Path, students: int) -> Course:
     return course
 
 
+def make_real_class(work: Path, students: int, wanted: list[str]) -> Course:
+    """A course of the chosen solution notebooks; every student hands in the solutions."""
+    from checker.notebooks import notebook_paths, repository_root
+
+    chosen = [path for path in notebook_paths(repository_root() / "solutions")
+              if any(path.stem == name or path.stem.startswith(f"{name}_") for name in wanted)]
+    if not chosen:
+        sys.exit(f"No solution notebook matches {' '.join(wanted)} (try e.g. 01 07).")
+    (work / "solutions").mkdir(parents=True)
+    for path in chosen:
+        shutil.copyfile(path, work / "solutions" / path.name)
+    course = create_course(work / "course", work / "solutions").course
+    for assignment in course.assignments():
+        answers = simulate.solution_answers(course, assignment)
+        for number in range(students):
+            simulate.submit(course, f"student{number:02d}", assignment, answers)
+    return course
+
+
 def copy_course(course: Course, target: Path) -> Course:
     shutil.copytree(course.root, target)
     return Course(target)
 
 
 def timed(label: str, run, *args) -> float:
+    busy = busy_cores()
+    if busy is not None and busy > 0.3:
+        print(f"warning: other work keeps {busy:.1f} core(s) busy; it takes cores from the parallel "
+              "run, so the speed-up below understates it.", flush=True)
     print(f"{label} (load average {os.getloadavg()[0]:.1f}) ...", end=" ", flush=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
@@ -114,6 +144,21 @@ def timed(label: str, run, *args) -> float:
     print(f"{seconds:.1f} s, {cpu:.0f} CPU s (CPU/wall {cpu / seconds:.2f}, load average now "
           f"{os.getloadavg()[0]:.1f})", flush=True)
     return seconds
+
+
+def busy_cores(seconds: float = 2.0) -> float | None:
+    """How many cores other work keeps busy right now (Linux /proc/stat); None elsewhere."""
+    def sample():
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return sum(fields), fields[3] + fields[4]  # total, idle + iowait
+    try:
+        total_before, idle_before = sample()
+        time.sleep(seconds)
+        total_after, idle_after = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    total = total_after - total_before
+    return (os.cpu_count() or 1) * (1 - (idle_after - idle_before) / total) if total else None
 
 
 def run_plain(course: Course) -> None:

@@ -20,7 +20,7 @@ import nbformat
 import pytest
 
 from checker.classroom import simulate
-from checker.classroom.layout import Course
+from checker.classroom.layout import Course, Submission
 from checker.cli import main as checker_main
 
 CELL_TIMEOUT = 40  # seconds per cell in the test course; the endless loop costs this once
@@ -549,3 +549,21 @@ def test_the_class_table_and_its_csv(tmp_path):
     write_csv(table, tmp_path / "scores.csv")
     assert (tmp_path / "scores.csv").read_text().splitlines() == [
         "student,01_a,02_b,total", "ann,17.75,10,27.75", "bo,0,,0", "(max),20,10,30"]
+
+
+def test_parallel_autograde_hands_out_the_longest_known_work_first():
+    from collections import deque
+
+    from checker.classroom.pool import Durations
+
+    durations = Durations()
+    pending = deque(Submission(student, assignment)
+                    for student in ("ann", "bob", "cy") for assignment in ("01_short", "07_long"))
+    assert durations.take_longest(pending) == Submission("ann", "01_short")  # untimed: in order
+    assert durations.take_longest(pending) == Submission("ann", "07_long")
+    durations.add(Submission("ann", "01_short"), 5.0)
+    durations.add(Submission("ann", "07_long"), 20.0)
+    durations.add(Submission("x", "07_long"), "not a number")  # a broken answer is ignored
+    order = [durations.take_longest(pending) for _ in range(len(pending))]
+    assert order == [Submission("bob", "07_long"), Submission("cy", "07_long"),
+                     Submission("bob", "01_short"), Submission("cy", "01_short")]

@@ -117,9 +117,10 @@ def autograde_class(course: Course, jobs: int, submissions: list[Submission] | N
 
 def _run(workers, pending, executed_dir, config, course, results, on_graded, scratch_root) -> None:
     selector = selectors.DefaultSelector()
+    durations = Durations()
 
     def start(worker: Worker) -> None:
-        worker.give(pending.popleft())
+        worker.give(durations.take_longest(pending))
         selector.register(worker.process.stdout, selectors.EVENT_READ, worker)
 
     for worker in workers:
@@ -139,12 +140,40 @@ def _run(workers, pending, executed_dir, config, course, results, on_graded, scr
                     workers.append(Worker(course, scratch_root / f"worker{len(workers)}"))
                     start(workers[-1])
             else:
+                durations.add(submission, reply.get("seconds"))
                 worker.hand_over(submission, executed_dir)
                 if pending:
-                    worker.give(pending.popleft())  # keep it busy while this process writes the gradebook
+                    worker.give(durations.take_longest(pending))  # busy while this process writes the gradebook
                 else:
                     selector.unregister(worker.process.stdout)
             _record(results, _replay(config, submission, reply), on_graded)
+
+
+class Durations:
+    """Seconds each assignment took so far, to hand out the longest work first.
+
+    With the longest submissions started first, the class ends on short ones, and no worker
+    sits idle while another finishes a long notebook alone. Assignments not yet timed count
+    as the longest, so each is timed early.
+    """
+
+    def __init__(self):
+        self.seconds: dict[str, list[float]] = {}
+
+    def add(self, submission: Submission, seconds) -> None:
+        if isinstance(seconds, (int, float)) and seconds > 0:
+            self.seconds.setdefault(submission.assignment, []).append(float(seconds))
+
+    def expected(self, submission: Submission) -> float:
+        times = self.seconds.get(submission.assignment)
+        return sum(times) / len(times) if times else float("inf")
+
+    def take_longest(self, pending: deque) -> Submission:
+        """Remove and return the pending submission expected to take longest (first if tied)."""
+        longest = max(range(len(pending)), key=lambda i: (self.expected(pending[i]), -i))
+        submission = pending[longest]
+        del pending[longest]
+        return submission
 
 
 def _is_answer(reply, submission: Submission) -> bool:
