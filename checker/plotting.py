@@ -336,6 +336,8 @@ def history_series(history, metric: str | None) -> tuple[dict, dict]:
     wanted = {metric, *_ALIASES.get(metric, ())}
     metrics = {key: values for key, values in logs.items()
                if _training_key(key) in wanted or any(_training_key(key).endswith("_" + w) for w in wanted)}
+    if metric == "loss":  # the total is the left panel already: here, each output's own loss
+        metrics = {key: values for key, values in metrics.items() if key not in losses}
     if not metrics:
         recorded = ", ".join(sorted(k for k in logs if not k.startswith("val_")))
         raise ValueError(f"no metric named {metric!r} was recorded during fit. Recorded: {recorded}. "
@@ -354,16 +356,32 @@ def _training_key(key: str) -> str:
 def history_figure(history, metric: str | None = None):
     """Loss (left) and metric (right) per epoch; solid = training, dashed = validation."""
     losses, metrics = history_series(history, metric)
-    panels = [("loss", losses)] + ([(metric, metrics)] if metrics else [])
+    metric_title = "each output's loss" if metric == "loss" else metric
+    panels = [("loss", losses)] + ([(metric_title, metrics)] if metrics else [])
     figure, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 3.6), squeeze=False)
     for ax, (title, series) in zip(axes[0], panels):
         _plot_series(ax, series)
         ax.set_title(title)
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        _legend(ax, series)
     figure.tight_layout()
     return figure
+
+
+def _legend(ax, series: dict) -> None:
+    """One entry per curve name (its colour) and one per line style, not one per line."""
+    from matplotlib.lines import Line2D
+
+    names = list(dict.fromkeys(_training_key(key) for key in series))
+    if len(names) <= 1:
+        ax.legend(fontsize=8)
+        return
+    colours = {line.get_label().rsplit(" (", 1)[0]: line.get_color() for line in ax.lines}
+    handles = [Line2D([], [], color=colours[name], label=name) for name in names]
+    handles += [Line2D([], [], color="0.3", linestyle=style, label=label)
+                for style, label in (("-", "training"), ("--", "validation"))]
+    ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
 
 
 def _plot_series(ax, series: dict) -> None:

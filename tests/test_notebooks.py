@@ -287,6 +287,23 @@ def test_plot_history_draws_every_output_of_a_metric(shown):
     assert len(loss_axes.lines) == 2
 
 
+def test_plot_history_of_each_output_loss_leaves_the_total_to_the_left_panel(shown):
+    from checker.course import plot_history
+
+    history = {"loss": [3.0, 2.0], "val_loss": [3.1, 2.5], "age_loss": [2.0, 1.0],
+               "val_age_loss": [2.1, 1.5], "gender_loss": [0.7, 0.1], "val_gender_loss": [0.7, 0.2]}
+
+    plot_history(history, "loss")
+
+    loss_axes, outputs_axes = shown[0][1].axes
+    assert {line.get_label() for line in outputs_axes.lines} == {
+        "age_loss (training)", "age_loss (validation)",
+        "gender_loss (training)", "gender_loss (validation)"}
+    legend = [text.get_text() for text in outputs_axes.get_legend().get_texts()]
+    assert legend == ["age_loss", "gender_loss", "training", "validation"]
+    assert outputs_axes.get_title() == "each output's loss"
+
+
 def test_plot_history_names_the_recorded_metrics_after_a_typo():
     from checker.course import plot_history
 
