@@ -38,6 +38,7 @@ from checker.classroom import simulate  # noqa: E402
 from checker.classroom.config import subprocess_environment  # noqa: E402
 from checker.classroom.create import create_course  # noqa: E402
 from checker.classroom.layout import Course  # noqa: E402
+from checker.classroom.results import cell_scores  # noqa: E402
 
 ANSWER_SETS = [  # cycled over the students
     {"functional_mlp": simulate.FUNCTIONAL_MLP, "residual_identity": simulate.RESIDUAL_IDENTITY,
@@ -76,7 +77,7 @@ def main() -> int:
                                      classroom, args.jobs))
     plain_seconds, classroom_seconds = min(plain_times), min(classroom_times)
 
-    plain_scores, classroom_scores = scores(plain), scores(classroom)
+    plain_scores, classroom_scores = cell_scores(plain), cell_scores(classroom)
     per_plain, per_classroom = plain_seconds / notebooks, classroom_seconds / notebooks
     print(f"\nseconds per student-notebook: plain {per_plain:.2f}, classroom --jobs {args.jobs} "
           f"{per_classroom:.2f}")
@@ -175,20 +176,6 @@ def _run(command: list[str], cwd: Path) -> None:
     done = subprocess.run(command, cwd=cwd, env=subprocess_environment(), capture_output=True, text=True)
     if done.returncode != 0:
         sys.exit(f"{' '.join(command[1:4])} failed:\n{done.stderr[-3000:]}")
-
-
-def scores(course: Course) -> dict:
-    """(student, assignment, grade cell) -> auto score, from the gradebook."""
-    from nbgrader.api import Gradebook
-
-    found = {}
-    with Gradebook(course.db_url) as gradebook:
-        for assignment in gradebook.assignments:
-            for submission in assignment.submissions:
-                for notebook in submission.notebooks:
-                    for grade in notebook.grades:
-                        found[(submission.student.id, assignment.name, grade.name)] = grade.auto_score
-    return found
 
 
 if __name__ == "__main__":

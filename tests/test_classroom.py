@@ -199,15 +199,11 @@ def graded(course, autograded) -> dict:
 
 def gradebook_scores(course: Course) -> dict:
     """student -> {grade_id: auto_score} for every submitted notebook."""
-    from nbgrader.api import Gradebook
+    from checker.classroom.results import cell_scores
 
     scores = {}
-    with Gradebook(course.db_url) as gradebook:
-        for assignment in gradebook.assignments:
-            for submission in assignment.submissions:
-                for notebook in submission.notebooks:
-                    scores.setdefault(submission.student.id, {}).update(
-                        {grade.name: grade.auto_score for grade in notebook.grades})
+    for (student, _assignment, grade_id), score in cell_scores(course).items():
+        scores.setdefault(student, {})[grade_id] = score
     return scores
 
 

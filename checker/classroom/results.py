@@ -39,6 +39,23 @@ def class_table(course: Course) -> ClassTable:
     return table
 
 
+def cell_scores(course: Course) -> dict[tuple[str, str, str], float | None]:
+    """(student, assignment, grade cell id) -> the cell's automatic score, from the gradebook.
+
+    Example: cell_scores(course)[("ann", "01_functional_api", "functional_mlp")] == 10.0
+    """
+    from nbgrader.api import Gradebook
+
+    found = {}
+    with Gradebook(course.db_url) as gradebook:
+        for assignment in gradebook.assignments:
+            for submission in assignment.submissions:
+                for notebook in submission.notebooks:
+                    for grade in notebook.grades:
+                        found[(submission.student.id, assignment.name, grade.name)] = grade.auto_score
+    return found
+
+
 def format_table(table: ClassTable) -> str:
     header = ["student"] + table.assignments + ["total"]
     rows = [[student] + [_cell(scores.get(a)) for a in table.assignments] + [_cell(table.total(student))]
