@@ -360,31 +360,30 @@ def history_figure(history, metric: str | None = None):
     panels = [("loss", losses)] + ([(metric_title, metrics)] if metrics else [])
     figure, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 3.6), squeeze=False)
     for ax, (title, series) in zip(axes[0], panels):
-        _plot_series(ax, series)
+        colours = _plot_series(ax, series)
         ax.set_title(title)
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
-        _legend(ax, series)
+        _legend(ax, colours)
     figure.tight_layout()
     return figure
 
 
-def _legend(ax, series: dict) -> None:
+def _legend(ax, colours: dict) -> None:
     """One entry per curve name (its colour) and one per line style, not one per line."""
     from matplotlib.lines import Line2D
 
-    names = list(dict.fromkeys(_training_key(key) for key in series))
-    if len(names) <= 1:
+    if len(colours) <= 1:
         ax.legend(fontsize=8)
         return
-    colours = {line.get_label().rsplit(" (", 1)[0]: line.get_color() for line in ax.lines}
-    handles = [Line2D([], [], color=colours[name], label=name) for name in names]
+    handles = [Line2D([], [], color=colour, label=name) for name, colour in colours.items()]
     handles += [Line2D([], [], color="0.3", linestyle=style, label=label)
                 for style, label in (("-", "training"), ("--", "validation"))]
     ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
 
 
-def _plot_series(ax, series: dict) -> None:
+def _plot_series(ax, series: dict) -> dict:
+    """Draw every series; returns {curve name: colour}, training and validation sharing one."""
     colors = {}
     for key, values in series.items():
         base = _training_key(key)
@@ -398,3 +397,4 @@ def _plot_series(ax, series: dict) -> None:
     if series:
         longest = max(len(v) for v in series.values())
         ax.set_xticks(range(1, longest + 1, max(1, math.ceil(longest / 10))))
+    return colors
