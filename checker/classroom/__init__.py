@@ -33,7 +33,8 @@ Limits (what this does not stop):
   that takes as much as doing the exercise. For the custom layers, a learner who studies the
   checker could make the class's code report consistent fake observations computed with
   numpy (weights and inputs are the grader's, so the arithmetic itself must be right).
-- A loop that ignores interrupts costs nbgrader's timeout for every cell after it.
+- A loop that ignores interrupts ends that notebook's run after one timeout: the cells after
+  it are not run and score 0 (the cells before keep their points).
 
 Modules: layout (where things are), config (nbgrader_config.py), create (init),
 execute and verdicts (the two preprocessors), evidence (what a verdict may trust),

@@ -7,10 +7,10 @@ output is never read. What is used:
   the kernel alive): otherwise there is nothing to grade and the cell scores 0;
 - for a model exercise, the model description the cell wrote while it ran, which
   `GuardedExecute` took out of the kernel's reach as soon as the cell finished. Only its
-  "description" is graded, never the score or
-  report the kernel computed, and it must be well-formed and name this exercise. (When the
-  build function raised, there is no description: 0 points, and the notebook's own report
-  is shown as feedback, since it says where it raised);
+  "description" is graded, never the score or report the kernel computed, and it must be
+  well-formed and name this exercise. (When the build function raised, there is no
+  description: 0 points, and the notebook's own report is shown as feedback, since it says
+  where it raised);
 - for a custom-layer exercise, the learner's class as written in the submitted notebook
   (imports and definitions of the cells before the test cell), which the clean grader runs
   in a throw-away process (`layer_grading`). Nothing the kernel wrote is used.

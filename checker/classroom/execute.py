@@ -28,7 +28,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from nbclient.exceptions import CellTimeoutError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool
@@ -119,8 +119,6 @@ def _take(path: Path) -> str | None:
 
 
 def _is_dead_kernel(exc: Exception) -> bool:
-    from nbclient.exceptions import DeadKernelError
-
     return isinstance(exc, DeadKernelError) or "Kernel died" in str(exc)
 
 
