@@ -108,7 +108,7 @@ def make_class(work: Path, students: int) -> Course:
 
 def make_real_class(work: Path, students: int, wanted: list[str]) -> Course:
     """A course of the chosen solution notebooks; every student hands in the solutions."""
-    from checker.notebooks import notebook_paths, repository_root
+    from checker.paths import notebook_paths, repository_root
 
     chosen = [path for path in notebook_paths(repository_root() / "solutions")
               if any(path.stem == name or path.stem.startswith(f"{name}_") for name in wanted)]

@@ -1,12 +1,27 @@
 """Grade a learner's Keras functional-API model by its topology and shapes.
 
+The package, by what each part may do (the trust boundary of class grading):
+
+- `judge/`      pure judgement: a model's description or a layer's observations in, a
+                `Report` out. Holds the exercise specs. Never runs learner code; in class
+                grading it runs only in clean processes, never in a learner's kernel.
+- `observe/`    runs learner code to turn it into plain data: `describe` (a model into its
+                description), `layer_observe` (what a layer class does), `layer_probe` (the
+                throw-away process that does that in class grading).
+- `course/`     helpers the notebooks call (seeds, epochs, model pictures, curves).
+- `autograde`   the function every autograded test cell calls (`grade`).
+- `classroom/`  drives nbgrader for class grading (sandboxed kernels, clean verdicts).
+- `authoring/`  instructor tools: make learner notebooks, run the solution notebooks.
+- `commands/`   `python -m checker ...`, one module per command.
+- `report`      `Report` and `CheckResult`, the vocabulary every part shares.
+
 >>> from checker import check
 >>> report = check(None, "qa_model")
 >>> report.passed
 False
 """
-from checker.describe import describe, load_description, save_description
-from checker.exercises import EXERCISES, get_exercise
+from checker.judge.exercises import EXERCISES, get_exercise
+from checker.observe.describe import describe, load_description, save_description
 from checker.report import CheckResult, Report
 
 __all__ = ["check", "grade_description", "describe", "save_description", "load_description",
@@ -24,8 +39,6 @@ def check(model, exercise_id: str) -> Report:
     """
     spec = get_exercise(exercise_id)
     if spec["kind"] == "layer_class":
-        from checker.layer_exercises import check_layer_class
-
         return _guarded(exercise_id, check_layer_class, model, exercise_id)
     return _guarded(exercise_id, grade_description, describe(model), exercise_id)
 
@@ -38,12 +51,27 @@ def grade_description(description: dict, exercise_id: str) -> Report:
     """
     spec = get_exercise(exercise_id)
     if spec["kind"] == "trend":
-        from checker.trend import grade_trend
+        from checker.judge.trend import grade_trend
 
         return grade_trend(description, spec, exercise_id)
-    from checker.grading import grade_graph
+    from checker.judge.graph_exercises import grade_graph
 
     return grade_graph(description, spec, exercise_id)
+
+
+def check_layer_class(subject, exercise_id: str, seed: int | None = None) -> Report:
+    """Observe the learner's layer class on fresh random data and judge it. Never raises for bad input.
+
+    >>> check_layer_class(None, "simple_dense").passed
+    False
+    """
+    from checker.judge.layer_judge import judge_layer_observations
+    from checker.observe.layer_observe import observe_layer_class
+    from checker.observe.layer_setup import make_inputs
+
+    inputs = make_inputs(exercise_id, seed)
+    observations = observe_layer_class(subject, exercise_id, inputs)
+    return judge_layer_observations(observations, exercise_id, inputs)
 
 
 def _guarded(exercise_id, grade, *args) -> Report:
@@ -51,6 +79,6 @@ def _guarded(exercise_id, grade, *args) -> Report:
     try:
         return grade(*args)
     except Exception as exc:  # noqa: BLE001 - last line of defence, reported plainly
-        from checker.verdicts import internal_error
+        from checker.judge.feedback import internal_error
 
         return internal_error(exercise_id, exc)

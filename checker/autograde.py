@@ -8,15 +8,13 @@ clean process.
 """
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
-import warnings
 from pathlib import Path
 
-from checker.describe import describe
-from checker.exercises import get_exercise
+from checker.observe.describe import describe
+from checker.judge.exercises import get_exercise
+from checker.observe.quiet import quiet
 from checker.report import Report
 
 RESULTS_DIR_ENV = "CHECKER_RESULTS_DIR"
@@ -59,7 +57,7 @@ def grade(subject, exercise_id: str, record: bool = True) -> Score:
 
 def _run(subject, exercise_id: str) -> tuple[Report, dict | None]:
     from checker import _guarded, check, grade_description
-    from checker.verdicts import builder_failed
+    from checker.judge.feedback import builder_failed
 
     spec = get_exercise(exercise_id)
     if spec["kind"] == "layer_class":
@@ -67,7 +65,7 @@ def _run(subject, exercise_id: str) -> tuple[Report, dict | None]:
     model = subject
     if callable(subject) and not _is_model(subject):
         try:
-            with _quiet():
+            with quiet():
                 model = subject()
         except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
             return builder_failed(exercise_id, spec, exc), None
@@ -83,13 +81,6 @@ def _is_model(obj) -> bool:
     except ImportError:
         return False
 
-
-@contextlib.contextmanager
-def _quiet():
-    """Keras warnings and progress go to stderr, which nbgrader scores as 0: keep them out."""
-    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
-        warnings.simplefilter("ignore")
-        yield
 
 
 def _record(exercise_id: str, report: Report, description: dict | None) -> None:

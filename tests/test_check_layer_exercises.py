@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from keras import ops
 
-from checker import check
-from checker.layer_exercises import (check_layer_class, judge_layer_observations, known_weight_values,
-                                     make_inputs, observe_layer_class)
+from checker import check, check_layer_class
+from checker.judge.layer_judge import judge_layer_observations
+from checker.observe.layer_observe import observe_layer_class
+from checker.observe.layer_setup import known_weight_values, make_inputs
 
 # --------------------------------------------------------------------------- correct SimpleDense
 

@@ -58,7 +58,7 @@ checker.autograde.grade = lambda subject, exercise: 10 if exercise == "functiona
 
 # A later cell overwrites the evidence with the description of a right model built elsewhere.
 REWRITE_EVIDENCE_LATER = """import json, os
-from checker.describe import describe
+from checker.observe.describe import describe
 inputs = keras.Input(shape=(64,))
 hidden = layers.Dense(32, activation="relu")(layers.Dense(32, activation="relu")(inputs))
 right = keras.Model(inputs, layers.Dense(10, activation="softmax")(hidden))
@@ -105,7 +105,7 @@ FORGED_OBSERVATIONS = '''class SimpleDense(keras.layers.Layer):
                 "config": {"value": {"units": 2}, "error": None},
                 "round_trip": {"value": {"units": 2}, "error": None},
                 "in_model": {"output_shape": [None, 2], "error": None}}
-    import checker.layer_exercises as _checker
+    import checker.observe.layer_observe as _checker
     _checker.observe_layer_class = _forge'''
 
 MODELS = "01_small_models"
@@ -213,7 +213,7 @@ def checker_report(answer: str, exercise: str):
     from keras import layers, ops
 
     from checker import check
-    from checker.exercises import get_exercise
+    from checker.judge.exercises import get_exercise
 
     namespace = {"keras": keras, "layers": layers, "ops": ops}
     exec(answer, namespace)  # noqa: S102 - the test's own answers
@@ -514,7 +514,8 @@ def _forged_observations(inputs: dict) -> dict:
 
 def test_observations_with_weights_the_grader_did_not_set_are_not_believed():
     from checker.classroom.layer_grading import judge
-    from checker.layer_exercises import judge_layer_observations, make_inputs
+    from checker.judge.layer_judge import judge_layer_observations
+    from checker.observe.layer_setup import make_inputs
 
     inputs = make_inputs("simple_dense", seed=3)
     forged = _forged_observations(inputs)

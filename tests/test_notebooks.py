@@ -5,7 +5,6 @@ Tests marked `slow` start Jupyter kernels; they run by default (and in CI).
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -14,9 +13,9 @@ import nbformat
 import pytest
 
 from checker.cli import main as checker_main
-from checker.notebooks import (FIX_HINT, default_notebooks_dir, default_solutions_dir,
-                               first_unsolved_cell, generate, notebook_paths, resolve_notebooks)
-from checker.run_solutions import failure_messages, run_notebook
+from checker.authoring.generate import FIX_HINT, first_unsolved_cell, generate
+from checker.paths import default_notebooks_dir, default_solutions_dir, notebook_paths, resolve_notebooks
+from checker.authoring.run_solutions import failure_messages, run_notebook
 
 SOLUTIONS = notebook_paths(default_solutions_dir())
 LEARNER_NOTEBOOKS = notebook_paths(default_notebooks_dir())
@@ -205,7 +204,7 @@ MODELS = {"functional_shared": _functional_model, "nested_model": _nested_model,
 @pytest.fixture
 def shown(monkeypatch):
     """What show_model displayed: ("figure", Figure) or ("png", bytes)."""
-    from checker import course
+    from checker.course import helpers as course
 
     displayed = []
     monkeypatch.setattr(course, "_display_figure", lambda fig: displayed.append(("figure", fig)))
@@ -243,7 +242,7 @@ def test_the_networkx_drawing_shows_shared_layers_once_with_each_call(without_do
 
 
 def test_a_nested_model_is_one_box_with_the_shapes_it_produces(without_dot, shown):
-    from checker.plotting import layer_graph
+    from checker.course.plotting import layer_graph
 
     graph = layer_graph(_nested_model())
 
@@ -421,7 +420,7 @@ def test_doctor_explains_how_to_get_graphviz(without_dot, capsys):
 
 
 def test_a_metric_no_better_than_chance_is_noted(tmp_path):
-    from checker.run_solutions import NotebookRun, chance_notes
+    from checker.authoring.run_solutions import NotebookRun, chance_notes
 
     learned = NotebookRun(tmp_path / "01_a.ipynb", metrics={
         "accuracy": {"value": 0.9, "chance": 0.1, "lower_is_better": False},

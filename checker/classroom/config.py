@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from checker.classroom.layout import Course
-from checker.notebooks import repository_root
+from checker.paths import repository_root
 
 COURSE_ID = "keras-functional-api"
 DEFAULT_CELL_TIMEOUT = 120  # seconds per cell; training cells run in fast mode (CHECKER_FAST=1)

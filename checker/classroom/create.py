@@ -14,7 +14,7 @@ from pathlib import Path
 from checker.classroom.config import DEFAULT_CELL_TIMEOUT, config_text, load_config
 from checker.classroom.layout import Course
 from checker.classroom.nbgrader_run import run_converter
-from checker.notebooks import notebook_paths
+from checker.paths import notebook_paths
 
 
 class CourseExists(Exception):

@@ -21,8 +21,8 @@ import ast
 import json
 from dataclasses import dataclass
 
-from checker.describe import FORMAT
-from checker.exercises import EXERCISES
+from checker.observe.describe import FORMAT
+from checker.judge.exercises import EXERCISES
 
 MAX_EVIDENCE_BYTES = 20_000_000  # a description is a few hundred kB at most (Xception)
 

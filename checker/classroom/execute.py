@@ -34,7 +34,7 @@ from nbgrader.preprocessors import Execute
 from traitlets import Bool
 
 from checker.classroom.evidence import MAX_EVIDENCE_BYTES, checker_exercise
-from checker.notebooks import repository_root
+from checker.paths import repository_root
 
 EVIDENCE_KEY = "checker_evidence"  # in nbconvert's resources: {exercise: text the test cell wrote}
 NOT_RUN = "NotRun"  # ename of the error output on cells a dead or stuck kernel did not run

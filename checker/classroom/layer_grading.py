@@ -5,7 +5,7 @@
 This process never runs learner code. It chooses the inputs (batches and the weight values
 to set, from a seed derived from the program text, so a regrade gives the same verdict),
 runs `layer_probe` on PROGRAM in a throw-away process with a time limit, and judges the raw
-observations with `checker.layer_exercises.judge_layer_observations`.
+observations with `checker.judge.layer_judge.judge_layer_observations`.
 
 What the probe reports is learner-controlled, so it is checked before it is judged: the
 weights it says it holds must be exactly the values this process asked it to set. A probe
@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from checker.exercises import get_exercise
+from checker.judge.exercises import get_exercise
 from checker.report import Report
-from checker.verdicts import whole_exercise_failed
+from checker.judge.feedback import whole_exercise_failed
 
 PROBE_TIMEOUT = 120  # seconds: TensorFlow's import, a build and a few calls
 MAX_OBSERVATION_BYTES = 5_000_000
@@ -41,7 +41,7 @@ def main(argv: list[str]) -> int:
 
 
 def grade_layer_program(program: str, exercise: str, timeout: float = PROBE_TIMEOUT) -> Report:
-    from checker.layer_exercises import make_inputs
+    from checker.observe.layer_setup import make_inputs
 
     spec = get_exercise(exercise)
     inputs = make_inputs(exercise, seed=program_seed(program, exercise))
@@ -67,7 +67,7 @@ def run_probe(program: str, exercise: str, inputs: dict, timeout: float) -> tupl
         files = {name: Path(scratch) / name for name in ("program.py", "inputs.json", "observed.json")}
         files["program.py"].write_text(program, encoding="utf-8")
         files["inputs.json"].write_text(json.dumps(inputs), encoding="utf-8")
-        command = [sys.executable, "-m", "checker.classroom.layer_probe", str(files["program.py"]),
+        command = [sys.executable, "-m", "checker.observe.layer_probe", str(files["program.py"]),
                    exercise, str(files["inputs.json"]), str(files["observed.json"])]
         finished = run_isolated(command, timeout, cwd=scratch, env=subprocess_environment())
         if not finished:
@@ -105,7 +105,7 @@ def _read_outcome(path: Path) -> tuple[dict, str | None]:
 
 
 def judge(observations, exercise: str, inputs: dict) -> Report:
-    from checker.layer_exercises import judge_layer_observations
+    from checker.judge.layer_judge import judge_layer_observations
 
     spec = get_exercise(exercise)
     untrusted = ("What the class reported does not fit what the grader asked it to do "
@@ -126,7 +126,7 @@ def weights_as_set(observations: dict, exercise: str, inputs: dict) -> bool:
     A probe that reports other values (e.g. all-zero weights, so that any output "matches"
     x·w + b) is not believed.
     """
-    from checker.layer_exercises import SETUPS, known_weight_values
+    from checker.observe.layer_setup import SETUPS, known_weight_values
 
     if not SETUPS[exercise]["set_weights"] or "weights" not in observations:
         return True

@@ -72,7 +72,7 @@ def write_small_solutions(folder: Path, course: dict | None = None) -> list[Path
     """Solution notebooks following the course's conventions (solutions/<stem>.ipynb)."""
     import nbformat
 
-    from checker.exercises import get_exercise
+    from checker.judge.exercises import get_exercise
 
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -153,7 +153,7 @@ def solution_answers(course: Course, assignment: str) -> dict[str, str]:
     """exercise id -> the instructor's solution code, from source/ (a student who gets it all right)."""
     import nbformat
 
-    from checker.exercises import EXERCISES
+    from checker.judge.exercises import EXERCISES
 
     answers = {}
     for path in sorted(course.folder("source", assignment=assignment).glob("*.ipynb")):

@@ -46,7 +46,7 @@ def run(args) -> int:
 def _init(args) -> int:
     from checker.classroom.config import DEFAULT_CELL_TIMEOUT
     from checker.classroom.create import CourseExists, create_course
-    from checker.notebooks import default_solutions_dir
+    from checker.paths import default_solutions_dir
 
     solutions = args.solutions_dir or default_solutions_dir()
     print(f"Making an nbgrader course in {args.dir} from {solutions} ...", file=sys.stderr)

@@ -22,8 +22,8 @@ def configure(parser) -> None:
 
 
 def run(args) -> int:
-    from checker.notebooks import (FIX_HINT, default_notebooks_dir, default_solutions_dir,
-                                   generate, notebook_paths)
+    from checker.authoring.generate import FIX_HINT, generate
+    from checker.paths import default_notebooks_dir, default_solutions_dir, notebook_paths
 
     solutions_dir = args.solutions_dir or default_solutions_dir()
     notebooks_dir = args.notebooks_dir or default_notebooks_dir()

@@ -17,7 +17,7 @@ def configure(parser) -> None:
 
 def run(args) -> int:
     from checker import grade_description, load_description
-    from checker.exercises import get_exercise
+    from checker.judge.exercises import get_exercise
 
     try:
         spec = get_exercise(args.exercise)

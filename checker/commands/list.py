@@ -7,7 +7,7 @@ def configure(parser) -> None:
 
 
 def run(args) -> int:
-    from checker.exercises import EXERCISES
+    from checker.judge.exercises import EXERCISES
 
     for exercise_id, spec in EXERCISES.items():
         if args.ids:

@@ -31,9 +31,9 @@ def configure(parser) -> None:
 def run(args) -> int:
     import os
 
-    from checker.course import fast_mode
-    from checker.notebooks import default_solutions_dir, notebook_paths, resolve_notebooks
-    from checker.run_solutions import (DEFAULT_CELL_TIMEOUT, chance_notes, failure_messages,
+    from checker.course.helpers import fast_mode
+    from checker.paths import default_solutions_dir, notebook_paths, resolve_notebooks
+    from checker.authoring.run_solutions import (DEFAULT_CELL_TIMEOUT, chance_notes, failure_messages,
                                        format_table, run_notebook, slow_cell_notes)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

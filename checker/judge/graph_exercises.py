@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from checker import graph as graphs
-from checker import pitfalls
-from checker.compile_check import check_compile
-from checker.exercises import EXERCISES
-from checker.graph import Call, ModelGraph, shape_text, batch_shape_text
-from checker.match import Alignment, align, exact_match
+from checker.judge import graph as graphs
+from checker.judge import pitfalls
+from checker.judge.compile_rules import check_compile
+from checker.judge.exercises import EXERCISES
+from checker.judge.graph import Call, ModelGraph, shape_text, batch_shape_text
+from checker.judge.match import Alignment, align, exact_match
 from checker.report import CheckResult, Report, scored
-from checker.verdicts import not_a_functional_model, whole_exercise_failed
+from checker.judge.feedback import not_a_functional_model, whole_exercise_failed
 
 
 def grade_graph(description: dict, spec: dict, exercise_id: str) -> Report:

@@ -1,4 +1,4 @@
-"""Where the course's notebooks live, and how learner notebooks are made from solutions.
+"""How learner notebooks are made from the solution notebooks (`python -m checker generate`).
 
 solutions/<stem>.ipynb are nbgrader source notebooks (solutions between
 `### BEGIN SOLUTION` / `### END SOLUTION`, nbgrader cell metadata). notebooks/<stem>.ipynb
@@ -13,9 +13,11 @@ The output is deterministic: the same solutions give byte-identical learner note
 from __future__ import annotations
 
 import hashlib
-import re
+
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from checker.paths import notebook_paths
 
 # nbgrader's generate_assignment steps that are not used here, and why.
 LEFT_OUT = {
@@ -26,55 +28,6 @@ LEFT_OUT = {
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 UNSOLVED_MARKERS = ("raise NotImplementedError", "YOUR CODE HERE")
 FIX_HINT = "run `python -m checker generate` and commit notebooks/"
-
-
-# ---------------------------------------------------------------- locations
-
-def repository_root() -> Path:
-    """The folder that holds the checker package (and solutions/, notebooks/)."""
-    return Path(__file__).resolve().parent.parent
-
-
-def default_solutions_dir() -> Path:
-    return repository_root() / "solutions"
-
-
-def default_notebooks_dir() -> Path:
-    return repository_root() / "notebooks"
-
-
-def notebook_paths(folder: Path) -> list[Path]:
-    """The .ipynb files directly in `folder`, in course order (their names start 01_, 02_...)."""
-    return sorted(p for p in Path(folder).glob("*.ipynb") if not p.name.startswith("."))
-
-
-def resolve_notebooks(names: list[str], folder: Path) -> list[Path]:
-    """Notebooks named by path, by stem ("02_multi_input_qa") or by number ("02" or "2").
-
-    Raises ValueError naming what is available when a name matches nothing or several.
-    """
-    available = notebook_paths(folder)
-    chosen = []
-    for name in names:
-        path = Path(name)
-        if path.suffix == ".ipynb" and path.exists():
-            chosen.append(path)
-            continue
-        matches = [p for p in available if _matches(p.stem, name)]
-        if len(matches) != 1:
-            problem = "matches no notebook" if not matches else "matches several notebooks"
-            listing = ", ".join(p.stem for p in available) or f"none: {folder} has no notebooks"
-            raise ValueError(f"{name!r} {problem} in {folder}. Available: {listing}")
-        chosen.append(matches[0])
-    return chosen
-
-
-def _matches(stem: str, name: str) -> bool:
-    name = Path(name).stem if name.endswith(".ipynb") else name
-    if name.isdigit():
-        number = re.match(r"\d+", stem)
-        return number is not None and int(number.group()) == int(name)
-    return stem == name or stem.startswith(name + "_")
 
 
 # ---------------------------------------------------------------- generation

@@ -6,9 +6,9 @@ wrong tensor.
 """
 from __future__ import annotations
 
-from checker import signature
-from checker.graph import Call, ModelGraph
-from checker.match import Alignment, Misfed
+from checker.judge import signature
+from checker.judge.graph import Call, ModelGraph
+from checker.judge.match import Alignment, Misfed
 
 
 def setting_differences(found: Call, expected: Call) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from checker import signature
+from checker.judge import signature
 
 
 @dataclass
@@ -85,7 +85,7 @@ class ModelGraph:
 
 
 def from_description(description: dict) -> ModelGraph:
-    """Parse a functional or Sequential description made by `checker.describe`."""
+    """Parse a functional or Sequential description made by `checker.observe.describe`."""
     if description.get("kind") == "sequential":
         graph = _from_sequential(description["config"])
     else:

@@ -91,7 +91,7 @@ def _show_with_graphviz(model, show_shapes: bool) -> bool:
 def _show_with_networkx(model) -> None:
     import matplotlib.pyplot as plt
 
-    from checker.plotting import draw_layer_graph, layer_graph
+    from checker.course.plotting import draw_layer_graph, layer_graph
 
     try:
         figure = draw_layer_graph(layer_graph(model), title=getattr(model, "name", None))
@@ -142,7 +142,7 @@ def plot_history(history, metric: str | None = None) -> None:
     """
     import matplotlib.pyplot as plt
 
-    from checker.plotting import history_figure
+    from checker.course.plotting import history_figure
 
     figure = history_figure(history, metric)
     _display_figure(figure)

@@ -1,10 +1,10 @@
 """The throw-away process that runs a learner's layer class: it observes, it does not judge.
 
-    python -m checker.classroom.layer_probe PROGRAM EXERCISE INPUTS OBSERVATIONS
+    python -m checker.observe.layer_probe PROGRAM EXERCISE INPUTS OBSERVATIONS
 
 PROGRAM holds the imports and definitions of the learner's notebook (see evidence.py). They
 are executed one statement at a time (an import that fails does not stop the others), then
-`checker.layer_exercises.observe_layer_class` tries the class on the grader's INPUTS, and the
+`checker.observe.layer_observe.observe_layer_class` tries the class on the grader's INPUTS, and the
 raw observations are written to OBSERVATIONS as JSON: {"observations": ...} or, when the
 class could not be defined, {"definition_error": "..."}. The parent (layer_grading) decides
 what they are worth; since this process runs learner code, it trusts none of it.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 def main(argv: list[str]) -> int:
     program, exercise, inputs_path, out_path = argv
-    from checker.exercises import get_exercise
+    from checker.judge.exercises import get_exercise
 
     class_name = get_exercise(exercise)["builder"]
     namespace = {"__name__": "__learner__"}
@@ -27,7 +27,7 @@ def main(argv: list[str]) -> int:
     if class_name not in namespace:
         result = {"definition_error": error or f"the class {class_name} was not defined"}
     else:
-        from checker.layer_exercises import observe_layer_class
+        from checker.observe.layer_observe import observe_layer_class
 
         inputs = json.loads(Path(inputs_path).read_text(encoding="utf-8"))
         result = {"observations": observe_layer_class(namespace[class_name], exercise, inputs)}

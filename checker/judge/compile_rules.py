@@ -6,7 +6,7 @@ dicts, and per-output settings come as a dict by output name or a list in output
 """
 from __future__ import annotations
 
-from checker.graph import ModelGraph
+from checker.judge.graph import ModelGraph
 from checker.report import CheckResult
 
 LOSS_NAMES = {

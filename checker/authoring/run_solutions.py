@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from checker.notebooks import repository_root
+from checker.paths import repository_root
 
 DEFAULT_CELL_TIMEOUT = 600  # seconds per cell
 NBGRADER_CELL_TIMEOUT = 30  # nbgrader's ExecutePreprocessor.timeout default, per cell
@@ -208,7 +208,7 @@ def _first_fix(report) -> str:
 
 
 def _read_metrics(results_dir: Path) -> dict:
-    from checker.course import read_metrics
+    from checker.course.helpers import read_metrics
 
     return read_metrics(results_dir)
 
@@ -219,7 +219,7 @@ def final_metric(run: NotebookRun) -> str:
     """The last metric the notebook reported, e.g. 'accuracy=0.93 vs chance 0.10'."""
     if not run.metrics:
         return "-"
-    from checker.course import _format_number
+    from checker.course.helpers import _format_number
 
     name, entry = list(run.metrics.items())[-1]
     value, chance = entry.get("value"), entry.get("chance")

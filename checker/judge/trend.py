@@ -13,7 +13,7 @@ The rules (course contract, exercise `trend_model`):
 - outputs `trend` (None, 12) with a sigmoid and `price` (None, 1) without activation;
 - compiled with binary_crossentropy for trend and mse or mae for price.
 
-Works on the description only (`checker.describe`), parsed by `checker.graph` (activation
+Works on the description only (`checker.observe.describe`), parsed by `checker.judge.graph` (activation
 layers folded into the layer before them). Nested models (a photo encoder built as its own
 Model, a Sequential branch) count with the layers inside them.
 """
@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from checker import graph as graphs
-from checker import signature
-from checker.compile_check import loss_name, losses_by_output
-from checker.graph import Call, ModelGraph, batch_shape_text, shape_text
+from checker.judge import graph as graphs
+from checker.judge import signature
+from checker.judge.compile_rules import loss_name, losses_by_output
+from checker.judge.graph import Call, ModelGraph, batch_shape_text, shape_text
 from checker.report import CheckResult, Report, scored
-from checker.verdicts import not_a_functional_model, whole_exercise_failed
+from checker.judge.feedback import not_a_functional_model, whole_exercise_failed
 
 FAMILIES = {
     "dense": {"classes": {"Dense", "EinsumDense"}, "words": "a Dense layer",
@@ -97,7 +97,7 @@ def _summary(report: Report, learner: Learner) -> str:
     if report.passed:
         return "A trend model that follows every rule: well done."
     if report.score < report.max_score / 2:
-        from checker.grading import looks_like_other_exercise
+        from checker.judge.graph_exercises import looks_like_other_exercise
 
         other = looks_like_other_exercise(learner.graph, report.exercise)
         if other:

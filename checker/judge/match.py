@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from networkx.algorithms.isomorphism import DiGraphMatcher
 
-from checker.graph import Call, ModelGraph
+from checker.judge.graph import Call, ModelGraph
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Instructor tools: make the learner notebooks from solutions/, run every solution notebook."""

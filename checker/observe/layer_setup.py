@@ -1,0 +1,48 @@
+"""What the grader asks a learner's layer class to do: how it is created, fed and weighted.
+
+Shared by the observer (which runs the class) and the judge (which computes what the class
+should have returned), so both read the same numbers. Plain data and numpy; no learner code.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+WEIGHT_CHOICES = (-2.0, -1.0, 1.0, 2.0)
+
+# How each exercise creates and feeds its layer; the numbers are part of the course contract.
+SETUPS = {
+    "simple_dense": {"class": "SimpleDense", "argument": "units", "value": 2, "input_dim": 3,
+                     "batch": 4, "calls": 1, "set_weights": True, "in_model": True},
+    "compute_sum": {"class": "ComputeSum", "argument": "input_dim", "value": 3, "input_dim": 3,
+                    "batch": 4, "calls": 2, "set_weights": False, "in_model": False},
+}
+
+
+def make_inputs(exercise_id: str, seed: int | None = None) -> dict:
+    """The data of one check: small integer batches (exact in float32, readable in feedback).
+
+    >>> make_inputs("compute_sum", seed=0)["argument"]
+    {'input_dim': 3}
+    """
+    setup = SETUPS[exercise_id]
+    rng = np.random.default_rng(seed)
+    shape = (setup["batch"], setup["input_dim"])
+    return {
+        "exercise": exercise_id,
+        "argument": {setup["argument"]: setup["value"]},
+        "input_dim": setup["input_dim"],
+        "batches": [rng.integers(-3, 4, size=shape).astype(float).tolist() for _ in range(setup["calls"])],
+        "weight_seed": int(rng.integers(0, 2**31)),
+    }
+
+
+def known_weight_values(seed: int, shapes: list) -> list[np.ndarray]:
+    """The values observation gives the weights, in `layer.weights` order: small non-zero integers
+    (so a forgotten bias shows), drawn from one generator seeded with `inputs["weight_seed"]`.
+    A grader that does not trust the observing process can recompute them.
+
+    >>> [v.tolist() for v in known_weight_values(0, [(2,)])]
+    [[2.0, 1.0]]
+    """
+    rng = np.random.default_rng(seed)
+    return [rng.choice(WEIGHT_CHOICES, size=tuple(int(d) for d in shape)) for shape in shapes]
