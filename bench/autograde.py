@@ -20,6 +20,7 @@ Other work on the machine skews the figures, so each run also prints the load av
 the CPU seconds it used (CPU/wall near 1.0 means one busy core); with --repeat N the two
 modes alternate N times on fresh copies and the fastest run of each counts.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,10 +42,16 @@ from checker.classroom.layout import Course  # noqa: E402
 from checker.classroom.results import cell_scores  # noqa: E402
 
 ANSWER_SETS = [  # cycled over the students
-    {"functional_mlp": simulate.FUNCTIONAL_MLP, "residual_identity": simulate.RESIDUAL_IDENTITY,
-     "simple_dense": simulate.SIMPLE_DENSE},
-    {"functional_mlp": simulate.FUNCTIONAL_MLP, "residual_identity": simulate.RESIDUAL_IDENTITY_TWO_CONVS,
-     "simple_dense": simulate.SIMPLE_DENSE_NO_BIAS},
+    {
+        "functional_mlp": simulate.FUNCTIONAL_MLP,
+        "residual_identity": simulate.RESIDUAL_IDENTITY,
+        "simple_dense": simulate.SIMPLE_DENSE,
+    },
+    {
+        "functional_mlp": simulate.FUNCTIONAL_MLP,
+        "residual_identity": simulate.RESIDUAL_IDENTITY_TWO_CONVS,
+        "simple_dense": simulate.SIMPLE_DENSE_NO_BIAS,
+    },
     {"residual_identity": simulate.RESIDUAL_IDENTITY},
 ]
 
@@ -55,8 +62,13 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=1, help="alternate the two modes this many times")
     parser.add_argument("--keep", type=Path, default=None, help="keep the courses in this folder")
-    parser.add_argument("--notebooks", nargs="+", default=None, metavar="NB",
-                        help="real course notebooks (stems or numbers such as 01) instead of the small course")
+    parser.add_argument(
+        "--notebooks",
+        nargs="+",
+        default=None,
+        metavar="NB",
+        help="real course notebooks (stems or numbers such as 01) instead of the small course",
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-autograde-")) if args.keep is None else args.keep
@@ -65,27 +77,35 @@ def main() -> int:
     else:
         template = make_class(work / "template", args.students)
     notebooks = len(template.submissions())
-    print(f"{args.students} students x {len(template.assignments())} assignments = {notebooks} "
-          f"student-notebooks; {os.cpu_count()} CPUs", flush=True)
+    print(
+        f"{args.students} students x {len(template.assignments())} assignments = {notebooks} "
+        f"student-notebooks; {os.cpu_count()} CPUs",
+        flush=True,
+    )
 
     plain_times, classroom_times = [], []
     for round_ in range(args.repeat):
         plain = copy_course(template, work / f"plain{round_}")
         classroom = copy_course(template, work / f"classroom{round_}")
         plain_times.append(timed("plain nbgrader autograde, sequential", run_plain, plain))
-        classroom_times.append(timed(f"classroom autograde --jobs {args.jobs}", run_classroom,
-                                     classroom, args.jobs))
+        classroom_times.append(
+            timed(f"classroom autograde --jobs {args.jobs}", run_classroom, classroom, args.jobs)
+        )
     plain_seconds, classroom_seconds = min(plain_times), min(classroom_times)
 
     plain_scores, classroom_scores = cell_scores(plain), cell_scores(classroom)
     per_plain, per_classroom = plain_seconds / notebooks, classroom_seconds / notebooks
-    print(f"\nseconds per student-notebook: plain {per_plain:.2f}, classroom --jobs {args.jobs} "
-          f"{per_classroom:.2f}")
+    print(
+        f"\nseconds per student-notebook: plain {per_plain:.2f}, classroom --jobs {args.jobs} "
+        f"{per_classroom:.2f}"
+    )
     print(f"speed-up: {plain_seconds / classroom_seconds:.2f}x")
     graded = {(student, assignment) for student, assignment, _ in plain_scores}
     same = plain_scores == classroom_scores and len(graded) == notebooks
-    print(f"identical scores: {'yes' if same else 'NO'} ({len(plain_scores)} test cells in "
-          f"{len(graded)} student-notebooks compared)")
+    print(
+        f"identical scores: {'yes' if same else 'NO'} ({len(plain_scores)} test cells in "
+        f"{len(graded)} student-notebooks compared)"
+    )
     if not same:
         for key in sorted(set(plain_scores) | set(classroom_scores)):
             if plain_scores.get(key) != classroom_scores.get(key):
@@ -110,8 +130,11 @@ def make_real_class(work: Path, students: int, wanted: list[str]) -> Course:
     """A course of the chosen solution notebooks; every student hands in the solutions."""
     from checker.paths import notebook_paths, repository_root
 
-    chosen = [path for path in notebook_paths(repository_root() / "solutions")
-              if any(path.stem == name or path.stem.startswith(f"{name}_") for name in wanted)]
+    chosen = [
+        path
+        for path in notebook_paths(repository_root() / "solutions")
+        if any(path.stem == name or path.stem.startswith(f"{name}_") for name in wanted)
+    ]
     if not chosen:
         sys.exit(f"No solution notebook matches {' '.join(wanted)} (try e.g. 01 07).")
     (work / "solutions").mkdir(parents=True)
@@ -133,8 +156,11 @@ def copy_course(course: Course, target: Path) -> Course:
 def timed(label: str, run, *args) -> float:
     busy = busy_cores()
     if busy is not None and busy > 0.3:
-        print(f"warning: other work keeps {busy:.1f} core(s) busy; it takes cores from the parallel "
-              "run, so the speed-up below understates it.", flush=True)
+        print(
+            f"warning: other work keeps {busy:.1f} core(s) busy; it takes cores from the parallel "
+            "run, so the speed-up below understates it.",
+            flush=True,
+        )
     print(f"{label} (load average {os.getloadavg()[0]:.1f}) ...", end=" ", flush=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
@@ -142,16 +168,21 @@ def timed(label: str, run, *args) -> float:
     seconds = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    print(f"{seconds:.1f} s, {cpu:.0f} CPU s (CPU/wall {cpu / seconds:.2f}, load average now "
-          f"{os.getloadavg()[0]:.1f})", flush=True)
+    print(
+        f"{seconds:.1f} s, {cpu:.0f} CPU s (CPU/wall {cpu / seconds:.2f}, load average now "
+        f"{os.getloadavg()[0]:.1f})",
+        flush=True,
+    )
     return seconds
 
 
 def busy_cores(seconds: float = 2.0) -> float | None:
     """How many cores other work keeps busy right now (Linux /proc/stat); None elsewhere."""
+
     def sample():
         fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
         return sum(fields), fields[3] + fields[4]  # total, idle + iowait
+
     try:
         total_before, idle_before = sample()
         time.sleep(seconds)
@@ -168,8 +199,20 @@ def run_plain(course: Course) -> None:
 
 
 def run_classroom(course: Course, jobs: int) -> None:
-    _run([sys.executable, "-m", "checker", "classroom", "autograde", str(course.root),
-          "--jobs", str(jobs), "--no-feedback"], cwd=course.root)
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "checker",
+            "classroom",
+            "autograde",
+            str(course.root),
+            "--jobs",
+            str(jobs),
+            "--no-feedback",
+        ],
+        cwd=course.root,
+    )
 
 
 def _run(command: list[str], cwd: Path) -> None:

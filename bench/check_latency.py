@@ -9,6 +9,7 @@ The machine's load average is printed too: on a busy machine every figure is inf
 Run:  /work/venv/bin/python bench/check_latency.py [--repeats 30]
 Exit status 1 when a median misses its target.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,13 @@ def time_checks(model, exercise: str, repeats: int) -> dict:
     description = describe(model)
     describing = [milliseconds(lambda: describe(model)) for _ in range(repeats)]
     grading = [milliseconds(lambda: grade_description(description, exercise)) for _ in range(repeats)]
-    return {"first": first, "median": statistics.median(timings), "worst": max(timings),
-            "describe": statistics.median(describing), "grade": statistics.median(grading)}
+    return {
+        "first": first,
+        "median": statistics.median(timings),
+        "worst": max(timings),
+        "describe": statistics.median(describing),
+        "grade": statistics.median(grading),
+    }
 
 
 def main(argv=None) -> int:
@@ -54,13 +60,27 @@ def main(argv=None) -> int:
 
     rows, slow = [], False
     for exercise in GRAPH_EXERCISES:
-        for variant, build in (("reference", lambda e=exercise: reference(e)), ("mistake", ONE_WRONG_DETAIL[exercise])):
+        for variant, build in (
+            ("reference", lambda e=exercise: reference(e)),
+            ("mistake", ONE_WRONG_DETAIL[exercise]),
+        ):
             t = time_checks(build(), exercise, args.repeats)
             target = TARGET_MS.get(exercise, DEFAULT_TARGET_MS)
             verdict = "OK" if t["median"] < target else "SLOW"
             slow |= verdict == "SLOW"
-            rows.append((exercise, variant, f"{t['first']:.1f}", f"{t['median']:.2f}", f"{t['worst']:.2f}",
-                         f"< {target:g}", verdict, f"{t['describe']:.2f}", f"{t['grade']:.2f}"))
+            rows.append(
+                (
+                    exercise,
+                    variant,
+                    f"{t['first']:.1f}",
+                    f"{t['median']:.2f}",
+                    f"{t['worst']:.2f}",
+                    f"< {target:g}",
+                    verdict,
+                    f"{t['describe']:.2f}",
+                    f"{t['grade']:.2f}",
+                )
+            )
             print(".", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     header = ("exercise", "model", "first ms", "median ms", "worst ms", "target", "", "describe", "grade")
@@ -68,8 +88,11 @@ def main(argv=None) -> int:
     for row in [header] + rows:
         print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
     print(f"\n{args.repeats} timed calls per model after the first; describe / grade are medians in ms.")
-    print("load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
-          + f" on {os.cpu_count()} CPUs")
+    print(
+        "load average (1, 5, 15 min): "
+        + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        + f" on {os.cpu_count()} CPUs"
+    )
     return 1 if slow else 0
 
 

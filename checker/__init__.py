@@ -20,12 +20,22 @@ The package, by what each part may do (the trust boundary of class grading):
 >>> report.passed
 False
 """
+
 from checker.judge.exercises import EXERCISES, get_exercise
 from checker.observe.describe import describe, load_description, save_description
 from checker.report import CheckResult, Report
 
-__all__ = ["check", "grade_description", "describe", "save_description", "load_description",
-           "Report", "CheckResult", "EXERCISES", "get_exercise"]
+__all__ = [
+    "check",
+    "grade_description",
+    "describe",
+    "save_description",
+    "load_description",
+    "Report",
+    "CheckResult",
+    "EXERCISES",
+    "get_exercise",
+]
 
 
 def check(model, exercise_id: str) -> Report:

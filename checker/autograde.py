@@ -6,14 +6,15 @@ environment variable CHECKER_RESULTS_DIR is set, the description and the report 
 also written there as `<exercise_id>.json`, for graders that recompute the verdict in a
 clean process.
 """
+
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
 
-from checker.observe.describe import describe
 from checker.judge.exercises import get_exercise
+from checker.observe.describe import describe
 from checker.observe.quiet import quiet
 from checker.report import Report
 
@@ -80,7 +81,6 @@ def _is_model(obj) -> bool:
         return isinstance(obj, keras.Model)
     except ImportError:
         return False
-
 
 
 def _record(exercise_id: str, report: Report, description: dict | None) -> None:

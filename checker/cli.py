@@ -3,6 +3,7 @@
 Each command module has a docstring (its help), `configure(parser)` and `run(args) -> int`,
 and imports nothing heavy at module level, so `--help` and `list` stay instant.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,14 +15,18 @@ COMMANDS = ["list", "grade", "doctor", "generate", "solutions", "classroom"]
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m checker",
-        description="Grade Keras functional-API exercises and run the course.")
+        prog="python -m checker", description="Grade Keras functional-API exercises and run the course."
+    )
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         module = importlib.import_module(f"checker.commands.{name}")
         summary = module.__doc__.strip().splitlines()[0]
-        sub = subcommands.add_parser(name, help=summary, description=module.__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+        sub = subcommands.add_parser(
+            name,
+            help=summary,
+            description=module.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         module.configure(sub)
         sub.set_defaults(run=module.run)
     args = parser.parse_args(argv)

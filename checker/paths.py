@@ -1,4 +1,5 @@
 """Where things are: the repository's solutions/ and notebooks/, and notebooks in a folder."""
+
 from __future__ import annotations
 
 import re

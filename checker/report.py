@@ -1,4 +1,5 @@
 """The verdict on one exercise: a list of checks, each worth points, and the feedback text."""
+
 from __future__ import annotations
 
 import html
@@ -27,8 +28,12 @@ class CheckResult:
         return f"{_fmt(self.earned)}/{_fmt(self.points)}" if self.points else ""
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "points": self.points, "earned": self.earned,
-                "messages": list(self.messages)}
+        return {
+            "name": self.name,
+            "points": self.points,
+            "earned": self.earned,
+            "messages": list(self.messages),
+        }
 
 
 @dataclass
@@ -62,14 +67,20 @@ class Report:
             raise AssertionError(str(self))
 
     def to_dict(self) -> dict:
-        return {"exercise": self.exercise, "passed": self.passed, "score": self.score,
-                "max_score": self.max_score, "summary": self.summary,
-                "checks": [c.to_dict() for c in self.checks]}
+        return {
+            "exercise": self.exercise,
+            "passed": self.passed,
+            "score": self.score,
+            "max_score": self.max_score,
+            "summary": self.summary,
+            "checks": [c.to_dict() for c in self.checks],
+        }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Report":
-        checks = [CheckResult(c["name"], c["points"], c["earned"], list(c["messages"]))
-                  for c in data["checks"]]
+    def from_dict(cls, data: dict) -> Report:
+        checks = [
+            CheckResult(c["name"], c["points"], c["earned"], list(c["messages"])) for c in data["checks"]
+        ]
         return cls(data["exercise"], checks, data.get("summary", ""))
 
     def __str__(self) -> str:
@@ -115,7 +126,7 @@ def scored(name: str, points: float, messages: list[str], share: float) -> Check
     messages = list(dict.fromkeys(messages))  # one line per distinct problem
     if len(messages) > MAX_MESSAGES:
         hidden = len(messages) - MAX_MESSAGES + 1
-        messages = messages[:MAX_MESSAGES - 1] + [f"... and {hidden} more like these."]
+        messages = messages[: MAX_MESSAGES - 1] + [f"... and {hidden} more like these."]
     earned = points if not messages else round(points * min(max(share, 0.0), 1.0), 2)
     if messages and earned >= points:
         earned = round(points / 2, 2)
@@ -127,9 +138,11 @@ def _html_row(check: CheckResult) -> str:
     items = "".join(f"<li>{html.escape(m)}</li>" for m in check.messages)
     detail = f"<ul style='margin:2px 0;padding-left:18px'>{items}</ul>" if items else ""
     cell = "style='padding:2px 8px;vertical-align:top;text-align:left'"
-    return (f"<tr><td {cell}><span style='color:{colour};font-weight:bold'>{mark}</span></td>"
-            f"<td {cell}>{html.escape(check.name)}</td>"
-            f"<td {cell}>{check.points_text}</td><td {cell}>{detail}</td></tr>")
+    return (
+        f"<tr><td {cell}><span style='color:{colour};font-weight:bold'>{mark}</span></td>"
+        f"<td {cell}>{html.escape(check.name)}</td>"
+        f"<td {cell}>{check.points_text}</td><td {cell}>{detail}</td></tr>"
+    )
 
 
 def _fmt(x: float) -> str:

@@ -1,4 +1,5 @@
 """Shared fixtures: the repository's folders, and small course-style notebooks in tmp_path."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,10 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 
 def pytest_configure(config):
     config.addinivalue_line(
-        "markers", "slow: executes notebooks in Jupyter kernels (runs by default; "
-                   "deselect with -m 'not slow' for a quick local run)")
+        "markers",
+        "slow: executes notebooks in Jupyter kernels (runs by default; "
+        "deselect with -m 'not slow' for a quick local run)",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -39,9 +42,18 @@ class NotebookMaker:
     def markdown(source: str, grade_id: str = "intro"):
         import nbformat
 
-        return nbformat.v4.new_markdown_cell(source, metadata={"nbgrader": {
-            "grade": False, "solution": False, "locked": True, "grade_id": grade_id,
-            "schema_version": 3}})
+        return nbformat.v4.new_markdown_cell(
+            source,
+            metadata={
+                "nbgrader": {
+                    "grade": False,
+                    "solution": False,
+                    "locked": True,
+                    "grade_id": grade_id,
+                    "schema_version": 3,
+                }
+            },
+        )
 
     @staticmethod
     def code(source: str):
@@ -53,26 +65,49 @@ class NotebookMaker:
     def solution(exercise_id: str, source: str):
         import nbformat
 
-        return nbformat.v4.new_code_cell(source, metadata={"nbgrader": {
-            "grade": False, "solution": True, "locked": False,
-            "grade_id": f"{exercise_id}_solution", "schema_version": 3}})
+        return nbformat.v4.new_code_cell(
+            source,
+            metadata={
+                "nbgrader": {
+                    "grade": False,
+                    "solution": True,
+                    "locked": False,
+                    "grade_id": f"{exercise_id}_solution",
+                    "schema_version": 3,
+                }
+            },
+        )
 
     @staticmethod
     def autograded(builder: str, exercise_id: str):
         import nbformat
 
-        source = ("# Autograded: do not edit this cell.\n"
-                  "from checker.autograde import grade\n"
-                  f'grade({builder}, "{exercise_id}")')
-        return nbformat.v4.new_code_cell(source, metadata={"nbgrader": {
-            "grade": True, "solution": False, "locked": True, "points": 10,
-            "grade_id": exercise_id, "schema_version": 3}})
+        source = (
+            "# Autograded: do not edit this cell.\n"
+            "from checker.autograde import grade\n"
+            f'grade({builder}, "{exercise_id}")'
+        )
+        return nbformat.v4.new_code_cell(
+            source,
+            metadata={
+                "nbgrader": {
+                    "grade": True,
+                    "solution": False,
+                    "locked": True,
+                    "points": 10,
+                    "grade_id": exercise_id,
+                    "schema_version": 3,
+                }
+            },
+        )
 
     def write(self, name: str, cells: list, folder: Path | None = None) -> Path:
         import nbformat
 
-        notebook = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {
-            "name": "python3", "display_name": "Python 3", "language": "python"}})
+        notebook = nbformat.v4.new_notebook(
+            cells=cells,
+            metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        )
         path = (folder or self.folder) / f"{name}.ipynb"
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, str(path))
@@ -84,14 +119,14 @@ def notebook_maker(tmp_path) -> NotebookMaker:
     return NotebookMaker(tmp_path / "solutions")
 
 
-FUNCTIONAL_MLP_SOLUTION = '''def build_functional_mlp():
+FUNCTIONAL_MLP_SOLUTION = """def build_functional_mlp():
     ### BEGIN SOLUTION
     inputs = keras.Input(shape=(64,))
     x = layers.Dense(32, activation="relu")(inputs)
     x = layers.Dense(32, activation="relu")(x)
     outputs = layers.Dense(10, activation="softmax")(x)
     return keras.Model(inputs, outputs)
-    ### END SOLUTION'''
+    ### END SOLUTION"""
 
 
 @pytest.fixture
@@ -100,8 +135,10 @@ def mlp_notebook_cells(notebook_maker):
     nb = notebook_maker
     return [
         nb.markdown("# A tiny functional model", "intro"),
-        nb.code("import keras\nfrom keras import layers\nfrom checker import check\n"
-                "from checker.course import report_metric"),
+        nb.code(
+            "import keras\nfrom keras import layers\nfrom checker import check\n"
+            "from checker.course import report_metric"
+        ),
         nb.solution("functional_mlp", FUNCTIONAL_MLP_SOLUTION),
         nb.code('check(build_functional_mlp(), "functional_mlp")'),
         nb.autograded("build_functional_mlp", "functional_mlp"),

@@ -8,6 +8,7 @@ e.g. the word "missing" with the units of the layer that is really missing.
 `Absent(...)` turns a group around: the feedback must NOT say that (e.g. call a layer the
 learner does have "missing").
 """
+
 from __future__ import annotations
 
 import re

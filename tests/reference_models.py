@@ -5,6 +5,7 @@ Each builder returns a fresh model exactly as /work/shared/course-contract.md de
 `reference(exercise_id)` caches one model per exercise, since Keras takes 50-200 ms per model
 and about a second for Xception.
 """
+
 from __future__ import annotations
 
 import functools
@@ -148,6 +149,7 @@ def reference(exercise_id: str):
 # ---------------------------------------------------------------- one typical mistake per exercise
 # Used where any wrong answer will do: round trips through saved files, the latency bench.
 
+
 def mlp_with_narrow_hidden():
     inputs = keras.Input(shape=(64,))
     x = layers.Dense(32, activation="relu")(inputs)
@@ -165,8 +167,11 @@ def qa_with_mse():
 def profiling_with_equal_weights():
     source = reference("profiling_model")
     model = keras.Model(source.inputs, source.outputs)
-    model.compile(optimizer="rmsprop", loss={"age": "mse", "income": "categorical_crossentropy",
-                                             "gender": "binary_crossentropy"}, loss_weights=[1.0, 1.0, 1.0])
+    model.compile(
+        optimizer="rmsprop",
+        loss={"age": "mse", "income": "categorical_crossentropy", "gender": "binary_crossentropy"},
+        loss_weights=[1.0, 1.0, 1.0],
+    )
     return model
 
 
@@ -196,7 +201,9 @@ def projection_with_relu_shortcut():
     y = layers.Conv2D(128, 3, activation="relu", padding="same")(x)
     y = layers.Conv2D(128, 3, activation="relu", padding="same")(y)
     y = layers.MaxPooling2D(2, strides=2)(y)
-    return keras.Model(x, layers.add([y, layers.Conv2D(128, 1, strides=2, padding="same", activation="relu")(x)]))
+    return keras.Model(
+        x, layers.add([y, layers.Conv2D(128, 1, strides=2, padding="same", activation="relu")(x)])
+    )
 
 
 def siamese_with_two_lstms():

@@ -1,4 +1,5 @@
 """The public API of `checker` as the course contract states it: check(), Report, and grading from a file."""
+
 import json
 import os
 import subprocess
@@ -7,12 +8,12 @@ from pathlib import Path
 
 import keras
 import pytest
+from feedback_expectations import POINTS_PER_EXERCISE, assert_nothing_right, assert_rejected
 from keras import layers
+from reference_models import GRAPH_EXERCISES, build_functional_mlp, build_qa_model, reference
 
 from checker import check, grade_description, load_description, save_description
 from checker.autograde import grade
-from feedback_expectations import POINTS_PER_EXERCISE, assert_nothing_right, assert_rejected
-from reference_models import GRAPH_EXERCISES, build_functional_mlp, build_qa_model, reference
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 LAYER_EXERCISES = ["simple_dense", "compute_sum"]
@@ -20,6 +21,7 @@ ALL_EXERCISES = GRAPH_EXERCISES + LAYER_EXERCISES + ["trend_model"]
 
 
 # ---------------------------------------------------------------- answers that are not a model
+
 
 @pytest.mark.parametrize("exercise", ALL_EXERCISES)
 def test_none_is_a_builder_that_forgot_return(exercise):
@@ -53,9 +55,20 @@ def test_the_model_class_instead_of_a_model():
     assert_nothing_right(check(keras.Model, "functional_mlp"), "model")
 
 
-@pytest.mark.parametrize("thing", [42, 3.5, [1, 2], {"text": None}, object(), keras.ops.zeros((2, 64)),
-                                   keras.Input(shape=(64,)), layers.Dense],
-                         ids=["int", "float", "list", "dict", "object", "array", "keras_tensor", "layer_class"])
+@pytest.mark.parametrize(
+    "thing",
+    [
+        42,
+        3.5,
+        [1, 2],
+        {"text": None},
+        object(),
+        keras.ops.zeros((2, 64)),
+        keras.Input(shape=(64,)),
+        layers.Dense,
+    ],
+    ids=["int", "float", "list", "dict", "object", "array", "keras_tensor", "layer_class"],
+)
 @pytest.mark.parametrize("exercise", ["functional_mlp", "qa_model", "shared_vision"])
 def test_anything_else_fails_with_zero_points_and_no_exception(thing, exercise):
     report = check(thing, exercise)
@@ -66,6 +79,7 @@ def test_anything_else_fails_with_zero_points_and_no_exception(thing, exercise):
 
 
 # ---------------------------------------------------------------- exercise ids
+
 
 def test_an_unknown_exercise_id_raises_and_names_the_known_ids():
     with pytest.raises(ValueError) as raised:
@@ -81,10 +95,15 @@ def test_an_unknown_exercise_id_raises_even_for_no_model():
 
 @pytest.mark.parametrize("exercise", GRAPH_EXERCISES)
 def test_every_exercise_is_worth_the_same_points_whatever_the_answer(exercise):
-    assert check(None, exercise).max_score == check(reference(exercise), exercise).max_score == POINTS_PER_EXERCISE
+    assert (
+        check(None, exercise).max_score
+        == check(reference(exercise), exercise).max_score
+        == POINTS_PER_EXERCISE
+    )
 
 
 # ---------------------------------------------------------------- the report
+
 
 def test_assert_passed_raises_with_the_feedback_on_failure():
     report = check(None, "qa_model")
@@ -132,6 +151,7 @@ def test_checking_twice_gives_the_same_verdict_and_leaves_the_model_usable():
 
 # ---------------------------------------------------------------- the autograded test cell
 
+
 def test_grade_calls_the_builder_and_returns_the_points():
     score = grade(build_functional_mlp, "functional_mlp")
     assert float(score) == POINTS_PER_EXERCISE
@@ -177,10 +197,17 @@ def test_grade_records_the_verdict_for_a_clean_regrade(tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------- grading from a file
 
+
 def run_cli(*args):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
-    return subprocess.run([sys.executable, "-m", "checker", *map(str, args)], cwd=REPOSITORY, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "checker", *map(str, args)],
+        cwd=REPOSITORY,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def uncompiled_qa_model():
@@ -188,13 +215,23 @@ def uncompiled_qa_model():
     return keras.Model(model.inputs, model.outputs)
 
 
-@pytest.mark.parametrize("exercise, build, passes, file_kind", [
-    ("qa_model", lambda: reference("qa_model"), True, "description"),
-    ("qa_model", uncompiled_qa_model, False, "description"),
-    ("shared_vision", lambda: reference("shared_vision"), True, "description"),
-    ("qa_model", lambda: reference("qa_model"), True, "to_json"),
-    ("shared_vision", lambda: reference("shared_vision"), True, "to_json"),
-], ids=["qa_passes", "qa_uncompiled_fails", "shared_vision_passes", "qa_passes_to_json", "shared_vision_to_json"])
+@pytest.mark.parametrize(
+    "exercise, build, passes, file_kind",
+    [
+        ("qa_model", lambda: reference("qa_model"), True, "description"),
+        ("qa_model", uncompiled_qa_model, False, "description"),
+        ("shared_vision", lambda: reference("shared_vision"), True, "description"),
+        ("qa_model", lambda: reference("qa_model"), True, "to_json"),
+        ("shared_vision", lambda: reference("shared_vision"), True, "to_json"),
+    ],
+    ids=[
+        "qa_passes",
+        "qa_uncompiled_fails",
+        "shared_vision_passes",
+        "qa_passes_to_json",
+        "shared_vision_to_json",
+    ],
+)
 def test_command_line_grade_matches_check(tmp_path, exercise, build, passes, file_kind):
     model = build()
     in_process = check(model, exercise)

@@ -1,16 +1,18 @@
 """functional_mlp: input (64,) → Dense(32, relu) → Dense(32, relu) → Dense(10, softmax), a functional Model."""
+
 import keras
 import pytest
+from feedback_expectations import Absent, OnOneLine, assert_accepted, assert_rejected
 from keras import layers
+from reference_models import build_functional_mlp
 
 from checker import check
-from feedback_expectations import Absent, OnOneLine, assert_accepted, assert_rejected
-from reference_models import build_functional_mlp
 
 EXERCISE = "functional_mlp"
 
 
 # ---------------------------------------------------------------- equivalent answers
+
 
 def other_names():
     features = keras.Input(shape=(64,), name="features")
@@ -82,9 +84,18 @@ def compiled_anyway():
     return model
 
 
-CORRECT = [build_functional_mlp, other_names, activation_layers, relu_and_softmax_layers,
-           mixed_activation_styles, activation_functions_not_strings, layers_created_before_use,
-           input_and_output_in_lists, input_as_dict, compiled_anyway]
+CORRECT = [
+    build_functional_mlp,
+    other_names,
+    activation_layers,
+    relu_and_softmax_layers,
+    mixed_activation_styles,
+    activation_functions_not_strings,
+    layers_created_before_use,
+    input_and_output_in_lists,
+    input_as_dict,
+    compiled_anyway,
+]
 
 
 @pytest.mark.parametrize("build", CORRECT, ids=lambda f: f.__name__)
@@ -93,6 +104,7 @@ def test_equivalent_answer_is_accepted(build):
 
 
 # ---------------------------------------------------------------- mistakes
+
 
 def mlp(units=(32, 32, 10), activations=("relu", "relu", "softmax"), shape=(64,), names=("h1", "h2", "out")):
     inputs = keras.Input(shape=shape)
@@ -103,8 +115,14 @@ def mlp(units=(32, 32, 10), activations=("relu", "relu", "softmax"), shape=(64,)
 
 
 def sequential():
-    return keras.Sequential([keras.Input(shape=(64,)), layers.Dense(32, activation="relu"),
-                             layers.Dense(32, activation="relu"), layers.Dense(10, activation="softmax")])
+    return keras.Sequential(
+        [
+            keras.Input(shape=(64,)),
+            layers.Dense(32, activation="relu"),
+            layers.Dense(32, activation="relu"),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 class SubclassedMLP(keras.Model):
@@ -139,8 +157,11 @@ def extra_dropout():
 
 
 def extra_hidden_layer():
-    return mlp(units=(32, 32, 32, 10), activations=("relu",) * 3 + ("softmax",),
-               names=("hidden_one", "hidden_two", "hidden_three", "classifier"))
+    return mlp(
+        units=(32, 32, 32, 10),
+        activations=("relu",) * 3 + ("softmax",),
+        names=("hidden_one", "hidden_two", "hidden_three", "classifier"),
+    )
 
 
 def skip_wired_output():
@@ -161,22 +182,36 @@ def unused_extra_input():
 
 
 WRONG = {
-    "second_hidden_has_16_units": (lambda: mlp(units=(32, 16, 10), names=("h1", "narrow_hidden", "out")),
-                                   ["narrow_hidden", "16", "32"]),
-    "first_hidden_tanh": (lambda: mlp(activations=("tanh", "relu", "softmax"), names=("tanh_hidden", "h2", "out")),
-                          ["tanh_hidden", "tanh", "relu"]),
-    "output_without_softmax": (lambda: mlp(activations=("relu", "relu", None), names=("h1", "h2", "logits")),
-                               ["logits", "softmax"]),
-    "output_sigmoid": (lambda: mlp(activations=("relu", "relu", "sigmoid"), names=("h1", "h2", "scores")),
-                       ["scores", "sigmoid", "softmax"]),
-    "output_has_5_units": (lambda: mlp(units=(32, 32, 5), names=("h1", "h2", "five_way")),
-                           ["five_way", "5", "10"]),
+    "second_hidden_has_16_units": (
+        lambda: mlp(units=(32, 16, 10), names=("h1", "narrow_hidden", "out")),
+        ["narrow_hidden", "16", "32"],
+    ),
+    "first_hidden_tanh": (
+        lambda: mlp(activations=("tanh", "relu", "softmax"), names=("tanh_hidden", "h2", "out")),
+        ["tanh_hidden", "tanh", "relu"],
+    ),
+    "output_without_softmax": (
+        lambda: mlp(activations=("relu", "relu", None), names=("h1", "h2", "logits")),
+        ["logits", "softmax"],
+    ),
+    "output_sigmoid": (
+        lambda: mlp(activations=("relu", "relu", "sigmoid"), names=("h1", "h2", "scores")),
+        ["scores", "sigmoid", "softmax"],
+    ),
+    "output_has_5_units": (
+        lambda: mlp(units=(32, 32, 5), names=("h1", "h2", "five_way")),
+        ["five_way", "5", "10"],
+    ),
     "input_shape_32": (lambda: mlp(shape=(32,)), [("input",), "64"]),
-    "missing_hidden_layer": (missing_hidden_layer, [OnOneLine("missing", "32"),
-                                                      Absent(OnOneLine("missing", "softmax"))]),
+    "missing_hidden_layer": (
+        missing_hidden_layer,
+        [OnOneLine("missing", "32"), Absent(OnOneLine("missing", "softmax"))],
+    ),
     "extra_dropout": (extra_dropout, [("dropout",)]),
-    "extra_hidden_layer": (extra_hidden_layer, [OnOneLine("extra", ("hidden_two", "hidden_three")),
-                                                  Absent(OnOneLine("extra", "softmax"))]),
+    "extra_hidden_layer": (
+        extra_hidden_layer,
+        [OnOneLine("extra", ("hidden_two", "hidden_three")), Absent(OnOneLine("extra", "softmax"))],
+    ),
     "output_fed_from_a_merge": (skip_wired_output, [("joined", "concatenate")]),
     "sequential": (sequential, ["sequential", ("functional", "keras.model", "keras.input")]),
     "subclassed": (subclassed, [("subclass",)]),

@@ -1,14 +1,21 @@
 """What holds for every graph exercise: the references match the contract, a model made for one exercise
 fails every other one, and a verdict computed from a saved file equals the one computed in the kernel."""
+
 import itertools
 
 import keras
 import pytest
+from feedback_expectations import POINTS_PER_EXERCISE, assert_rejected
 from keras import layers
+from reference_models import (
+    EXPECTED_OUTPUT_SHAPES,
+    GRAPH_EXERCISES,
+    ONE_WRONG_DETAIL,
+    reference,
+    xception_base,
+)
 
 from checker import check, grade_description, load_description, save_description
-from feedback_expectations import POINTS_PER_EXERCISE, assert_rejected
-from reference_models import EXPECTED_OUTPUT_SHAPES, GRAPH_EXERCISES, ONE_WRONG_DETAIL, reference, xception_base
 
 
 @pytest.mark.parametrize("exercise", GRAPH_EXERCISES)
@@ -30,7 +37,9 @@ def test_reference_passes(exercise):
 OTHER_EXERCISE = list(itertools.permutations(GRAPH_EXERCISES, 2))
 
 
-@pytest.mark.parametrize("built_for, checked_as", OTHER_EXERCISE, ids=[f"{a}-as-{b}" for a, b in OTHER_EXERCISE])
+@pytest.mark.parametrize(
+    "built_for, checked_as", OTHER_EXERCISE, ids=[f"{a}-as-{b}" for a, b in OTHER_EXERCISE]
+)
 def test_a_model_for_another_exercise_fails(built_for, checked_as):
     assert_rejected(check(reference(built_for), checked_as))
 
@@ -69,8 +78,9 @@ def test_a_saved_description_and_a_keras_json_file_grade_like_the_model(tmp_path
     keras_json.write_text(model.to_json())
     for path in (described, keras_json):
         from_file = grade_description(load_description(path), exercise)
-        assert (from_file.passed, from_file.score) == (in_kernel.passed, in_kernel.score), \
+        assert (from_file.passed, from_file.score) == (in_kernel.passed, in_kernel.score), (
             f"{path.name}:\n{from_file}\n\nin the kernel:\n{in_kernel}"
+        )
         assert str(from_file) == str(in_kernel), f"{path.name}:\n{from_file}\n\nin the kernel:\n{in_kernel}"
 
 

@@ -1,4 +1,5 @@
 """check() on the custom-layer exercises: correct classes pass in full, each mistake is named."""
+
 from __future__ import annotations
 
 import json
@@ -46,7 +47,9 @@ class SimpleDenseWithAt(keras.layers.Layer):
         self.units = units
 
     def build(self, input_shape):
-        self.w = self.add_weight(shape=[int(input_shape[-1]), self.units], initializer="glorot_uniform", name="w")
+        self.w = self.add_weight(
+            shape=[int(input_shape[-1]), self.units], initializer="glorot_uniform", name="w"
+        )
         self.b = self.add_weight(shape=[self.units], initializer="ones", name="b")
 
     def call(self, inputs):
@@ -111,8 +114,9 @@ class ComputeSumAssign(keras.layers.Layer):
         self.input_dim = input_dim
 
     def build(self, input_shape):
-        self.total = self.add_weight(shape=[self.input_dim], initializer=keras.initializers.Zeros(),
-                                     trainable=False, name="total")
+        self.total = self.add_weight(
+            shape=[self.input_dim], initializer=keras.initializers.Zeros(), trainable=False, name="total"
+        )
 
     def call(self, inputs):
         self.total.assign(self.total + ops.sum(inputs, axis=0))
@@ -125,7 +129,11 @@ class ComputeSumAssign(keras.layers.Layer):
 @pytest.mark.parametrize("layer_class", [ComputeSum, ComputeSumAssign])
 @pytest.mark.parametrize("seed", [0, 1, None])
 def test_correct_compute_sum_classes_earn_full_points(layer_class, seed):
-    report = check(layer_class, "compute_sum") if seed is None else check_layer_class(layer_class, "compute_sum", seed)
+    report = (
+        check(layer_class, "compute_sum")
+        if seed is None
+        else check_layer_class(layer_class, "compute_sum", seed)
+    )
     assert report.passed, str(report)
     assert report.score == report.max_score == 10
     assert [c.name for c in report.checks] == ["construct", "weights", "output", "config"]
@@ -252,14 +260,20 @@ WRONG_SIMPLE_DENSE = {
     "w not trainable": (FrozenW, "weights", ["self.w is not trainable"]),
     "bias not added": (ForgetsBias, "output", ["differs from x·w + b", "largest difference", "add the bias"]),
     "relu added": (AddsRelu, "output", ["relu", "no activation"]),
-    "config without units": (ConfigWithoutUnits, "config",
-                             ["no 'units'", "Keras calls get_config when saving", "super().get_config()"]),
+    "config without units": (
+        ConfigWithoutUnits,
+        "config",
+        ["no 'units'", "Keras calls get_config when saving", "super().get_config()"],
+    ),
     "no **kwargs": (NoKwargs, "config", ["from_config", "unexpected keyword argument", "**kwargs"]),
-    "call raises": (CallRaises, "output", ["CallRaises.call raised", "AttributeError", "bias",
-                                           "self.bias"]),
+    "call raises": (CallRaises, "output", ["CallRaises.call raised", "AttributeError", "bias", "self.bias"]),
     "build raises": (BuildRaises, "construct", ["BuildRaises.build raised", "AttributeError", "unit"]),
     "get_config raises": (GetConfigRaises, "config", ["get_config raised", "number_of_units"]),
-    "get_config returns None": (GetConfigForgetsReturn, "config", ["returned None, not a dict", "return config"]),
+    "get_config returns None": (
+        GetConfigForgetsReturn,
+        "config",
+        ["returned None, not a dict", "return config"],
+    ),
     "call returns None": (ReturnsNothing, "output", ["returned None", "return"]),
     "numpy in call": (UsesNumpy, "in a model", ["functional model", "keras.ops"]),
 }
@@ -281,13 +295,19 @@ def test_each_simple_dense_mistake_fails_where_it_is_and_says_what_to_do(case):
 def test_a_mistake_in_one_part_keeps_the_points_of_the_others():
     report = check(ConfigWithoutUnits, "simple_dense")
     assert {c.name: c.earned for c in report.checks} == {
-        "construct": 1, "weights": 3, "output": 3, "config": 0, "in a model": 1}
+        "construct": 1,
+        "weights": 3,
+        "output": 3,
+        "config": 0,
+        "in a model": 1,
+    }
 
 
 def test_the_output_message_shows_a_worked_example_with_the_real_numbers():
     inputs = make_inputs("simple_dense", seed=3)
-    report = judge_layer_observations(observe_layer_class(ForgetsBias, "simple_dense", inputs),
-                                      "simple_dense", inputs)
+    report = judge_layer_observations(
+        observe_layer_class(ForgetsBias, "simple_dense", inputs), "simple_dense", inputs
+    )
     message = next(c for c in report.checks if c.name == "output").messages[0]
     first_row = inputs["batches"][0][0]
     assert "with x = [[" + ", ".join(f"{v:g}" for v in first_row) + "]]" in message
@@ -375,8 +395,11 @@ class ConfigWithoutInputDim(ComputeSum):
 
 WRONG_COMPUTE_SUM = {
     "total trainable": (TrainableTotal, "weights", ["self.total is trainable", "trainable=False"]),
-    "does not accumulate": (AssignsInsteadOfAdding, "output",
-                            ["second batch alone", "does not accumulate", "assign_add"]),
+    "does not accumulate": (
+        AssignsInsteadOfAdding,
+        "output",
+        ["second batch alone", "does not accumulate", "assign_add"],
+    ),
     "random start": (RandomStart, "weights", ["not at zero", 'initializer="zeros"']),
     "sums rows": (SumsRows, "output", ["shape (4,)", "axis=0"]),
     "mean": (Averages, "output", ["column mean", "ops.sum"]),
@@ -423,15 +446,30 @@ def test_observations_are_plain_json_and_judging_them_again_gives_the_same_repor
 
 def test_judgement_needs_no_layer_at_all():
     """What a grader outside the learner's kernel does: judge observations it was sent."""
-    inputs = {"exercise": "compute_sum", "argument": {"input_dim": 3}, "input_dim": 3,
-              "batches": [[[1, 2, 3]], [[10, 20, 30]]], "weight_seed": 0}
-    weight = {"attribute": "total", "path": "compute_sum/total", "shape": [3], "trainable": False,
-              "initial": [0, 0, 0], "value": [0, 0, 0]}
-    observations = {"exercise": "compute_sum", "subject": {"kind": "layer_class", "name": "ComputeSum"},
-                    "failure": None, "weights": [weight],
-                    "calls": [{"output": [1, 2, 3], "error": None}, {"output": [11, 22, 33], "error": None}],
-                    "config": {"value": {"input_dim": 3}, "error": None},
-                    "round_trip": {"value": {"input_dim": 3}, "error": None}}
+    inputs = {
+        "exercise": "compute_sum",
+        "argument": {"input_dim": 3},
+        "input_dim": 3,
+        "batches": [[[1, 2, 3]], [[10, 20, 30]]],
+        "weight_seed": 0,
+    }
+    weight = {
+        "attribute": "total",
+        "path": "compute_sum/total",
+        "shape": [3],
+        "trainable": False,
+        "initial": [0, 0, 0],
+        "value": [0, 0, 0],
+    }
+    observations = {
+        "exercise": "compute_sum",
+        "subject": {"kind": "layer_class", "name": "ComputeSum"},
+        "failure": None,
+        "weights": [weight],
+        "calls": [{"output": [1, 2, 3], "error": None}, {"output": [11, 22, 33], "error": None}],
+        "config": {"value": {"input_dim": 3}, "error": None},
+        "round_trip": {"value": {"input_dim": 3}, "error": None},
+    }
     assert judge_layer_observations(observations, "compute_sum", inputs).passed
     observations["calls"][1]["output"] = [10, 20, 30]
     report = judge_layer_observations(observations, "compute_sum", inputs)
@@ -442,7 +480,7 @@ def test_the_weights_are_set_to_known_values_before_the_call():
     inputs = make_inputs("simple_dense", seed=5)
     observations = observe_layer_class(SimpleDense, "simple_dense", inputs)
     b = next(w for w in observations["weights"] if w["attribute"] == "b")
-    assert b["initial"] == [0.0, 0.0]          # the layer's own zeros initializer ...
+    assert b["initial"] == [0.0, 0.0]  # the layer's own zeros initializer ...
     assert all(v in (-2, -1, 1, 2) for v in b["value"])  # ... replaced so that b shows in the output
 
 
@@ -456,7 +494,7 @@ def test_a_grader_can_recompute_the_weight_values_observation_set():
 def test_checking_writes_nothing_to_stderr(capfd):
     class Noisy(SimpleDense):
         def build(self, input_shape):
-            warnings.warn("a warning from the learner's build")
+            warnings.warn("a warning from the learner's build", stacklevel=2)
             super().build(input_shape)
 
     check(Noisy, "simple_dense")

@@ -1,27 +1,41 @@
 """qa_model: `text` and `question` (None,) int32 → Embedding + LSTM each → Concatenate → Dense(500, softmax);
 compiled with rmsprop, categorical_crossentropy, metric acc."""
+
 import keras
 import pytest
+from feedback_expectations import assert_accepted, assert_rejected
 from keras import layers
+from reference_models import build_qa_model
 
 from checker import check
-from feedback_expectations import assert_accepted, assert_rejected
-from reference_models import build_qa_model
 
 EXERCISE = "qa_model"
 COMPILE = {"optimizer": "rmsprop", "loss": "categorical_crossentropy", "metrics": ["acc"]}
 
 
-def qa(text_dims=(10000, 64), question_dims=(10000, 32), text_units=32, question_units=16,
-       answers=500, activation="softmax", names=("text", "question"), dtype="int32",
-       shape=(None,), recurrent=layers.LSTM, compile=COMPILE, merge=layers.concatenate):
+def qa(
+    text_dims=(10000, 64),
+    question_dims=(10000, 32),
+    text_units=32,
+    question_units=16,
+    answers=500,
+    activation="softmax",
+    names=("text", "question"),
+    dtype="int32",
+    shape=(None,),
+    recurrent=layers.LSTM,
+    compile=COMPILE,
+    merge=layers.concatenate,
+):
     """The QA model with one detail changed; layer names say which branch they belong to."""
     text = keras.Input(shape=shape, dtype=dtype, name=names[0])
     question = keras.Input(shape=shape, dtype=dtype, name=names[1])
     encoded_text = recurrent(text_units, name="text_encoder")(
-        layers.Embedding(*text_dims, name="text_embedding")(text))
+        layers.Embedding(*text_dims, name="text_embedding")(text)
+    )
     encoded_question = recurrent(question_units, name="question_encoder")(
-        layers.Embedding(*question_dims, name="question_embedding")(question))
+        layers.Embedding(*question_dims, name="question_embedding")(question)
+    )
     merged = merge([encoded_text, encoded_question])
     answer = layers.Dense(answers, activation=activation, name="answer")(merged)
     model = keras.Model([text, question], answer)
@@ -31,6 +45,7 @@ def qa(text_dims=(10000, 64), question_dims=(10000, 32), text_units=32, question
 
 
 # ---------------------------------------------------------------- equivalent answers
+
 
 def question_branch_first_and_merged_first():
     question = keras.Input(shape=(None,), dtype="int32", name="question")
@@ -102,18 +117,31 @@ def keyword_compile_and_model_name():
     return model
 
 
-CORRECT = [build_qa_model, question_branch_first_and_merged_first, concatenate_layer_on_axis_1,
-           softmax_as_its_own_layer, softmax_activation_layer, inputs_as_dict, optimizer_instance,
-           optimizer_instance_with_its_own_learning_rate, metric_spelled_accuracy, loss_instance,
-           keyword_compile_and_model_name, lambda: qa()]
+CORRECT = [
+    build_qa_model,
+    question_branch_first_and_merged_first,
+    concatenate_layer_on_axis_1,
+    softmax_as_its_own_layer,
+    softmax_activation_layer,
+    inputs_as_dict,
+    optimizer_instance,
+    optimizer_instance_with_its_own_learning_rate,
+    metric_spelled_accuracy,
+    loss_instance,
+    keyword_compile_and_model_name,
+    lambda: qa(),
+]
 
 
-@pytest.mark.parametrize("build", CORRECT, ids=lambda f: f.__name__ if f.__name__ != "<lambda>" else "helper_default")
+@pytest.mark.parametrize(
+    "build", CORRECT, ids=lambda f: f.__name__ if f.__name__ != "<lambda>" else "helper_default"
+)
 def test_equivalent_answer_is_accepted(build):
     assert_accepted(check(build(), EXERCISE))
 
 
 # ---------------------------------------------------------------- mistakes
+
 
 def unused_extra_input():
     text = keras.Input(shape=(None,), dtype="int32", name="text")
@@ -145,7 +173,8 @@ def extra_dense_before_answer():
     encoded_text = layers.LSTM(32)(layers.Embedding(10000, 64)(text))
     encoded_question = layers.LSTM(16)(layers.Embedding(10000, 32)(question))
     hidden = layers.Dense(64, activation="relu", name="extra_hidden")(
-        layers.concatenate([encoded_text, encoded_question]))
+        layers.concatenate([encoded_text, encoded_question])
+    )
     model = keras.Model([text, question], layers.Dense(500, activation="softmax")(hidden))
     model.compile(**COMPILE)
     return model
@@ -157,38 +186,54 @@ def answer_from_text_only():
     question = keras.Input(shape=(None,), dtype="int32", name="question")
     encoded_text = layers.LSTM(32, name="text_encoder")(layers.Embedding(10000, 64)(text))
     layers.LSTM(16)(layers.Embedding(10000, 32)(question))
-    model = keras.Model([text, question], layers.Dense(500, activation="softmax", name="answer")(encoded_text))
+    model = keras.Model(
+        [text, question], layers.Dense(500, activation="softmax", name="answer")(encoded_text)
+    )
     model.compile(**COMPILE)
     return model
 
 
 WRONG = {
-    "embedding_dims_of_branches_swapped": (lambda: qa(text_dims=(10000, 32), question_dims=(10000, 64)),
-                                           [("text_embedding", "question_embedding"), "64", "32"]),
+    "embedding_dims_of_branches_swapped": (
+        lambda: qa(text_dims=(10000, 32), question_dims=(10000, 64)),
+        [("text_embedding", "question_embedding"), "64", "32"],
+    ),
     "text_lstm_16_units": (lambda: qa(text_units=16), ["text_encoder", "16", "32"]),
-    "embedding_vocabulary_1000": (lambda: qa(question_dims=(1000, 32)),
-                                  ["question_embedding", "1000", "10000"]),
-    "embedding_arguments_swapped": (lambda: qa(text_dims=(64, 10000)),
-                                    ["text_embedding", ("swap", "order")]),
+    "embedding_vocabulary_1000": (
+        lambda: qa(question_dims=(1000, 32)),
+        ["question_embedding", "1000", "10000"],
+    ),
+    "embedding_arguments_swapped": (lambda: qa(text_dims=(64, 10000)), ["text_embedding", ("swap", "order")]),
     "gru_instead_of_lstm": (lambda: qa(recurrent=layers.GRU), ["gru", "lstm"]),
     "answer_vocabulary_100": (lambda: qa(answers=100), ["answer", "100", "500"]),
     "answer_without_softmax": (lambda: qa(activation=None), ["answer", "softmax"]),
-    "add_instead_of_concatenate": (lambda: qa(question_units=32, merge=layers.add),
-                                   [("add",), ("concatenate",)]),
+    "add_instead_of_concatenate": (
+        lambda: qa(question_units=32, merge=layers.add),
+        [("add",), ("concatenate",)],
+    ),
     "input_named_story": (lambda: qa(names=("story", "question")), ["story", "text"]),
     "float_inputs": (lambda: qa(dtype="float32"), ["float32", "int32"]),
     "fixed_length_inputs": (lambda: qa(shape=(100,)), ["100", ("none", "any length", "variable")]),
     "not_compiled": (lambda: qa(compile=None), ["compile"]),
-    "loss_mse": (lambda: qa(compile=dict(COMPILE, loss="mse")),
-                 [("mse", "mean_squared_error"), "categorical_crossentropy"]),
-    "loss_sparse_categorical": (lambda: qa(compile=dict(COMPILE, loss="sparse_categorical_crossentropy")),
-                                ["sparse_categorical_crossentropy", "categorical_crossentropy"]),
+    "loss_mse": (
+        lambda: qa(compile=dict(COMPILE, loss="mse")),
+        [("mse", "mean_squared_error"), "categorical_crossentropy"],
+    ),
+    "loss_sparse_categorical": (
+        lambda: qa(compile=dict(COMPILE, loss="sparse_categorical_crossentropy")),
+        ["sparse_categorical_crossentropy", "categorical_crossentropy"],
+    ),
     "optimizer_adam": (lambda: qa(compile=dict(COMPILE, optimizer="adam")), ["adam", "rmsprop"]),
-    "optimizer_adam_instance": (lambda: qa(compile=dict(COMPILE, optimizer=keras.optimizers.Adam())),
-                                ["adam", "rmsprop"]),
+    "optimizer_adam_instance": (
+        lambda: qa(compile=dict(COMPILE, optimizer=keras.optimizers.Adam())),
+        ["adam", "rmsprop"],
+    ),
     "no_metric": (lambda: qa(compile=dict(COMPILE, metrics=None)), [("metric",), "acc"]),
     "unused_extra_input": (unused_extra_input, ["story_id"]),
-    "question_encoder_reads_text": (question_reads_the_text_input, [("question_embedding", "unused", "not used")]),
+    "question_encoder_reads_text": (
+        question_reads_the_text_input,
+        [("question_embedding", "unused", "not used")],
+    ),
     "extra_dense_before_answer": (extra_dense_before_answer, ["extra_hidden"]),
     "answer_ignores_question": (answer_from_text_only, [("concatenat", "answer")]),
 }

@@ -5,16 +5,17 @@ Xception takes about 3 s to build (20 million weights), so most variants here sh
 module (a learner who keeps a global `base` and runs the builder twice is in the same situation); the tests
 about instances build fresh bases.
 """
+
 import functools
 
 import keras
 import pytest
+from feedback_expectations import OnOneLine, assert_accepted, assert_nothing_right, assert_rejected
 from keras import layers
+from reference_models import reference, xception_base
 
 from checker import check
 from checker.autograde import grade
-from feedback_expectations import OnOneLine, assert_accepted, assert_nothing_right, assert_rejected
-from reference_models import reference, xception_base
 
 EXERCISE = "shared_vision"
 
@@ -33,6 +34,7 @@ def two_cameras(base=None, merge=None, shape=(250, 250, 3), names=("left_camera"
 
 
 # ---------------------------------------------------------------- equivalent answers
+
 
 def the_reference():
     return reference(EXERCISE)
@@ -63,8 +65,14 @@ def base_with_its_input_shape_given():
     return two_cameras(base=base)
 
 
-CORRECT = [the_reference, lambda: two_cameras(), right_camera_first, concatenate_on_axis_3, inputs_as_dict,
-           base_with_its_input_shape_given]
+CORRECT = [
+    the_reference,
+    lambda: two_cameras(),
+    right_camera_first,
+    concatenate_on_axis_3,
+    inputs_as_dict,
+    base_with_its_input_shape_given,
+]
 
 
 def _id(f):
@@ -86,6 +94,7 @@ def test_a_global_base_used_by_the_builder_twice_still_passes():
 
 # ---------------------------------------------------------------- mistakes
 
+
 def separate_xceptions():
     """Two instances, renamed so that Keras accepts them in one model."""
     left = keras.Input(shape=(250, 250, 3))
@@ -106,7 +115,9 @@ def build_shared_vision_with_two_xceptions():
 def small_cnn_base():
     """Not Xception, though its feature maps have Xception's shape (8, 8, 2048)."""
     image = keras.Input(shape=(None, None, 3))
-    features = layers.Conv2D(2048, 3, strides=32, padding="same", activation="relu", name="big_stride_conv")(image)
+    features = layers.Conv2D(2048, 3, strides=32, padding="same", activation="relu", name="big_stride_conv")(
+        image
+    )
     return keras.Model(image, features, name="my_cnn")
 
 
@@ -130,10 +141,14 @@ def pooled_base():
 
 WRONG = {
     "two_separate_xceptions": (separate_xceptions, [("shared", "instance", "same xception", "one xception")]),
-    "add_instead_of_concatenate": (lambda: two_cameras(merge=layers.Add(name="summed_features")),
-                                   ["summed_features", ("concatenate",)]),
-    "concatenate_on_height_axis": (lambda: two_cameras(merge=layers.Concatenate(axis=1, name="stereo_features")),
-                                   ["stereo_features", ("axis",)]),
+    "add_instead_of_concatenate": (
+        lambda: two_cameras(merge=layers.Add(name="summed_features")),
+        ["summed_features", ("concatenate",)],
+    ),
+    "concatenate_on_height_axis": (
+        lambda: two_cameras(merge=layers.Concatenate(axis=1, name="stereo_features")),
+        ["stereo_features", ("axis",)],
+    ),
     "cameras_224": (lambda: two_cameras(shape=(224, 224, 3)), [OnOneLine("input", "250")]),
     "one_camera_twice": (one_camera, [("input",)]),
     "extra_dense_on_top": (extra_dense_on_top, ["extra_dense"]),

@@ -1,17 +1,24 @@
 """siamese_lstm: two inputs (None, 128) → ONE LSTM(32) instance on both → Concatenate → Dense(1, sigmoid)."""
+
 import keras
 import pytest
+from feedback_expectations import OnOneLine, assert_accepted, assert_rejected
 from keras import layers
+from reference_models import build_siamese_lstm
 
 from checker import check
-from feedback_expectations import OnOneLine, assert_accepted, assert_rejected
-from reference_models import build_siamese_lstm
 
 EXERCISE = "siamese_lstm"
 
 
-def siamese(encoder=lambda name: layers.LSTM(32, name=name), shared=True, merge=None, shape=(None, 128),
-            head=None, extra_input=False):
+def siamese(
+    encoder=lambda name: layers.LSTM(32, name=name),
+    shared=True,
+    merge=None,
+    shape=(None, 128),
+    head=None,
+    extra_input=False,
+):
     """Named layers; `shared=False` gives each input its own encoder instance."""
     left = keras.Input(shape=shape, name="left")
     right = keras.Input(shape=shape, name="right")
@@ -24,6 +31,7 @@ def siamese(encoder=lambda name: layers.LSTM(32, name=name), shared=True, merge=
 
 
 # ---------------------------------------------------------------- equivalent answers
+
 
 def merged_right_first_and_inputs_reversed():
     left = keras.Input(shape=(None, 128))
@@ -48,16 +56,23 @@ def inputs_as_dict():
     right = keras.Input(shape=(None, 128), name="right_sequence")
     lstm = layers.LSTM(32)
     merged = layers.concatenate([lstm(left), lstm(right)])
-    return keras.Model({"left_sequence": left, "right_sequence": right},
-                       layers.Dense(1, activation="sigmoid")(merged))
+    return keras.Model(
+        {"left_sequence": left, "right_sequence": right}, layers.Dense(1, activation="sigmoid")(merged)
+    )
 
 
 def concatenate_on_axis_1():
     return siamese(merge=layers.Concatenate(axis=1, name="merged"))
 
 
-CORRECT = [build_siamese_lstm, lambda: siamese(), merged_right_first_and_inputs_reversed, sigmoid_as_a_layer,
-           inputs_as_dict, concatenate_on_axis_1]
+CORRECT = [
+    build_siamese_lstm,
+    lambda: siamese(),
+    merged_right_first_and_inputs_reversed,
+    sigmoid_as_a_layer,
+    inputs_as_dict,
+    concatenate_on_axis_1,
+]
 
 
 def _id(f):
@@ -70,6 +85,7 @@ def test_equivalent_answer_is_accepted(build):
 
 
 # ---------------------------------------------------------------- mistakes
+
 
 def one_input_encoded_twice():
     """Only one Input: the shared LSTM is called twice on the same tensor."""
@@ -91,20 +107,38 @@ def encoder_used_on_left_only():
 
 WRONG = {
     "two_separate_lstms": (lambda: siamese(shared=False), [("shared", "instance", "one lstm", "same lstm")]),
-    "lstm_64_units": (lambda: siamese(encoder=lambda name: layers.LSTM(64, name=name)),
-                      ["shared_lstm", "64", "32"]),
-    "shared_gru": (lambda: siamese(encoder=lambda name: layers.GRU(32, name=name)), ["shared_lstm", "gru", "lstm"]),
-    "two_separate_grus": (lambda: siamese(encoder=lambda name: layers.GRU(32, name=name), shared=False),
-                          ["gru", "lstm"]),
-    "add_instead_of_concatenate": (lambda: siamese(merge=layers.Add(name="summed")),
-                                   ["summed", ("concatenate",)]),
-    "softmax_output": (lambda: siamese(head=layers.Dense(1, activation="softmax", name="same_speaker")),
-                       ["same_speaker", "softmax", "sigmoid"]),
-    "two_units_out": (lambda: siamese(head=layers.Dense(2, activation="sigmoid", name="same_speaker")),
-                      ["same_speaker", "2", "1"]),
+    "lstm_64_units": (
+        lambda: siamese(encoder=lambda name: layers.LSTM(64, name=name)),
+        ["shared_lstm", "64", "32"],
+    ),
+    "shared_gru": (
+        lambda: siamese(encoder=lambda name: layers.GRU(32, name=name)),
+        ["shared_lstm", "gru", "lstm"],
+    ),
+    "two_separate_grus": (
+        lambda: siamese(encoder=lambda name: layers.GRU(32, name=name), shared=False),
+        ["gru", "lstm"],
+    ),
+    "add_instead_of_concatenate": (
+        lambda: siamese(merge=layers.Add(name="summed")),
+        ["summed", ("concatenate",)],
+    ),
+    "softmax_output": (
+        lambda: siamese(head=layers.Dense(1, activation="softmax", name="same_speaker")),
+        ["same_speaker", "softmax", "sigmoid"],
+    ),
+    "two_units_out": (
+        lambda: siamese(head=layers.Dense(2, activation="sigmoid", name="same_speaker")),
+        ["same_speaker", "2", "1"],
+    ),
     "extra_dense_before_output": (
-        lambda: siamese(head=lambda t: layers.Dense(1, activation="sigmoid", name="same_speaker")(
-            layers.Dense(16, activation="relu", name="extra_hidden")(t))), ["extra_hidden"]),
+        lambda: siamese(
+            head=lambda t: layers.Dense(1, activation="sigmoid", name="same_speaker")(
+                layers.Dense(16, activation="relu", name="extra_hidden")(t)
+            )
+        ),
+        ["extra_hidden"],
+    ),
     "features_64": (lambda: siamese(shape=(None, 64)), [OnOneLine("input", "128")]),
     "fixed_length_sequences": (lambda: siamese(shape=(10, 128)), [OnOneLine("input", "none")]),
     "one_input_encoded_twice": (one_input_encoded_twice, [("input",)]),

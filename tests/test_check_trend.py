@@ -1,4 +1,5 @@
 """check() on the capstone trend model: designs that follow the rules pass, each broken rule is named."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,11 @@ EXERCISE = "trend_model"
 
 
 def inputs(review_dtype="int32", names=("questionnaire", "review", "photo"), photo_shape=(64, 64, 3)):
-    return (keras.Input((20,), name=names[0]), keras.Input((None,), dtype=review_dtype, name=names[1]),
-            keras.Input(photo_shape, name=names[2]))
+    return (
+        keras.Input((20,), name=names[0]),
+        keras.Input((None,), dtype=review_dtype, name=names[1]),
+        keras.Input(photo_shape, name=names[2]),
+    )
 
 
 def questionnaire_branch(q):
@@ -59,8 +63,9 @@ def photo_branch(p, kind="residual"):
     return layers.GlobalAveragePooling2D()(x)
 
 
-def heads(features, trend_activation="sigmoid", trend_units=12, names=("trend", "price"),
-          price_activation=None):
+def heads(
+    features, trend_activation="sigmoid", trend_units=12, names=("trend", "price"), price_activation=None
+):
     trend = layers.Dense(trend_units, activation=trend_activation, name=names[0])(features)
     price = layers.Dense(1, activation=price_activation, name=names[1])(features)
     return trend, price
@@ -104,7 +109,9 @@ def loss_functions_as_objects():
 def activations_as_layers_and_dict_inputs():
     """Dict inputs, inputs declared in another order, softmax-free heads with Activation layers."""
     q, r, p = inputs()
-    features = layers.concatenate([photo_branch(p, "inception"), review_branch(r, "gru"), questionnaire_branch(q)])
+    features = layers.concatenate(
+        [photo_branch(p, "inception"), review_branch(r, "gru"), questionnaire_branch(q)]
+    )
     trend = layers.Activation("sigmoid", name="trend")(layers.Dense(12)(features))
     price = layers.Dense(1, name="price")(layers.Dense(8, activation="relu")(features))
     model = keras.Model({"photo": p, "review": r, "questionnaire": q}, {"trend": trend, "price": price})
@@ -116,7 +123,9 @@ def nested_photo_encoder_and_sequential_questionnaire():
     """A photo encoder built as its own Model (with a residual block inside) and a Sequential branch."""
     photo_in = keras.Input((64, 64, 3))
     encoder = keras.Model(photo_in, photo_branch(photo_in, "residual"), name="photo_encoder")
-    questionnaire_encoder = keras.Sequential([layers.Dense(16, activation="relu")], name="questionnaire_encoder")
+    questionnaire_encoder = keras.Sequential(
+        [layers.Dense(16, activation="relu")], name="questionnaire_encoder"
+    )
     q, r, p = inputs()
     features = layers.concatenate([questionnaire_encoder(q), review_branch(r, "bidirectional"), encoder(p)])
     model = keras.Model([q, r, p], list(heads(features)))
@@ -155,7 +164,12 @@ def test_every_design_that_follows_the_rules_earns_full_points(design):
     assert report.passed, str(report)
     assert report.score == report.max_score == 10
     assert [(c.name, c.points) for c in report.checks] == [
-        ("inputs", 2), ("outputs", 2), ("layer families", 3), ("photo merge", 1), ("compile", 2)]
+        ("inputs", 2),
+        ("outputs", 2),
+        ("layer families", 3),
+        ("photo merge", 1),
+        ("compile", 2),
+    ]
 
 
 def test_a_description_read_back_from_json_grades_the_same():
@@ -238,43 +252,89 @@ def sequential_model():
 
 
 FAILING = {
-    "photo path without merge": (photo_without_merge, "photo merge",
-                                 ["Rule: the photo path needs at least one Inception-style or residual merge",
-                                  "Conv2D → MaxPooling2D → GlobalAveragePooling2D", "without any merge"]),
-    "merge with another input is not a photo merge": (merge_of_photo_with_the_questionnaire_only, "photo merge",
-                                                      ["Rule: the photo path", "Inception-style or residual"]),
-    "review through Dense only": (review_through_dense_only, "layer families",
-                                  ["Rule: the review input needs a recurrent layer", "LSTM, GRU", "without one",
-                                   "Embedding → GlobalAveragePooling1D → Dense"]),
+    "photo path without merge": (
+        photo_without_merge,
+        "photo merge",
+        [
+            "Rule: the photo path needs at least one Inception-style or residual merge",
+            "Conv2D → MaxPooling2D → GlobalAveragePooling2D",
+            "without any merge",
+        ],
+    ),
+    "merge with another input is not a photo merge": (
+        merge_of_photo_with_the_questionnaire_only,
+        "photo merge",
+        ["Rule: the photo path", "Inception-style or residual"],
+    ),
+    "review through Dense only": (
+        review_through_dense_only,
+        "layer families",
+        [
+            "Rule: the review input needs a recurrent layer",
+            "LSTM, GRU",
+            "without one",
+            "Embedding → GlobalAveragePooling1D → Dense",
+        ],
+    ),
     "questionnaire unused": (questionnaire_unused, "inputs", ["The questionnaire input is not used"]),
-    "questionnaire left out of the model": (questionnaire_left_out, "inputs",
-                                            ["The questionnaire input is not used", "name=\"questionnaire\""]),
-    "questionnaire without its own Dense": (questionnaire_without_dense, "layer families",
-                                            ["Rule: the questionnaire input needs a Dense layer",
-                                             "goes straight into Concatenate"]),
+    "questionnaire left out of the model": (
+        questionnaire_left_out,
+        "inputs",
+        ["The questionnaire input is not used", 'name="questionnaire"'],
+    ),
+    "questionnaire without its own Dense": (
+        questionnaire_without_dense,
+        "layer families",
+        ["Rule: the questionnaire input needs a Dense layer", "goes straight into Concatenate"],
+    ),
     "review as floats": (review_as_floats, "inputs", ["dtype float32", "int32"]),
-    "inputs named wrong": (inputs_named_wrong, "inputs",
-                           ["'features' should be named 'questionnaire'", "'text' should be named 'review'",
-                            "'image' should be named 'photo'"]),
-    "trend softmax": (lambda: build(trend_activation="softmax"), "outputs",
-                      ["'trend' uses softmax; expected sigmoid", "independent"]),
-    "price with relu": (lambda: build(price_activation="relu"), "outputs", ["'price' uses relu; expected linear"]),
-    "trend wrong shape": (lambda: build(trend_units=10), "outputs",
-                          ["'trend' has shape (None, 10); expected (None, 12)"]),
-    "output names wrong": (lambda: build(names=("dense_trend", "dense_price")), "outputs",
-                           ["'dense_trend' should be named 'trend'", "'dense_price' should be named 'price'"]),
+    "inputs named wrong": (
+        inputs_named_wrong,
+        "inputs",
+        [
+            "'features' should be named 'questionnaire'",
+            "'text' should be named 'review'",
+            "'image' should be named 'photo'",
+        ],
+    ),
+    "trend softmax": (
+        lambda: build(trend_activation="softmax"),
+        "outputs",
+        ["'trend' uses softmax; expected sigmoid", "independent"],
+    ),
+    "price with relu": (
+        lambda: build(price_activation="relu"),
+        "outputs",
+        ["'price' uses relu; expected linear"],
+    ),
+    "trend wrong shape": (
+        lambda: build(trend_units=10),
+        "outputs",
+        ["'trend' has shape (None, 10); expected (None, 12)"],
+    ),
+    "output names wrong": (
+        lambda: build(names=("dense_trend", "dense_price")),
+        "outputs",
+        ["'dense_trend' should be named 'trend'", "'dense_price' should be named 'price'"],
+    ),
     "three outputs": (three_outputs, "outputs", ["3 outputs", "'colour'"]),
     "price loss binary_crossentropy": (
-        lambda: build(loss={"trend": "binary_crossentropy", "price": "binary_crossentropy"}), "compile",
-        ["loss of 'price' is binary_crossentropy; expected mse or mae"]),
+        lambda: build(loss={"trend": "binary_crossentropy", "price": "binary_crossentropy"}),
+        "compile",
+        ["loss of 'price' is binary_crossentropy; expected mse or mae"],
+    ),
     "trend loss categorical_crossentropy": (
-        lambda: build(loss=["categorical_crossentropy", "mse"]), "compile",
-        ["loss of 'trend' is categorical_crossentropy; expected binary_crossentropy"]),
+        lambda: build(loss=["categorical_crossentropy", "mse"]),
+        "compile",
+        ["loss of 'trend' is categorical_crossentropy; expected binary_crossentropy"],
+    ),
     "one loss for both outputs": (lambda: build(loss="mse"), "compile", ["loss of 'trend' is mse"]),
     "uncompiled": (lambda: build(compiled=False), "compile", ["not compiled", "model.compile("]),
     "loss list in the wrong order for dict outputs": (
-        lambda: build(outputs_as="dict", loss=["binary_crossentropy", "mse"]), "compile",
-        ["loss of 'trend' is mse", "loss of 'price' is binary_crossentropy", "orders a dict by its keys"]),
+        lambda: build(outputs_as="dict", loss=["binary_crossentropy", "mse"]),
+        "compile",
+        ["loss of 'trend' is mse", "loss of 'price' is binary_crossentropy", "orders a dict by its keys"],
+    ),
 }
 
 
@@ -293,10 +353,20 @@ def test_each_broken_rule_fails_its_check_and_is_named_in_plain_words(case):
 def test_one_broken_rule_keeps_the_points_of_the_others():
     report = check(photo_without_merge(), EXERCISE)
     assert {c.name: c.earned for c in report.checks} == {
-        "inputs": 2, "outputs": 2, "layer families": 3, "photo merge": 0, "compile": 2}
+        "inputs": 2,
+        "outputs": 2,
+        "layer families": 3,
+        "photo merge": 0,
+        "compile": 2,
+    }
     report = check(review_through_dense_only(), EXERCISE)
     assert {c.name: c.earned for c in report.checks} == {
-        "inputs": 2, "outputs": 2, "layer families": 2, "photo merge": 1, "compile": 2}
+        "inputs": 2,
+        "outputs": 2,
+        "layer families": 2,
+        "photo merge": 1,
+        "compile": 2,
+    }
 
 
 def test_an_unused_input_is_also_a_branch_without_its_layer_family():
@@ -306,11 +376,14 @@ def test_an_unused_input_is_also_a_branch_without_its_layer_family():
     assert "is not connected to any layer" in " ".join(families.messages)
 
 
-@pytest.mark.parametrize("subject, phrase", [
-    (None, "return model"),
-    ("a model", "Expected a Keras functional model"),
-    (sequential_model(), "Sequential"),
-])
+@pytest.mark.parametrize(
+    "subject, phrase",
+    [
+        (None, "return model"),
+        ("a model", "Expected a Keras functional model"),
+        (sequential_model(), "Sequential"),
+    ],
+)
 def test_something_other_than_a_functional_model_fails_every_check(subject, phrase):
     report = check(subject, EXERCISE)
     assert report.score == 0 and len([c for c in report.checks if c.points]) == 5
@@ -320,8 +393,12 @@ def test_something_other_than_a_functional_model_fails_every_check(subject, phra
 def test_a_model_of_another_exercise_is_recognised():
     text = keras.Input((None,), dtype="int32", name="text")
     question = keras.Input((None,), dtype="int32", name="question")
-    encoded = layers.concatenate([layers.LSTM(32)(layers.Embedding(10000, 64)(text)),
-                                  layers.LSTM(16)(layers.Embedding(10000, 32)(question))])
+    encoded = layers.concatenate(
+        [
+            layers.LSTM(32)(layers.Embedding(10000, 64)(text)),
+            layers.LSTM(16)(layers.Embedding(10000, 32)(question)),
+        ]
+    )
     model = keras.Model([text, question], layers.Dense(500, activation="softmax")(encoded))
     report = check(model, EXERCISE)
     assert not report.passed

@@ -5,6 +5,7 @@ notebooks with real exercises, hands in a simulated class (right, partly right, 
 error, and each way of tampering), runs `classroom autograde --jobs 2`, and reads the scores
 back from nbgrader's gradebook. A learner earns what their model earns, never more.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -25,7 +26,9 @@ from checker.cli import main as checker_main
 
 CELL_TIMEOUT = 40  # seconds per cell in the test course; the endless loop costs this once
 
-WRONG_MLP = simulate.FUNCTIONAL_MLP.replace('Dense(32, activation="relu")(x)', 'Dense(16, activation="relu")(x)')
+WRONG_MLP = simulate.FUNCTIONAL_MLP.replace(
+    'Dense(32, activation="relu")(x)', 'Dense(16, activation="relu")(x)'
+)
 
 # Each attack aims at functional_mlp only; residual_identity, answered right, must keep its 10.
 REDEFINE_GRADE = """import checker.autograde
@@ -73,26 +76,26 @@ os.read(0, 100)"""
 KILL_GRADER = """import os, signal
 os.kill(os.getppid(), signal.SIGKILL)"""
 
-OS_EXIT = '''def build_residual_identity():
+OS_EXIT = """def build_residual_identity():
     import os
-    os._exit(0)'''
+    os._exit(0)"""
 
-ENDLESS_LOOP = '''def build_functional_mlp():
+ENDLESS_LOOP = """def build_functional_mlp():
     while True:
-        pass'''
+        pass"""
 
-IGNORE_INTERRUPTS = '''def build_functional_mlp():
+IGNORE_INTERRUPTS = """def build_functional_mlp():
     import time
     while True:
         try:
             time.sleep(0.1)
         except KeyboardInterrupt:
-            pass'''
+            pass"""
 
 # A class whose body replaces the checker's observation step with one reporting a perfect
 # layer (zero weights, zero outputs: consistent with x·w + b). In the learner's own kernel,
 # check() believes it.
-FORGED_OBSERVATIONS = '''class SimpleDense(keras.layers.Layer):
+FORGED_OBSERVATIONS = """class SimpleDense(keras.layers.Layer):
     def _forge(subject, exercise_id, inputs):
         zeros = lambda rows, cols: [[0.0] * cols for _ in range(rows)]
         return {"exercise": exercise_id, "failure": None,
@@ -106,7 +109,7 @@ FORGED_OBSERVATIONS = '''class SimpleDense(keras.layers.Layer):
                 "round_trip": {"value": {"units": 2}, "error": None},
                 "in_model": {"output_shape": [None, 2], "error": None}}
     import checker.observe.layer_observe as _checker
-    _checker.observe_layer_class = _forge'''
+    _checker.observe_layer_class = _forge"""
 
 MODELS = "01_small_models"
 LAYER = "02_small_layer"
@@ -117,34 +120,67 @@ RIGHT_RESIDUAL = {"residual_identity": simulate.RESIDUAL_IDENTITY}
 def _without_self_check(builder: str):
     def change(notebook):
         notebook.cells = [c for c in notebook.cells if not c.source.startswith(f"check({builder}")]
+
     return change
 
 
 # student -> (assignment, answers, changes)
 CLASS = {
     "right": (MODELS, RIGHT_MODELS, ()),
-    "partial": (MODELS, {"functional_mlp": simulate.FUNCTIONAL_MLP,
-                         "residual_identity": simulate.RESIDUAL_IDENTITY_TWO_CONVS}, ()),
+    "partial": (
+        MODELS,
+        {
+            "functional_mlp": simulate.FUNCTIONAL_MLP,
+            "residual_identity": simulate.RESIDUAL_IDENTITY_TWO_CONVS,
+        },
+        (),
+    ),
     "syntax_error": (MODELS, {"functional_mlp": simulate.SYNTAX_ERROR, **RIGHT_RESIDUAL}, ()),
-    "redefines_grade": (MODELS, RIGHT_RESIDUAL, [simulate.insert_before_test("functional_mlp", REDEFINE_GRADE)]),
-    "patches_report": (MODELS, {"functional_mlp": WRONG_MLP, **RIGHT_RESIDUAL},
-                       [simulate.insert_before_test("functional_mlp", PATCH_REPORT)]),
-    "patches_checker": (MODELS, {"functional_mlp": WRONG_MLP, **RIGHT_RESIDUAL},
-                        [simulate.insert_before_test("functional_mlp", PATCH_CHECKER)]),
-    "rewrites_evidence_later": (MODELS, {"functional_mlp": WRONG_MLP, **RIGHT_RESIDUAL},
-                                [simulate.insert_before_test("residual_identity", REWRITE_EVIDENCE_LATER)]),
+    "redefines_grade": (
+        MODELS,
+        RIGHT_RESIDUAL,
+        [simulate.insert_before_test("functional_mlp", REDEFINE_GRADE)],
+    ),
+    "patches_report": (
+        MODELS,
+        {"functional_mlp": WRONG_MLP, **RIGHT_RESIDUAL},
+        [simulate.insert_before_test("functional_mlp", PATCH_REPORT)],
+    ),
+    "patches_checker": (
+        MODELS,
+        {"functional_mlp": WRONG_MLP, **RIGHT_RESIDUAL},
+        [simulate.insert_before_test("functional_mlp", PATCH_CHECKER)],
+    ),
+    "rewrites_evidence_later": (
+        MODELS,
+        {"functional_mlp": WRONG_MLP, **RIGHT_RESIDUAL},
+        [simulate.insert_before_test("residual_identity", REWRITE_EVIDENCE_LATER)],
+    ),
     "hides_output": (MODELS, RIGHT_RESIDUAL, [simulate.insert_before_test("functional_mlp", HIDE_OUTPUT)]),
-    "forges_evidence": (MODELS, RIGHT_RESIDUAL, [simulate.insert_before_test("functional_mlp", FORGE_EVIDENCE)]),
+    "forges_evidence": (
+        MODELS,
+        RIGHT_RESIDUAL,
+        [simulate.insert_before_test("functional_mlp", FORGE_EVIDENCE)],
+    ),
     "edits_test_cell": (MODELS, RIGHT_RESIDUAL, [simulate.edit_test_cell("functional_mlp", "10")]),
     "deletes_test_cell": (MODELS, RIGHT_RESIDUAL, [simulate.delete_test_cell("functional_mlp")]),
-    "fakes_worker_answer": (MODELS, RIGHT_RESIDUAL,
-                            [simulate.insert_before_test("functional_mlp", FAKE_WORKER_ANSWER)]),
+    "fakes_worker_answer": (
+        MODELS,
+        RIGHT_RESIDUAL,
+        [simulate.insert_before_test("functional_mlp", FAKE_WORKER_ANSWER)],
+    ),
     "kills_grader": (MODELS, RIGHT_MODELS, [simulate.insert_before_test("functional_mlp", KILL_GRADER)]),
     "exits_kernel": (MODELS, {"functional_mlp": simulate.FUNCTIONAL_MLP, "residual_identity": OS_EXIT}, ()),
-    "loops_forever": (MODELS, {"functional_mlp": ENDLESS_LOOP, **RIGHT_RESIDUAL},
-                      [_without_self_check("build_functional_mlp")]),
-    "ignores_interrupts": (MODELS, {"functional_mlp": IGNORE_INTERRUPTS, **RIGHT_RESIDUAL},
-                           [_without_self_check("build_functional_mlp")]),
+    "loops_forever": (
+        MODELS,
+        {"functional_mlp": ENDLESS_LOOP, **RIGHT_RESIDUAL},
+        [_without_self_check("build_functional_mlp")],
+    ),
+    "ignores_interrupts": (
+        MODELS,
+        {"functional_mlp": IGNORE_INTERRUPTS, **RIGHT_RESIDUAL},
+        [_without_self_check("build_functional_mlp")],
+    ),
     "layer_right": (LAYER, {"simple_dense": simulate.SIMPLE_DENSE}, ()),
     "layer_no_bias": (LAYER, {"simple_dense": simulate.SIMPLE_DENSE_NO_BIAS}, ()),
     "layer_forges_observations": (LAYER, {"simple_dense": FORGED_OBSERVATIONS}, ()),
@@ -153,17 +189,26 @@ CLASS = {
 
 # ---------------------------------------------------------------- fixtures
 
+
 @pytest.fixture(scope="module")
 def venv_kernel(tmp_path_factory):
     """A python3 kernelspec for this interpreter, first on JUPYTER_PATH: the kernel that runs is ours."""
     folder = tmp_path_factory.mktemp("jupyter")
     spec = folder / "kernels" / "python3"
     spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (test)", "language": "python"}))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Python 3 (test)",
+                "language": "python",
+            }
+        )
+    )
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("JUPYTER_PATH", os.pathsep.join(p for p in (str(folder), os.environ.get("JUPYTER_PATH")) if p))
+        patch.setenv(
+            "JUPYTER_PATH", os.pathsep.join(p for p in (str(folder), os.environ.get("JUPYTER_PATH")) if p)
+        )
         patch.setenv("PATH", os.pathsep.join((str(Path(sys.executable).parent), os.environ["PATH"])))
         yield folder
 
@@ -173,8 +218,17 @@ def course(tmp_path_factory, venv_kernel) -> Course:
     """`classroom init` on the two small notebooks, and the simulated class handed in."""
     root = tmp_path_factory.mktemp("classroom")
     simulate.write_small_solutions(root / "solutions")
-    status = checker_main(["classroom", "init", str(root / "course"), "--solutions-dir",
-                           str(root / "solutions"), "--timeout", str(CELL_TIMEOUT)])
+    status = checker_main(
+        [
+            "classroom",
+            "init",
+            str(root / "course"),
+            "--solutions-dir",
+            str(root / "solutions"),
+            "--timeout",
+            str(CELL_TIMEOUT),
+        ]
+    )
     assert status == 0
     course = Course(root / "course")
     for student, (assignment, answers, changes) in CLASS.items():
@@ -223,6 +277,7 @@ def checker_report(answer: str, exercise: str):
 
 # ---------------------------------------------------------------- init
 
+
 @pytest.mark.slow
 def test_init_makes_an_nbgrader_course_with_one_assignment_per_notebook(course):
     assert course.config_file.is_file() and course.gradebook.is_file()
@@ -240,7 +295,10 @@ def test_init_makes_an_nbgrader_course_with_one_assignment_per_notebook(course):
 def test_init_refuses_a_folder_that_is_not_empty(tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("mine")
     simulate.write_small_solutions(tmp_path / "solutions")
-    assert checker_main(["classroom", "init", str(tmp_path), "--solutions-dir", str(tmp_path / "solutions")]) == 2
+    assert (
+        checker_main(["classroom", "init", str(tmp_path), "--solutions-dir", str(tmp_path / "solutions")])
+        == 2
+    )
     assert "not empty" in capsys.readouterr().err
 
 
@@ -250,6 +308,7 @@ def test_autograde_refuses_a_folder_that_is_not_a_course(tmp_path, capsys):
 
 
 # ---------------------------------------------------------------- scores
+
 
 @pytest.mark.slow
 def test_a_right_answer_earns_every_point(graded):
@@ -277,8 +336,9 @@ def test_a_syntax_error_costs_that_exercise_only(graded):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("student", ["redefines_grade", "hides_output", "forges_evidence",
-                                     "edits_test_cell", "deletes_test_cell"])
+@pytest.mark.parametrize(
+    "student", ["redefines_grade", "hides_output", "forges_evidence", "edits_test_cell", "deletes_test_cell"]
+)
 def test_tampering_with_an_unsolved_exercise_earns_nothing(graded, student):
     assert graded[student] == {"functional_mlp": 0, "residual_identity": 10}
 
@@ -321,9 +381,16 @@ def test_killing_the_grading_process_fails_that_submission_only(autograded, grad
     failures = [line for line in errors.splitlines() if line.startswith("error:")]
     assert status == 1
     assert len(failures) == 1 and "kills_grader/01_small_models" in failures[0]
-    assert graded["kills_grader"] == {"functional_mlp": None, "residual_identity": None}  # as nbgrader leaves it
-    assert all(score is not None for student, cells in graded.items() if student != "kills_grader"
-               for score in cells.values())
+    assert graded["kills_grader"] == {
+        "functional_mlp": None,
+        "residual_identity": None,
+    }  # as nbgrader leaves it
+    assert all(
+        score is not None
+        for student, cells in graded.items()
+        if student != "kills_grader"
+        for score in cells.values()
+    )
 
 
 @pytest.mark.slow
@@ -339,7 +406,9 @@ def test_every_graded_submission_is_in_the_csv_and_has_feedback(graded, course):
     assert rows[-1] == "(max),20,10,30"
     for student, (assignment, _, _) in CLASS.items():
         feedback = course.folder("feedback", student, assignment) / f"{assignment}.html"
-        assert feedback.is_file() == (student != "kills_grader"), student  # no autograded notebook, no feedback
+        assert feedback.is_file() == (student != "kills_grader"), (
+            student
+        )  # no autograded notebook, no feedback
     text = (course.folder("feedback", "hides_output", MODELS) / f"{MODELS}.html").read_text()
     assert "graded by the checker outside" in text
 
@@ -354,6 +423,7 @@ def test_the_autograded_test_cell_shows_the_clean_verdict_only(graded, course):
 
 # ---------------------------------------------------------------- plain nbgrader
 
+
 @pytest.mark.slow
 def test_plain_nbgrader_autograde_gives_the_same_scores(graded, course, tmp_path):
     """`nbgrader autograde` in a copy of the course (a few of the students) agrees."""
@@ -362,14 +432,20 @@ def test_plain_nbgrader_autograde_gives_the_same_scores(graded, course, tmp_path
     shutil.copytree(course.root, copy, ignore=shutil.ignore_patterns("autograded", "feedback", "submitted"))
     for student in students:
         shutil.copytree(course.folder("submitted", student), copy / "submitted" / student)
-    done = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", MODELS], cwd=copy,
-                          capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "autograde", MODELS],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     plain = gradebook_scores(Course(copy))
     assert {s: plain[s] for s in students} == {s: graded[s] for s in students}
 
 
 # ---------------------------------------------------------------- the parts, without kernels
+
 
 def _course_with_config(folder: Path) -> Course:
     from checker.classroom.config import config_text
@@ -384,7 +460,10 @@ def test_the_course_config_puts_clean_verdicts_right_after_execution(tmp_path):
 
     config = load_config(_course_with_config(tmp_path))
     steps = list(config.Autograde.autograde_preprocessors)
-    assert steps[:2] == ["checker.classroom.execute.GuardedExecute", "checker.classroom.verdicts.CleanVerdicts"]
+    assert steps[:2] == [
+        "checker.classroom.execute.GuardedExecute",
+        "checker.classroom.verdicts.CleanVerdicts",
+    ]
     assert steps.index("nbgrader.preprocessors.SaveAutoGrades") > 1
     assert config.Execute.timeout == 33
     assert config.OverwriteCells.add_missing_cells is True
@@ -406,12 +485,27 @@ def _code_cell(outputs=(), execution_count=1):
     return cell
 
 
-@pytest.mark.parametrize("outputs, count, reason", [
-    ([nbformat.v4.new_output("error", ename="CellTimeoutError", evalue="", traceback=[])], 3, "out of time"),
-    ([nbformat.v4.new_output("error", ename="NotRun", evalue="The kernel died.", traceback=[])], 3, "died"),
-    ([nbformat.v4.new_output("error", ename="NameError", evalue="grade", traceback=[])], 3, "changed what it runs"),
-    ([], None, "did not run"),
-])
+@pytest.mark.parametrize(
+    "outputs, count, reason",
+    [
+        (
+            [nbformat.v4.new_output("error", ename="CellTimeoutError", evalue="", traceback=[])],
+            3,
+            "out of time",
+        ),
+        (
+            [nbformat.v4.new_output("error", ename="NotRun", evalue="The kernel died.", traceback=[])],
+            3,
+            "died",
+        ),
+        (
+            [nbformat.v4.new_output("error", ename="NameError", evalue="grade", traceback=[])],
+            3,
+            "changed what it runs",
+        ),
+        ([], None, "did not run"),
+    ],
+)
 def test_a_test_cell_that_did_not_complete_vouches_for_nothing(outputs, count, reason):
     from checker.classroom.evidence import did_not_complete
 
@@ -425,13 +519,17 @@ def test_a_test_cell_that_ran_cleanly_may_be_graded_whatever_it_printed():
     assert did_not_complete(_code_cell([printed], 4)) is None
 
 
-
-
-@pytest.mark.parametrize("payload, reason", [
-    ({"exercise": "qa_model", "description": {"format": "checker-description/1", "kind": "none"}}, "not one"),
-    ({"exercise": "functional_mlp", "description": {"kind": "functional"}}, "not one"),
-    ("just text", "not one"),
-])
+@pytest.mark.parametrize(
+    "payload, reason",
+    [
+        (
+            {"exercise": "qa_model", "description": {"format": "checker-description/1", "kind": "none"}},
+            "not one",
+        ),
+        ({"exercise": "functional_mlp", "description": {"kind": "functional"}}, "not one"),
+        ("just text", "not one"),
+    ],
+)
 def test_evidence_that_the_checker_did_not_write_is_refused(payload, reason):
     from checker.classroom.evidence import saved_description
 
@@ -450,10 +548,19 @@ def test_the_score_the_kernel_wrote_is_ignored_only_the_description_is_graded():
     from checker.classroom.clean_grading import verdict
     from checker.classroom.evidence import saved_description
 
-    boast = {"exercise": "functional_mlp", "passed": True, "score": 10, "max_score": 10, "summary": "",
-             "checks": [{"name": "all", "points": 10, "earned": 10, "messages": []}]}
-    payload = {"exercise": "functional_mlp", "report": boast,
-               "description": {"format": "checker-description/1", "kind": "none", "type": "NoneType"}}
+    boast = {
+        "exercise": "functional_mlp",
+        "passed": True,
+        "score": 10,
+        "max_score": 10,
+        "summary": "",
+        "checks": [{"name": "all", "points": 10, "earned": 10, "messages": []}],
+    }
+    payload = {
+        "exercise": "functional_mlp",
+        "report": boast,
+        "description": {"format": "checker-description/1", "kind": "none", "type": "NoneType"},
+    }
     result = verdict(saved_description(json.dumps(payload), "functional_mlp"))
     assert result.problem is None
     assert result.share == 0 and result.report["score"] == 0
@@ -467,8 +574,14 @@ def test_the_verdict_is_a_number_nbgrader_reads_as_partial_credit():
 
     cell = _code_cell()
     cell.metadata["nbgrader"] = {"grade": True, "solution": False, "points": 10, "grade_id": "functional_mlp"}
-    report = {"exercise": "functional_mlp", "passed": False, "score": 7.75, "max_score": 10, "summary": "",
-              "checks": [{"name": "layers", "points": 10, "earned": 7.75, "messages": ["one missing"]}]}
+    report = {
+        "exercise": "functional_mlp",
+        "passed": False,
+        "score": 7.75,
+        "max_score": 10,
+        "summary": "",
+        "checks": [{"name": "layers", "points": 10, "earned": 7.75, "messages": ["one missing"]}],
+    }
     cell.outputs = [verdict_output(Verdict("functional_mlp", 0.775, report), 10, 1)]
     assert determine_grade(cell) == (7.75, 10)
     assert "one missing" in cell.outputs[0].data["text/html"]
@@ -502,14 +615,33 @@ def test_a_notebook_without_the_class_has_no_layer_evidence():
 
 def _forged_observations(inputs: dict) -> dict:
     zeros = [[0.0, 0.0]] * 3
-    return {"exercise": "simple_dense", "failure": None, "subject": {"kind": "layer_class", "name": "SimpleDense"},
-            "weights": [{"attribute": "w", "path": "w", "shape": [3, 2], "trainable": True,
-                         "initial": zeros, "value": zeros},
-                        {"attribute": "b", "path": "b", "shape": [2], "trainable": True,
-                         "initial": [0.0, 0.0], "value": [0.0, 0.0]}],
-            "calls": [{"output": [[0.0, 0.0]] * len(inputs["batches"][0]), "error": None}],
-            "config": {"value": {"units": 2}, "error": None}, "round_trip": {"value": {"units": 2}, "error": None},
-            "in_model": {"output_shape": [None, 2], "error": None}}
+    return {
+        "exercise": "simple_dense",
+        "failure": None,
+        "subject": {"kind": "layer_class", "name": "SimpleDense"},
+        "weights": [
+            {
+                "attribute": "w",
+                "path": "w",
+                "shape": [3, 2],
+                "trainable": True,
+                "initial": zeros,
+                "value": zeros,
+            },
+            {
+                "attribute": "b",
+                "path": "b",
+                "shape": [2],
+                "trainable": True,
+                "initial": [0.0, 0.0],
+                "value": [0.0, 0.0],
+            },
+        ],
+        "calls": [{"output": [[0.0, 0.0]] * len(inputs["batches"][0]), "error": None}],
+        "config": {"value": {"units": 2}, "error": None},
+        "round_trip": {"value": {"units": 2}, "error": None},
+        "in_model": {"output_shape": [None, 2], "error": None},
+    }
 
 
 def test_observations_with_weights_the_grader_did_not_set_are_not_believed():
@@ -538,14 +670,21 @@ def test_a_layer_class_is_graded_in_a_throwaway_process_from_the_notebook_s_code
 def test_the_class_table_and_its_csv(tmp_path):
     from checker.classroom.results import ClassTable, format_table, write_csv
 
-    table = ClassTable(["01_a", "02_b"], {"01_a": 20.0, "02_b": 10.0},
-                       {"ann": {"01_a": 17.75, "02_b": 10.0}, "bo": {"01_a": 0.0}})
+    table = ClassTable(
+        ["01_a", "02_b"],
+        {"01_a": 20.0, "02_b": 10.0},
+        {"ann": {"01_a": 17.75, "02_b": 10.0}, "bo": {"01_a": 0.0}},
+    )
     text = format_table(table)
     assert text.splitlines()[0].split() == ["student", "01_a", "02_b", "total"]
     assert "17.75" in text and "27.75" in text and " -" in text
     write_csv(table, tmp_path / "scores.csv")
     assert (tmp_path / "scores.csv").read_text().splitlines() == [
-        "student,01_a,02_b,total", "ann,17.75,10,27.75", "bo,0,,0", "(max),20,10,30"]
+        "student,01_a,02_b,total",
+        "ann,17.75,10,27.75",
+        "bo,0,,0",
+        "(max),20,10,30",
+    ]
 
 
 def test_parallel_autograde_hands_out_the_longest_known_work_first():
@@ -554,13 +693,20 @@ def test_parallel_autograde_hands_out_the_longest_known_work_first():
     from checker.classroom.pool import Durations
 
     durations = Durations()
-    pending = deque(Submission(student, assignment)
-                    for student in ("ann", "bob", "cy") for assignment in ("01_short", "07_long"))
+    pending = deque(
+        Submission(student, assignment)
+        for student in ("ann", "bob", "cy")
+        for assignment in ("01_short", "07_long")
+    )
     assert durations.take_longest(pending) == Submission("ann", "01_short")  # untimed: in order
     assert durations.take_longest(pending) == Submission("ann", "07_long")
     durations.add(Submission("ann", "01_short"), 5.0)
     durations.add(Submission("ann", "07_long"), 20.0)
     durations.add(Submission("x", "07_long"), "not a number")  # a broken answer is ignored
     order = [durations.take_longest(pending) for _ in range(len(pending))]
-    assert order == [Submission("bob", "07_long"), Submission("cy", "07_long"),
-                     Submission("bob", "01_short"), Submission("cy", "01_short")]
+    assert order == [
+        Submission("bob", "07_long"),
+        Submission("cy", "07_long"),
+        Submission("bob", "01_short"),
+        Submission("cy", "01_short"),
+    ]

@@ -2,6 +2,7 @@
 
 Tests marked `slow` start Jupyter kernels; they run by default (and in CI).
 """
+
 from __future__ import annotations
 
 import json
@@ -12,10 +13,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from checker.cli import main as checker_main
 from checker.authoring.generate import FIX_HINT, first_unsolved_cell, generate
-from checker.paths import default_notebooks_dir, default_solutions_dir, notebook_paths, resolve_notebooks
 from checker.authoring.run_solutions import failure_messages, run_notebook
+from checker.cli import main as checker_main
+from checker.paths import default_notebooks_dir, default_solutions_dir, notebook_paths, resolve_notebooks
 
 SOLUTIONS = notebook_paths(default_solutions_dir())
 LEARNER_NOTEBOOKS = notebook_paths(default_notebooks_dir())
@@ -27,16 +28,20 @@ def _ids(paths):
 
 # ---------------------------------------------------------------- (a) generation
 
+
 def test_learner_notebooks_are_in_sync_with_solutions():
     result = generate(default_solutions_dir(), default_notebooks_dir(), check=True)
-    problems = ([f"{p} is out of date" for p in result.written]
-                + [f"{p} has no solution" for p in result.orphans]
-                + [f"{p}: {message}" for p, message in result.errors])
+    problems = (
+        [f"{p} is out of date" for p in result.written]
+        + [f"{p} has no solution" for p in result.orphans]
+        + [f"{p}: {message}" for p, message in result.errors]
+    )
     assert result.in_sync, "\n".join(problems + [f"To fix: {FIX_HINT}"])
 
 
 def test_generate_strips_solutions_and_outputs_and_keeps_nbgrader_metadata(
-        notebook_maker, mlp_notebook_cells, tmp_path):
+    notebook_maker, mlp_notebook_cells, tmp_path
+):
     executed = mlp_notebook_cells[3]
     executed.outputs = [nbformat.v4.new_output("stream", name="stdout", text="a report\n")]
     executed.execution_count = 3
@@ -71,7 +76,8 @@ def test_generate_is_byte_identical_when_rerun(notebook_maker, mlp_notebook_cell
 
 
 def test_generate_check_lists_out_of_date_notebooks_and_the_fix(
-        notebook_maker, mlp_notebook_cells, tmp_path, capsys):
+    notebook_maker, mlp_notebook_cells, tmp_path, capsys
+):
     solution = notebook_maker.write("01_functional_api", mlp_notebook_cells)
     notebooks = tmp_path / "notebooks"
     folders = ["--solutions-dir", str(solution.parent), "--notebooks-dir", str(notebooks)]
@@ -92,8 +98,15 @@ def test_generate_reports_a_malformed_solution_notebook(notebook_maker, tmp_path
     unmarked = notebook_maker.code("def build():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION")
     notebook_maker.write("01_broken", [unmarked])
 
-    status = checker_main(["generate", "--solutions-dir", str(notebook_maker.folder),
-                           "--notebooks-dir", str(tmp_path / "notebooks")])
+    status = checker_main(
+        [
+            "generate",
+            "--solutions-dir",
+            str(notebook_maker.folder),
+            "--notebooks-dir",
+            str(tmp_path / "notebooks"),
+        ]
+    )
 
     assert status == 1
     assert "01_broken.ipynb: nbgrader could not process it" in capsys.readouterr().err
@@ -105,12 +118,17 @@ def test_notebooks_are_named_by_stem_number_or_path(notebook_maker, mlp_notebook
     folder = notebook_maker.folder
 
     assert resolve_notebooks(["02", "1", "01_functional_api", str(second)], folder) == [
-        second, first, first, second]
+        second,
+        first,
+        first,
+        second,
+    ]
     with pytest.raises(ValueError, match="Available: 01_functional_api, 02_multi_input_qa"):
         resolve_notebooks(["09"], folder)
 
 
 # ---------------------------------------------------------------- (b) solutions run
+
 
 @pytest.mark.slow
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=_ids(SOLUTIONS))
@@ -124,6 +142,7 @@ def test_solution_notebook_runs_and_every_exercise_passes(solution, tmp_path):
 
 # ---------------------------------------------------------------- (c) learner notebooks
 
+
 @pytest.mark.slow
 @pytest.mark.parametrize("learner", LEARNER_NOTEBOOKS, ids=_ids(LEARNER_NOTEBOOKS))
 def test_learner_notebook_runs_up_to_its_first_exercise(learner, tmp_path):
@@ -132,7 +151,8 @@ def test_learner_notebook_runs_up_to_its_first_exercise(learner, tmp_path):
 
 @pytest.mark.slow
 def test_a_generated_learner_notebook_runs_up_to_its_first_exercise(
-        notebook_maker, mlp_notebook_cells, tmp_path):
+    notebook_maker, mlp_notebook_cells, tmp_path
+):
     notebook_maker.write("01_functional_api", mlp_notebook_cells)
     generate(notebook_maker.folder, tmp_path / "notebooks")
 
@@ -147,14 +167,14 @@ def _runs_up_to_first_exercise(path: Path, tmp_path: Path):
     unsolved = first_unsolved_cell(notebook)
     assert unsolved is not None, f"{path.name} has no cell for the learner to fill in"
 
-    run = run_notebook(path, tmp_path / "executed", fast=True, progress=False,
-                       stop_after=unsolved)
+    run = run_notebook(path, tmp_path / "executed", fast=True, progress=False, stop_after=unsolved)
 
     assert run.problem is None, f"{path.name}: {run.problem}"
     return run
 
 
 # ---------------------------------------------------------------- (d) show_model
+
 
 def _functional_model():
     import keras
@@ -197,8 +217,12 @@ def _subclassed():
     return Tiny()
 
 
-MODELS = {"functional_shared": _functional_model, "nested_model": _nested_model,
-          "unbuilt_sequential": _unbuilt_sequential, "subclassed": _subclassed}
+MODELS = {
+    "functional_shared": _functional_model,
+    "nested_model": _nested_model,
+    "unbuilt_sequential": _unbuilt_sequential,
+    "subclassed": _subclassed,
+}
 
 
 @pytest.fixture
@@ -270,34 +294,53 @@ def test_show_model_with_graphviz_uses_plot_model(make_model, shown, capsys):
 
 # ---------------------------------------------------------------- course helpers
 
+
 def test_plot_history_draws_every_output_of_a_metric(shown):
     from checker.course import plot_history
 
-    history = {"loss": [3.0, 2.0], "val_loss": [3.1, 2.5], "income_accuracy": [0.2, 0.4],
-               "val_income_accuracy": [0.2, 0.3], "gender_accuracy": [0.5, 0.7],
-               "val_gender_accuracy": [0.5, 0.6], "age_mae": [9.0, 8.0]}
+    history = {
+        "loss": [3.0, 2.0],
+        "val_loss": [3.1, 2.5],
+        "income_accuracy": [0.2, 0.4],
+        "val_income_accuracy": [0.2, 0.3],
+        "gender_accuracy": [0.5, 0.7],
+        "val_gender_accuracy": [0.5, 0.6],
+        "age_mae": [9.0, 8.0],
+    }
 
     plot_history(history, "accuracy")
 
     loss_axes, metric_axes = shown[0][1].axes
     assert {line.get_label() for line in metric_axes.lines} == {
-        "income_accuracy (training)", "income_accuracy (validation)",
-        "gender_accuracy (training)", "gender_accuracy (validation)"}
+        "income_accuracy (training)",
+        "income_accuracy (validation)",
+        "gender_accuracy (training)",
+        "gender_accuracy (validation)",
+    }
     assert len(loss_axes.lines) == 2
 
 
 def test_plot_history_of_each_output_loss_leaves_the_total_to_the_left_panel(shown):
     from checker.course import plot_history
 
-    history = {"loss": [3.0, 2.0], "val_loss": [3.1, 2.5], "age_loss": [2.0, 1.0],
-               "val_age_loss": [2.1, 1.5], "gender_loss": [0.7, 0.1], "val_gender_loss": [0.7, 0.2]}
+    history = {
+        "loss": [3.0, 2.0],
+        "val_loss": [3.1, 2.5],
+        "age_loss": [2.0, 1.0],
+        "val_age_loss": [2.1, 1.5],
+        "gender_loss": [0.7, 0.1],
+        "val_gender_loss": [0.7, 0.2],
+    }
 
     plot_history(history, "loss")
 
     loss_axes, outputs_axes = shown[0][1].axes
     assert {line.get_label() for line in outputs_axes.lines} == {
-        "age_loss (training)", "age_loss (validation)",
-        "gender_loss (training)", "gender_loss (validation)"}
+        "age_loss (training)",
+        "age_loss (validation)",
+        "gender_loss (training)",
+        "gender_loss (validation)",
+    }
     legend = [text.get_text() for text in outputs_axes.get_legend().get_texts()]
     assert legend == ["age_loss", "gender_loss", "training", "validation"]
     assert outputs_axes.get_title() == "each output's loss"
@@ -335,27 +378,32 @@ def test_epochs_are_cut_in_fast_mode(monkeypatch):
 
 # ---------------------------------------------------------------- (e) the solutions command
 
+
 @pytest.mark.slow
 def test_solutions_command_reports_each_failure_and_goes_on(
-        notebook_maker, mlp_notebook_cells, tmp_path, capsys):
+    notebook_maker, mlp_notebook_cells, tmp_path, capsys
+):
     nb = notebook_maker
     wrong_model = list(mlp_notebook_cells)
-    wrong_model[2] = nb.solution("functional_mlp", mlp_notebook_cells[2].source.replace(
-        "Dense(32", "Dense(16"))
+    wrong_model[2] = nb.solution(
+        "functional_mlp", mlp_notebook_cells[2].source.replace("Dense(32", "Dense(16")
+    )
     broken = mlp_notebook_cells[:2] + [nb.code("ratio = 1\nratio / 0")] + mlp_notebook_cells[2:]
     nb.write("01_kernel_dies", [nb.code("import os\nos._exit(1)")])
     nb.write("02_error_cell", broken)
     nb.write("03_wrong_model", wrong_model)
     nb.write("04_good", mlp_notebook_cells)
 
-    status = checker_main(["solutions", "--solutions-dir", str(nb.folder),
-                           "--out", str(tmp_path / "executed")])
+    status = checker_main(
+        ["solutions", "--solutions-dir", str(nb.folder), "--out", str(tmp_path / "executed")]
+    )
 
     captured = capsys.readouterr()
     assert status == 1
     assert "01_kernel_dies.ipynb: the kernel died in cell 1 ('import os')" in captured.err
-    assert ("02_error_cell.ipynb: error in cell 3 ('ratio = 1'): ZeroDivisionError: "
-            "division by zero") in captured.err
+    assert (
+        "02_error_cell.ipynb: error in cell 3 ('ratio = 1'): ZeroDivisionError: division by zero"
+    ) in captured.err
     assert "03_wrong_model.ipynb: exercise functional_mlp: 8/10 points:" in captured.err
     assert "units=16 where 32 is expected" in captured.err
     table = {line.split("|")[0].strip(): line for line in captured.out.splitlines() if "|" in line}
@@ -365,18 +413,25 @@ def test_solutions_command_reports_each_failure_and_goes_on(
 
 
 @pytest.mark.slow
-def test_solutions_command_reports_a_timeout_and_runs_the_next_notebook(
-        notebook_maker, tmp_path, capsys):
+def test_solutions_command_reports_a_timeout_and_runs_the_next_notebook(notebook_maker, tmp_path, capsys):
     nb = notebook_maker
     nb.write("01_timeout", [nb.code("import time\ntime.sleep(600)")])
     nb.write("02_next", [nb.code('print("the next notebook ran")')])
 
-    status = checker_main(["solutions", "--solutions-dir", str(nb.folder),
-                           "--out", str(tmp_path / "executed"), "--timeout", "5"])
+    status = checker_main(
+        [
+            "solutions",
+            "--solutions-dir",
+            str(nb.folder),
+            "--out",
+            str(tmp_path / "executed"),
+            "--timeout",
+            "5",
+        ]
+    )
 
     assert status == 1
-    assert ("01_timeout.ipynb: timeout: cell 1 ('import time') ran longer than 5 s"
-            in capsys.readouterr().err)
+    assert "01_timeout.ipynb: timeout: cell 1 ('import time') ran longer than 5 s" in capsys.readouterr().err
     executed = nbformat.read(str(tmp_path / "executed" / "02_next.ipynb"), as_version=4)
     assert executed.cells[0].outputs[0]["text"] == "the next notebook ran\n"
 
@@ -385,8 +440,17 @@ def test_solutions_command_reports_a_timeout_and_runs_the_next_notebook(
 def test_solutions_command_passes_a_good_notebook(notebook_maker, mlp_notebook_cells, tmp_path, capsys):
     notebook_maker.write("01_functional_api", mlp_notebook_cells)
 
-    status = checker_main(["solutions", "01", "--solutions-dir", str(notebook_maker.folder),
-                           "--out", str(tmp_path / "executed"), "--fast"])
+    status = checker_main(
+        [
+            "solutions",
+            "01",
+            "--solutions-dir",
+            str(notebook_maker.folder),
+            "--out",
+            str(tmp_path / "executed"),
+            "--fast",
+        ]
+    )
 
     assert status == 0, capsys.readouterr().err
     executed = nbformat.read(str(tmp_path / "executed" / "01_functional_api.ipynb"), as_version=4)
@@ -408,8 +472,16 @@ def test_doctor_names_what_is_there(capsys):
 
     out = capsys.readouterr().out
     assert status == 0, out
-    for item in ("Python", "TensorFlow", "Keras", "nbgrader", "nbclient", "networkx",
-                 "Graphviz dot", "Jupyter kernel python3"):
+    for item in (
+        "Python",
+        "TensorFlow",
+        "Keras",
+        "nbgrader",
+        "nbclient",
+        "networkx",
+        "Graphviz dot",
+        "Jupyter kernel python3",
+    ):
         assert item in out
 
 
@@ -422,14 +494,23 @@ def test_doctor_explains_how_to_get_graphviz(without_dot, capsys):
 def test_a_metric_no_better_than_chance_is_noted(tmp_path):
     from checker.authoring.run_solutions import NotebookRun, chance_notes
 
-    learned = NotebookRun(tmp_path / "01_a.ipynb", metrics={
-        "accuracy": {"value": 0.9, "chance": 0.1, "lower_is_better": False},
-        "price_mae": {"value": 0.2, "chance": 0.5, "lower_is_better": True}})
-    guessing = NotebookRun(tmp_path / "02_b.ipynb", metrics={
-        "accuracy": {"value": 0.1, "chance": 0.1, "lower_is_better": False},
-        "price_mae": {"value": 0.6, "chance": 0.5, "lower_is_better": True}})
+    learned = NotebookRun(
+        tmp_path / "01_a.ipynb",
+        metrics={
+            "accuracy": {"value": 0.9, "chance": 0.1, "lower_is_better": False},
+            "price_mae": {"value": 0.2, "chance": 0.5, "lower_is_better": True},
+        },
+    )
+    guessing = NotebookRun(
+        tmp_path / "02_b.ipynb",
+        metrics={
+            "accuracy": {"value": 0.1, "chance": 0.1, "lower_is_better": False},
+            "price_mae": {"value": 0.6, "chance": 0.5, "lower_is_better": True},
+        },
+    )
 
     assert chance_notes([learned]) == []
     assert chance_notes([guessing]) == [
         "02_b.ipynb: validation accuracy 0.1 is no better than chance (0.1)",
-        "02_b.ipynb: validation price_mae 0.6 is no better than chance (0.5)"]
+        "02_b.ipynb: validation price_mae 0.6 is no better than chance (0.5)",
+    ]

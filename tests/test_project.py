@@ -1,4 +1,5 @@
 """The README's promises about the project itself."""
+
 import re
 from pathlib import Path
 

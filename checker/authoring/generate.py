@@ -10,10 +10,10 @@ it with nbgrader; the classroom release is made by `nbgrader generate_assignment
 
 The output is deterministic: the same solutions give byte-identical learner notebooks.
 """
+
 from __future__ import annotations
 
 import hashlib
-
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from checker.paths import notebook_paths
 LEFT_OUT = {
     "SaveCells": "records cells in nbgrader's gradebook database; learner copies need none",
     "InstantiateTests": "expands AUTOTEST directives by running a kernel; the course writes "
-                        "its test cells out in full",
+    "its test cells out in full",
 }
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 UNSOLVED_MARKERS = ("raise NotImplementedError", "YOUR CODE HERE")
@@ -31,6 +31,7 @@ FIX_HINT = "run `python -m checker generate` and commit notebooks/"
 
 
 # ---------------------------------------------------------------- generation
+
 
 def nbgrader_pipeline() -> list:
     """nbgrader's generate_assignment preprocessors, in its order, minus LEFT_OUT."""
@@ -45,8 +46,10 @@ def learner_notebook(solution_path: Path):
     import nbformat
 
     notebook = nbformat.read(str(solution_path), as_version=4)
-    resources = {"metadata": {"name": solution_path.stem, "path": str(solution_path.parent)},
-                 "nbgrader": {"notebook": solution_path.stem}}
+    resources = {
+        "metadata": {"name": solution_path.stem, "path": str(solution_path.parent)},
+        "nbgrader": {"notebook": solution_path.stem},
+    }
     for step in nbgrader_pipeline():
         notebook, resources = step().preprocess(notebook, resources)
     _normalize(notebook, solution_path.stem)
@@ -76,9 +79,10 @@ def notebook_text(notebook) -> str:
 @dataclass
 class Generation:
     """What `generate` did or, with check=True, would do."""
-    written: list[Path] = field(default_factory=list)     # new or changed learner notebooks
+
+    written: list[Path] = field(default_factory=list)  # new or changed learner notebooks
     unchanged: list[Path] = field(default_factory=list)
-    orphans: list[Path] = field(default_factory=list)     # in notebooks/ with no solution
+    orphans: list[Path] = field(default_factory=list)  # in notebooks/ with no solution
     errors: list[tuple[Path, str]] = field(default_factory=list)
 
     @property

@@ -5,6 +5,7 @@ the autograded cells (`checker.autograde.grade`) write <exercise>.json and
 `checker.course.report_metric` writes metrics.json there. A cell error, a timeout or a
 dead kernel ends that notebook's run with a readable reason; the next notebook still runs.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,11 @@ from checker.paths import repository_root
 
 DEFAULT_CELL_TIMEOUT = 600  # seconds per cell
 NBGRADER_CELL_TIMEOUT = 30  # nbgrader's ExecutePreprocessor.timeout default, per cell
-KERNEL_LOG_NOISE = ("Kernel is running over TCP without encryption",
-                    "All log messages before absl::InitializeLog()", "cudart_stub.cc")
+KERNEL_LOG_NOISE = (
+    "Kernel is running over TCP without encryption",
+    "All log messages before absl::InitializeLog()",
+    "cudart_stub.cc",
+)
 
 
 @dataclass
@@ -35,8 +39,9 @@ class ExerciseResult:
     @property
     def summary(self) -> str:
         if not self.recorded:
-            return (f"{self.exercise}: its autograded cell recorded no result "
-                    "(did the notebook stop before it?)")
+            return (
+                f"{self.exercise}: its autograded cell recorded no result (did the notebook stop before it?)"
+            )
         return f"{self.exercise}: {self.score:g}/{self.max_score:g} points: {self.first_fix}"
 
 
@@ -44,7 +49,7 @@ class ExerciseResult:
 class NotebookRun:
     path: Path
     seconds: float = 0.0
-    problem: str | None = None          # why the run stopped early, readable
+    problem: str | None = None  # why the run stopped early, readable
     exercises: list[ExerciseResult] = field(default_factory=list)
     metrics: dict = field(default_factory=dict)
     executed_path: Path | None = None
@@ -72,10 +77,10 @@ def graded_exercises(notebook) -> list[str]:
 def kernel_environment(results_dir: Path, fast: bool) -> dict:
     """The parent's environment, on the CPU, quiet, recording into `results_dir`."""
     env = dict(os.environ)
-    env.update({"CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3",
-                "CHECKER_RESULTS_DIR": str(results_dir)})
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(repository_root()), env.get("PYTHONPATH", "")) if p)
+    env.update(
+        {"CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3", "CHECKER_RESULTS_DIR": str(results_dir)}
+    )
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(repository_root()), env.get("PYTHONPATH", "")) if p)
     if fast:
         env["CHECKER_FAST"] = "1"
     else:
@@ -83,9 +88,14 @@ def kernel_environment(results_dir: Path, fast: bool) -> dict:
     return env
 
 
-def run_notebook(path: Path, out_dir: Path | None, timeout: float = DEFAULT_CELL_TIMEOUT,
-                 fast: bool = False, progress: bool = True, stop_after: int | None = None,
-                 ) -> NotebookRun:
+def run_notebook(
+    path: Path,
+    out_dir: Path | None,
+    timeout: float = DEFAULT_CELL_TIMEOUT,
+    fast: bool = False,
+    progress: bool = True,
+    stop_after: int | None = None,
+) -> NotebookRun:
     """Execute one notebook; never raises for what happens inside the notebook.
 
     `stop_after`: execute only the cells before this index (used to run a learner notebook
@@ -103,8 +113,16 @@ def run_notebook(path: Path, out_dir: Path | None, timeout: float = DEFAULT_CELL
         workdir.mkdir()
         results_dir.mkdir()
         started = time.perf_counter()
-        run.problem, run.slowest_cell = _execute(notebook, workdir, results_dir, timeout, fast,
-                                                 progress, run.path.stem, Path(scratch) / "kernel.log")
+        run.problem, run.slowest_cell = _execute(
+            notebook,
+            workdir,
+            results_dir,
+            timeout,
+            fast,
+            progress,
+            run.path.stem,
+            Path(scratch) / "kernel.log",
+        )
         run.seconds = time.perf_counter() - started
         if stop_after is None:
             run.exercises = [_exercise_result(results_dir, e) for e in expected]
@@ -116,9 +134,16 @@ def run_notebook(path: Path, out_dir: Path | None, timeout: float = DEFAULT_CELL
     return run
 
 
-def _execute(notebook, workdir: Path, results_dir: Path, timeout: float, fast: bool,
-             progress: bool, label: str, kernel_log: Path,
-             ) -> tuple[str | None, tuple[int, float] | None]:
+def _execute(
+    notebook,
+    workdir: Path,
+    results_dir: Path,
+    timeout: float,
+    fast: bool,
+    progress: bool,
+    label: str,
+    kernel_log: Path,
+) -> tuple[str | None, tuple[int, float] | None]:
     """Run the cells in place; returns (problem or None, slowest cell).
 
     The kernel's own stderr (TensorFlow's start-up lines, jupyter's warnings) goes to
@@ -129,8 +154,15 @@ def _execute(notebook, workdir: Path, results_dir: Path, timeout: float, fast: b
     from tqdm.auto import tqdm
 
     code_cells = sum(1 for c in notebook.cells if c.cell_type == "code")
-    bar = tqdm(total=code_cells, desc=label, unit="cell", file=sys.stderr, disable=not progress,
-               leave=True, dynamic_ncols=True)
+    bar = tqdm(
+        total=code_cells,
+        desc=label,
+        unit="cell",
+        file=sys.stderr,
+        disable=not progress,
+        leave=True,
+        dynamic_ncols=True,
+    )
     state = {"index": None, "started": 0.0, "slowest": None}
 
     def on_cell_start(cell, cell_index):
@@ -142,20 +174,29 @@ def _execute(notebook, workdir: Path, results_dir: Path, timeout: float, fast: b
             state["slowest"] = (cell_index + 1, seconds)
         bar.update(1)
 
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(workdir)}},
-                            on_cell_start=on_cell_start, on_cell_executed=on_cell_executed)
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(workdir)}},
+        on_cell_start=on_cell_start,
+        on_cell_executed=on_cell_executed,
+    )
     problem = None
     try:
         with open(kernel_log, "w") as log:
             client.execute(env=kernel_environment(results_dir, fast), stdout=log, stderr=log)
     except CellTimeoutError:
-        problem = (f"timeout: {_where(notebook, state['index'])} ran longer than {timeout:g} s "
-                   "(--timeout sets the limit per cell)")
+        problem = (
+            f"timeout: {_where(notebook, state['index'])} ran longer than {timeout:g} s "
+            "(--timeout sets the limit per cell)"
+        )
     except DeadKernelError as exc:
-        problem = (f"the kernel died in {_where(notebook, state['index'])} "
-                   f"(e.g. out of memory, or a crash in native code): {_last_line(str(exc))}"
-                   f"{_log_tail(kernel_log)}")
+        problem = (
+            f"the kernel died in {_where(notebook, state['index'])} "
+            f"(e.g. out of memory, or a crash in native code): {_last_line(str(exc))}"
+            f"{_log_tail(kernel_log)}"
+        )
     except CellExecutionError as exc:
         problem = f"error in {_where(notebook, state['index'])}: {exc.ename}: {_last_line(exc.evalue)}"
     except Exception as exc:  # kernel did not start, and the like
@@ -177,8 +218,11 @@ def _log_tail(kernel_log: Path, lines: int = 5) -> str:
         text = kernel_log.read_text(errors="replace")
     except OSError:
         return ""
-    tail = [line for line in text.strip().splitlines() if line.strip()
-            and not any(noise in line for noise in KERNEL_LOG_NOISE)][-lines:]
+    tail = [
+        line
+        for line in text.strip().splitlines()
+        if line.strip() and not any(noise in line for noise in KERNEL_LOG_NOISE)
+    ][-lines:]
     return ("\n    the kernel's last words:\n      " + "\n      ".join(tail)) if tail else ""
 
 
@@ -195,8 +239,14 @@ def _exercise_result(results_dir: Path, exercise: str) -> ExerciseResult:
         report = Report.from_dict(data["report"])
     except (FileNotFoundError, json.JSONDecodeError, KeyError, TypeError):
         return ExerciseResult(exercise, recorded=False)
-    return ExerciseResult(exercise, recorded=True, passed=report.passed, score=report.score,
-                          max_score=report.max_score, first_fix=_first_fix(report))
+    return ExerciseResult(
+        exercise,
+        recorded=True,
+        passed=report.passed,
+        score=report.score,
+        max_score=report.max_score,
+        first_fix=_first_fix(report),
+    )
 
 
 def _first_fix(report) -> str:
@@ -214,6 +264,7 @@ def _read_metrics(results_dir: Path) -> dict:
 
 
 # ---------------------------------------------------------------- the table
+
 
 def final_metric(run: NotebookRun) -> str:
     """The last metric the notebook reported, e.g. 'accuracy=0.93 vs chance 0.10'."""
@@ -241,8 +292,10 @@ def chance_notes(runs: list[NotebookRun]) -> list[str]:
         for name, entry in run.metrics.items():
             try:
                 if not beats_chance(entry):
-                    notes.append(f"{run.path.name}: validation {name} {entry['value']:.3g} is no "
-                                 f"better than chance ({entry['chance']:.3g})")
+                    notes.append(
+                        f"{run.path.name}: validation {name} {entry['value']:.3g} is no "
+                        f"better than chance ({entry['chance']:.3g})"
+                    )
             except (KeyError, TypeError, ValueError):
                 continue
     return notes
@@ -279,7 +332,10 @@ def failure_messages(runs: list[NotebookRun]) -> list[str]:
 
 def slow_cell_notes(runs: list[NotebookRun]) -> list[str]:
     """Cells slower than nbgrader's default per-cell timeout would fail `nbgrader autograde`."""
-    return [f"{run.path.name}: cell {run.slowest_cell[0]} took {run.slowest_cell[1]:.0f} s; "
-            f"nbgrader autograde stops cells after {NBGRADER_CELL_TIMEOUT} s unless "
-            "ExecutePreprocessor.timeout is raised in nbgrader_config.py"
-            for run in runs if run.slowest_cell and run.slowest_cell[1] > NBGRADER_CELL_TIMEOUT]
+    return [
+        f"{run.path.name}: cell {run.slowest_cell[0]} took {run.slowest_cell[1]:.0f} s; "
+        f"nbgrader autograde stops cells after {NBGRADER_CELL_TIMEOUT} s unless "
+        "ExecutePreprocessor.timeout is raised in nbgrader_config.py"
+        for run in runs
+        if run.slowest_cell and run.slowest_cell[1] > NBGRADER_CELL_TIMEOUT
+    ]

@@ -6,6 +6,7 @@ itself runs the learner's class in a throw-away process and judges what it obser
 Either way the process gets a time limit, and a crash, a timeout or an answer that is not a
 well-formed report counts as no evidence: 0 points, with the reason.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,9 +26,9 @@ DEFAULT_TIMEOUT = 180  # seconds; the layer grader imports TensorFlow in its thr
 @dataclass
 class Verdict:
     exercise: str
-    share: float                 # of the cell's points, 0..1
-    report: dict | None = None   # Report.to_dict() of the clean grading
-    problem: str | None = None   # why there are no points to give
+    share: float  # of the cell's points, 0..1
+    report: dict | None = None  # Report.to_dict() of the clean grading
+    problem: str | None = None  # why there are no points to give
     kernel_report: dict | None = None  # feedback the notebook itself produced, with a problem
 
     def points(self, cell_points: float) -> float:
@@ -36,8 +37,7 @@ class Verdict:
 
 def verdict(evidence: Evidence, timeout: float = DEFAULT_TIMEOUT) -> Verdict:
     if evidence.problem:
-        return Verdict(evidence.exercise, 0.0, problem=evidence.problem,
-                       kernel_report=evidence.kernel_report)
+        return Verdict(evidence.exercise, 0.0, problem=evidence.problem, kernel_report=evidence.kernel_report)
     try:
         report = _clean_report(evidence, timeout)
     except GradingFailed as failure:
@@ -60,8 +60,15 @@ def _clean_report(evidence: Evidence, timeout: float) -> dict:
             path.write_text(json.dumps(evidence.description), encoding="utf-8")
             command = [sys.executable, "-m", "checker", "grade", str(path), evidence.exercise, "--json"]
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=scratch,
-                                  env=subprocess_environment(), stdin=subprocess.DEVNULL)
+            done = subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                cwd=scratch,
+                env=subprocess_environment(),
+                stdin=subprocess.DEVNULL,
+            )
         except subprocess.TimeoutExpired:
             raise GradingFailed(f"Grading took longer than {timeout:g} s and was stopped.") from None
     return _parse_report(done, evidence.exercise)
@@ -83,8 +90,11 @@ def _well_formed(report, exercise: str) -> bool:
     if not isinstance(report, dict) or report.get("exercise") != exercise:
         return False
     score, max_score = report.get("score"), report.get("max_score")
-    return (all(isinstance(v, (int, float)) and math.isfinite(v) for v in (score, max_score))
-            and max_score > 0 and isinstance(report.get("checks"), list))
+    return (
+        all(isinstance(v, (int, float)) and math.isfinite(v) for v in (score, max_score))
+        and max_score > 0
+        and isinstance(report.get("checks"), list)
+    )
 
 
 def _share(report: dict) -> float:

@@ -1,4 +1,5 @@
 """The course's nbgrader_config.py, loading it in-process, and the environment nbgrader needs."""
+
 from __future__ import annotations
 
 import os
@@ -63,8 +64,9 @@ c.Autograde.autograde_preprocessors = [
 
 def config_text(timeout: int = DEFAULT_CELL_TIMEOUT, course_id: str = COURSE_ID) -> str:
     steps = "\n".join(f"    {step!r}," for step in AUTOGRADE_STEPS)
-    return CONFIG_TEMPLATE.format(repository=str(repository_root()), course_id=course_id,
-                                  timeout=timeout, steps=steps)
+    return CONFIG_TEMPLATE.format(
+        repository=str(repository_root()), course_id=course_id, timeout=timeout, steps=steps
+    )
 
 
 def load_config(course: Course):
@@ -90,12 +92,16 @@ def replay_config(course: Course, executed_dir: Path):
     config = load_config(course)
     steps = list(config.Autograde.get("autograde_preprocessors", AUTOGRADE_STEPS))
     names = [_step_name(step) for step in steps]
-    first = next((i for i, name in enumerate(names) if name in EXECUTION_STEPS
-                  or name.endswith(".Execute")), None)
+    first = next(
+        (i for i, name in enumerate(names) if name in EXECUTION_STEPS or name.endswith(".Execute")), None
+    )
     if first is None:
         raise ValueError(f"{course.config_file} runs no Execute step; nothing to replay.")
-    kept = [step for step, name in zip(steps, names)
-            if name not in EXECUTION_STEPS and not name.endswith(".Execute")]
+    kept = [
+        step
+        for step, name in zip(steps, names)
+        if name not in EXECUTION_STEPS and not name.endswith(".Execute")
+    ]
     kept.insert(first, "checker.classroom.replay.ReplayExecution")
     config.Autograde.autograde_preprocessors = kept
     config.ReplayExecution.executed_directory = str(executed_dir)
@@ -120,7 +126,6 @@ def subprocess_environment(**extra: str) -> dict:
     prepare_environment()
     env = dict(os.environ)
     env.update({"TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""})
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(repository_root()), env.get("PYTHONPATH", "")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(repository_root()), env.get("PYTHONPATH", "")) if p)
     env.update(extra)
     return env

@@ -5,6 +5,7 @@ assignment per notebook, named by its stem), and then nbgrader's own generate_as
 makes the gradebook (assignments, notebooks, locked cells and their checksums) and the
 learner versions in release/<stem>/.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -25,11 +26,12 @@ class CourseExists(Exception):
 class Creation:
     course: Course
     released: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)   # (assignment, reason)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (assignment, reason)
 
 
-def create_course(root: Path, solutions_dir: Path, timeout: int = DEFAULT_CELL_TIMEOUT,
-                  progress=None) -> Creation:
+def create_course(
+    root: Path, solutions_dir: Path, timeout: int = DEFAULT_CELL_TIMEOUT, progress=None
+) -> Creation:
     """Write the course and generate every assignment. Raises CourseExists, ValueError."""
     course = Course(Path(root).resolve())
     notebooks = notebook_paths(solutions_dir)
@@ -50,8 +52,7 @@ def generate_assignments(course: Course, assignments: list[str], progress=None) 
     config = load_config(course)
     creation = Creation(course)
     for assignment in assignments:
-        outcome = run_converter("generate_assignment", config, assignment, force=True,
-                                create_assignment=True)
+        outcome = run_converter("generate_assignment", config, assignment, force=True, create_assignment=True)
         if outcome.success:
             creation.released.append(assignment)
         else:
@@ -63,7 +64,9 @@ def generate_assignments(course: Course, assignments: list[str], progress=None) 
 
 def _check_empty(course: Course) -> None:
     if course.config_file.exists() or course.gradebook.exists():
-        raise CourseExists(f"{course.root} is already an nbgrader course (it has "
-                           f"{course.config_file.name} or {course.gradebook.name}).")
+        raise CourseExists(
+            f"{course.root} is already an nbgrader course (it has "
+            f"{course.config_file.name} or {course.gradebook.name})."
+        )
     if course.root.exists() and any(course.root.iterdir()):
         raise CourseExists(f"{course.root} is not empty; choose a new folder for the course.")

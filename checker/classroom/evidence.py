@@ -15,14 +15,15 @@ output is never read. What is used:
   (imports and definitions of the cells before the test cell), which the clean grader runs
   in a throw-away process (`layer_grading`). Nothing the kernel wrote is used.
 """
+
 from __future__ import annotations
 
 import ast
 import json
 from dataclasses import dataclass
 
-from checker.observe.describe import FORMAT
 from checker.judge.exercises import EXERCISES
+from checker.observe.describe import FORMAT
 
 MAX_EVIDENCE_BYTES = 20_000_000  # a description is a few hundred kB at most (Xception)
 
@@ -30,10 +31,10 @@ MAX_EVIDENCE_BYTES = 20_000_000  # a description is a few hundred kB at most (Xc
 @dataclass
 class Evidence:
     exercise: str
-    description: dict | None = None   # model exercises
-    program: str | None = None        # custom-layer exercises: imports and definitions
-    problem: str | None = None        # why nothing can be trusted (then: 0 points)
-    kernel_report: dict | None = None # the notebook's own report, shown (never scored) with a problem
+    description: dict | None = None  # model exercises
+    program: str | None = None  # custom-layer exercises: imports and definitions
+    problem: str | None = None  # why nothing can be trusted (then: 0 points)
+    kernel_report: dict | None = None  # the notebook's own report, shown (never scored) with a problem
 
 
 def checker_exercise(cell) -> str | None:
@@ -55,8 +56,11 @@ def gather(nb, index: int, written: dict[str, str | None] | None) -> Evidence:
     if EXERCISES[exercise]["kind"] == "layer_class":
         return layer_program(nb.cells[:index], exercise)
     if written is None:
-        return Evidence(exercise, problem="The notebook was not executed by GuardedExecute "
-                                          "(see nbgrader_config.py), so no evidence was kept.")
+        return Evidence(
+            exercise,
+            problem="The notebook was not executed by GuardedExecute "
+            "(see nbgrader_config.py), so no evidence was kept.",
+        )
     return saved_description(written.get(exercise), exercise)
 
 
@@ -69,9 +73,11 @@ def did_not_complete(cell) -> str | None:
             return "The cell ran out of time (nbgrader's per-cell timeout) and was interrupted."
         if error.get("ename") == "NotRun":  # GuardedExecute: the kernel died or was stuck
             return error.get("evalue") or "The cell was not run."
-        return (f"The cell raised {error.get('ename')}: {error.get('evalue', '')[:200]}. "
-                "The autograded cell never raises on its own: code elsewhere in the notebook "
-                "changed what it runs.")
+        return (
+            f"The cell raised {error.get('ename')}: {error.get('evalue', '')[:200]}. "
+            "The autograded cell never raises on its own: code elsewhere in the notebook "
+            "changed what it runs."
+        )
     if cell.get("execution_count") is None:
         return "The cell did not run."
     return None
@@ -80,8 +86,11 @@ def did_not_complete(cell) -> str | None:
 def saved_description(text: str | None, exercise: str) -> Evidence:
     """Evidence from the file the test cell wrote (its text, or None when it wrote none)."""
     if text is None:
-        return Evidence(exercise, problem="The cell saved no model description (was "
-                                          "checker.autograde changed by code in the notebook?).")
+        return Evidence(
+            exercise,
+            problem="The cell saved no model description (was "
+            "checker.autograde changed by code in the notebook?).",
+        )
     if len(text) > MAX_EVIDENCE_BYTES:
         return Evidence(exercise, problem="The saved model description is implausibly large.")
     try:
@@ -92,13 +101,22 @@ def saved_description(text: str | None, exercise: str) -> Evidence:
         payload = {}
     description = payload.get("description")
     if description is None and payload.get("exercise") == exercise:
-        return Evidence(exercise, kernel_report=payload.get("report"), problem=(
-            f"No model to grade: {EXERCISES[exercise]['builder']}() raised an error instead of "
-            "returning a model."))
-    if (not isinstance(description, dict) or payload.get("exercise") != exercise
-            or description.get("format") != FORMAT):
-        return Evidence(exercise, problem="The saved model description is not one the "
-                                          "checker wrote for this exercise.")
+        return Evidence(
+            exercise,
+            kernel_report=payload.get("report"),
+            problem=(
+                f"No model to grade: {EXERCISES[exercise]['builder']}() raised an error instead of "
+                "returning a model."
+            ),
+        )
+    if (
+        not isinstance(description, dict)
+        or payload.get("exercise") != exercise
+        or description.get("format") != FORMAT
+    ):
+        return Evidence(
+            exercise, problem="The saved model description is not one the checker wrote for this exercise."
+        )
     return Evidence(exercise, description=description)
 
 
@@ -123,8 +141,11 @@ def layer_program(cells, exercise: str) -> Evidence:
                 statements.append(ast.unparse(node))
                 defines_class |= isinstance(node, ast.ClassDef) and node.name == class_name
     if not defines_class:
-        return Evidence(exercise, problem=f"No cell before the autograded cell defines the class "
-                                          f"{class_name} (class {class_name}(keras.layers.Layer): ...).")
+        return Evidence(
+            exercise,
+            problem=f"No cell before the autograded cell defines the class "
+            f"{class_name} (class {class_name}(keras.layers.Layer): ...).",
+        )
     return Evidence(exercise, program="\n\n".join(statements) + "\n")
 
 

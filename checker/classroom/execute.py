@@ -20,6 +20,7 @@ What it adds to nbgrader's `Execute` (whose timeout and interrupt-on-timeout it 
   timeout error and the cells after it are not run (error output, 0 points), instead of each
   waiting out its own timeout; the cells before keep their evidence.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -43,8 +44,11 @@ NOT_RUN = "NotRun"  # ename of the error output on cells a dead or stuck kernel 
 class GuardedExecute(Execute):
     """nbgrader's Execute, recording test-cell evidence into a private folder per notebook."""
 
-    fast = Bool(True, help="Run the kernel with CHECKER_FAST=1 (training cells use a few "
-                           "epochs; grading does not depend on training).").tag(config=True)
+    fast = Bool(
+        True,
+        help="Run the kernel with CHECKER_FAST=1 (training cells use a few "
+        "epochs; grading does not depend on training).",
+    ).tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         resources = resources if resources is not None else {}
@@ -58,8 +62,9 @@ class GuardedExecute(Execute):
         except Exception as exc:  # nbclient raises DeadKernelError (or a RuntimeError) on death
             if not _is_dead_kernel(exc):
                 raise
-            self.log.warning("The kernel died in cell %s; the cells from there on score 0.",
-                             (self._running_cell or 0) + 1)
+            self.log.warning(
+                "The kernel died in cell %s; the cells from there on score 0.", (self._running_cell or 0) + 1
+            )
             _mark_dead(nb, self._running_cell)
             return nb, resources
         finally:
@@ -67,8 +72,12 @@ class GuardedExecute(Execute):
 
     def preprocess_cell(self, cell, resources, index):
         if self._kernel_stuck and cell.cell_type == "code":
-            cell.outputs = [_error_output("Not run: the kernel was still busy with an earlier cell "
-                                          "that did not stop when nbgrader interrupted it.")]
+            cell.outputs = [
+                _error_output(
+                    "Not run: the kernel was still busy with an earlier cell "
+                    "that did not stop when nbgrader interrupted it."
+                )
+            ]
             return cell, resources
         self._running_cell = index
         try:
@@ -76,15 +85,19 @@ class GuardedExecute(Execute):
             if _timed_out(cell) and cell.get("execution_count") is None:  # it never started
                 self._stuck(index)
         except CellTimeoutError:  # no output after the interrupt either
-            cell.outputs.append(_error_output("The cell ran out of time and did not stop when "
-                                              "interrupted.", ename="CellTimeoutError"))
+            cell.outputs.append(
+                _error_output(
+                    "The cell ran out of time and did not stop when interrupted.", ename="CellTimeoutError"
+                )
+            )
             self._stuck(index)
         return cell, resources
 
     def _stuck(self, index: int) -> None:
         self._kernel_stuck = True
-        self.log.warning("The kernel is stuck in cell %s; the cells after it are not run and score 0.",
-                         index + 1)
+        self.log.warning(
+            "The kernel is stuck in cell %s; the cells after it are not run and score 0.", index + 1
+        )
 
     def _run_cell(self, cell, resources, index):
         """Execute; for a checker test cell, keep only what the cell itself wrote as evidence."""
@@ -100,9 +113,15 @@ class GuardedExecute(Execute):
 
     def _kernel_environment(self, evidence_dir: Path) -> dict[str, str | None]:
         python_path = os.pathsep.join(
-            p for p in (str(repository_root()), os.environ.get("PYTHONPATH", "")) if p)
-        return {"CHECKER_RESULTS_DIR": str(evidence_dir), "CHECKER_FAST": "1" if self.fast else None,
-                "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", "PYTHONPATH": python_path}
+            p for p in (str(repository_root()), os.environ.get("PYTHONPATH", "")) if p
+        )
+        return {
+            "CHECKER_RESULTS_DIR": str(evidence_dir),
+            "CHECKER_FAST": "1" if self.fast else None,
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "CUDA_VISIBLE_DEVICES": "",
+            "PYTHONPATH": python_path,
+        }
 
 
 def _take(path: Path) -> str | None:
@@ -123,8 +142,10 @@ def _is_dead_kernel(exc: Exception) -> bool:
 
 
 def _timed_out(cell) -> bool:
-    return any(o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError"
-               for o in cell.get("outputs", []))
+    return any(
+        o.get("output_type") == "error" and o.get("ename") == "CellTimeoutError"
+        for o in cell.get("outputs", [])
+    )
 
 
 def _mark_dead(nb, first_index: int | None) -> None:
@@ -132,8 +153,13 @@ def _mark_dead(nb, first_index: int | None) -> None:
     start = 0 if first_index is None else first_index
     for index, cell in enumerate(nb.cells[start:], start=start):
         if cell.cell_type == "code":
-            cell.outputs = [_error_output("The kernel died while running this cell." if index == start
-                                          else f"Not run: the kernel died in cell {start + 1}.")]
+            cell.outputs = [
+                _error_output(
+                    "The kernel died while running this cell."
+                    if index == start
+                    else f"Not run: the kernel died in cell {start + 1}."
+                )
+            ]
 
 
 def _error_output(reason: str, ename: str = NOT_RUN) -> NotebookNode:

@@ -11,6 +11,7 @@ What the probe reports is learner-controlled, so it is checked before it is judg
 weights it says it holds must be exactly the values this process asked it to set. A probe
 that crashes, times out, writes nothing or writes nonsense earns 0 points.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -26,8 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from checker.judge.exercises import get_exercise
-from checker.report import Report
 from checker.judge.feedback import whole_exercise_failed
+from checker.report import Report
 
 PROBE_TIMEOUT = 120  # seconds: TensorFlow's import, a build and a few calls
 MAX_OBSERVATION_BYTES = 5_000_000
@@ -49,9 +50,14 @@ def grade_layer_program(program: str, exercise: str, timeout: float = PROBE_TIME
     if problem:
         return whole_exercise_failed(exercise, spec, problem)
     if "definition_error" in outcome:
-        return whole_exercise_failed(exercise, spec, (
-            f"Defining {spec['builder']} failed: {outcome['definition_error']}. "
-            "Run the cell with your class on its own to see the full error."))
+        return whole_exercise_failed(
+            exercise,
+            spec,
+            (
+                f"Defining {spec['builder']} failed: {outcome['definition_error']}. "
+                "Run the cell with your class on its own to see the full error."
+            ),
+        )
     return judge(outcome.get("observations"), exercise, inputs)
 
 
@@ -67,8 +73,15 @@ def run_probe(program: str, exercise: str, inputs: dict, timeout: float) -> tupl
         files = {name: Path(scratch) / name for name in ("program.py", "inputs.json", "observed.json")}
         files["program.py"].write_text(program, encoding="utf-8")
         files["inputs.json"].write_text(json.dumps(inputs), encoding="utf-8")
-        command = [sys.executable, "-m", "checker.observe.layer_probe", str(files["program.py"]),
-                   exercise, str(files["inputs.json"]), str(files["observed.json"])]
+        command = [
+            sys.executable,
+            "-m",
+            "checker.observe.layer_probe",
+            str(files["program.py"]),
+            exercise,
+            str(files["inputs.json"]),
+            str(files["observed.json"]),
+        ]
         finished = run_isolated(command, timeout, cwd=scratch, env=subprocess_environment())
         if not finished:
             return {}, f"Trying the class took longer than {timeout:g} s and was stopped (an endless loop?)."
@@ -77,9 +90,15 @@ def run_probe(program: str, exercise: str, inputs: dict, timeout: float) -> tupl
 
 def run_isolated(command: list[str], timeout: float, cwd: str, env: dict) -> bool:
     """Run in a new session; kill its whole process group afterwards. False on timeout."""
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         process.wait(timeout=timeout)
         return True
@@ -108,8 +127,10 @@ def judge(observations, exercise: str, inputs: dict) -> Report:
     from checker.judge.layer_judge import judge_layer_observations
 
     spec = get_exercise(exercise)
-    untrusted = ("What the class reported does not fit what the grader asked it to do "
-                 "(weights it did not set, or malformed data), so it earns no points.")
+    untrusted = (
+        "What the class reported does not fit what the grader asked it to do "
+        "(weights it did not set, or malformed data), so it earns no points."
+    )
     if not isinstance(observations, dict) or observations.get("exercise") != exercise:
         return whole_exercise_failed(exercise, spec, untrusted)
     if not weights_as_set(observations, exercise, inputs):
@@ -133,8 +154,9 @@ def weights_as_set(observations: dict, exercise: str, inputs: dict) -> bool:
     try:
         weights = observations["weights"]
         expected = known_weight_values(inputs["weight_seed"], [w["shape"] for w in weights])
-        return all(np.array_equal(np.asarray(w["value"], dtype=float), value)
-                   for w, value in zip(weights, expected))
+        return all(
+            np.array_equal(np.asarray(w["value"], dtype=float), value) for w, value in zip(weights, expected)
+        )
     except (KeyError, TypeError, ValueError):
         return False
 

@@ -1,4 +1,5 @@
 """Where things are in an nbgrader course folder (nbgrader's default layout)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ class Submission:
 @dataclass(frozen=True)
 class Course:
     """An nbgrader course folder: nbgrader_config.py, gradebook.db, source/, submitted/, ..."""
+
     root: Path
 
     @property

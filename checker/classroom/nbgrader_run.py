@@ -4,6 +4,7 @@ This is what nbgrader's command line and its NbGraderAPI do, minus the start-up 
 new process for each call; the converters, their preprocessors and the gradebook code are
 nbgrader's.
 """
+
 from __future__ import annotations
 
 import logging
@@ -49,7 +50,7 @@ def run_converter(kind: str, config, assignment: str, student: str | None = None
     for name, value in settings.items():
         setattr(converter, name, value)
     with warnings.catch_warnings():  # nbgrader's own warnings, nothing an instructor can act on:
-        warnings.filterwarnings("ignore", message=".*not in session.*")           # SQLAlchemy sessions
+        warnings.filterwarnings("ignore", message=".*not in session.*")  # SQLAlchemy sessions
         warnings.filterwarnings("ignore", message="Cell is missing an id field")  # re-added test cells
         result = capture_log(converter)
     return Outcome(bool(result["success"]), result.get("log", ""), result.get("error", ""))
@@ -58,5 +59,8 @@ def run_converter(kind: str, config, assignment: str, student: str | None = None
 def _converter_class(kind: str):
     from nbgrader.converters import Autograde, GenerateAssignment, GenerateFeedback
 
-    return {"generate_assignment": GenerateAssignment, "autograde": Autograde,
-            "generate_feedback": GenerateFeedback}[kind]
+    return {
+        "generate_assignment": GenerateAssignment,
+        "autograde": Autograde,
+        "generate_feedback": GenerateFeedback,
+    }[kind]

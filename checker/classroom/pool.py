@@ -9,6 +9,7 @@ writes the result into the real gradebook by replaying the executed notebook thr
 nbgrader's Autograde on the real course (replay.py). So the SQLite gradebook has a single
 writer, and its scores are the ones nbgrader computes from the same outputs.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,7 @@ class Graded:
     submission: Submission
     success: bool
     error: str = ""
-    seconds: float = 0.0       # the worker's time on it
+    seconds: float = 0.0  # the worker's time on it
 
 
 class Worker:
@@ -44,9 +45,14 @@ class Worker:
         _copy_course(course, scratch)
         self.log = open(scratch / "worker.log", "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "checker.classroom.worker", str(scratch)], cwd=scratch,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True,
-            env=subprocess_environment())
+            [sys.executable, "-m", "checker.classroom.worker", str(scratch)],
+            cwd=scratch,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            text=True,
+            env=subprocess_environment(),
+        )
         self.current: Submission | None = None
 
     def give(self, submission: Submission) -> None:
@@ -54,8 +60,9 @@ class Worker:
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(self.course.folder("submitted", submission.student, submission.assignment), target)
         self.current = submission
-        self.process.stdin.write(json.dumps({"student": submission.student,
-                                             "assignment": submission.assignment}) + "\n")
+        self.process.stdin.write(
+            json.dumps({"student": submission.student, "assignment": submission.assignment}) + "\n"
+        )
         self.process.stdin.flush()
 
     def answer(self):
@@ -73,8 +80,9 @@ class Worker:
         if done.is_dir():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(done), str(target))
-        shutil.rmtree(self.scratch.folder("submitted", submission.student, submission.assignment),
-                      ignore_errors=True)
+        shutil.rmtree(
+            self.scratch.folder("submitted", submission.student, submission.assignment), ignore_errors=True
+        )
 
     def stop(self, kill: bool = False) -> None:
         if kill:
@@ -94,8 +102,9 @@ class Worker:
         return "\n".join(text[-lines:])
 
 
-def autograde_class(course: Course, jobs: int, submissions: list[Submission] | None = None,
-                    on_graded=None) -> list[Graded]:
+def autograde_class(
+    course: Course, jobs: int, submissions: list[Submission] | None = None, on_graded=None
+) -> list[Graded]:
     """Autograde every submission with `jobs` workers; the gradebook is written by this process."""
     pending = deque(submissions if submissions is not None else course.submissions())
     results: list[Graded] = []
@@ -143,7 +152,9 @@ def _run(workers, pending, executed_dir, config, course, results, on_graded, scr
                 durations.add(submission, reply.get("seconds"))
                 worker.hand_over(submission, executed_dir)
                 if pending:
-                    worker.give(durations.take_longest(pending))  # busy while this process writes the gradebook
+                    worker.give(
+                        durations.take_longest(pending)
+                    )  # busy while this process writes the gradebook
                 else:
                     selector.unregister(worker.process.stdout)
             _record(results, _replay(config, submission, reply), on_graded)
@@ -177,8 +188,11 @@ class Durations:
 
 
 def _is_answer(reply, submission: Submission) -> bool:
-    return (isinstance(reply, dict) and reply.get("student") == submission.student
-            and reply.get("assignment") == submission.assignment)
+    return (
+        isinstance(reply, dict)
+        and reply.get("student") == submission.student
+        and reply.get("assignment") == submission.assignment
+    )
 
 
 def _replay(config, submission: Submission, reply: dict) -> Graded:
@@ -187,11 +201,13 @@ def _replay(config, submission: Submission, reply: dict) -> Graded:
     Also when the worker failed: nbgrader then records the submission as it does any failed
     autograde (the student and submission exist, no automatic score).
     """
-    outcome = run_converter("autograde", config, submission.assignment, submission.student,
-                            force=True, create_student=True)
+    outcome = run_converter(
+        "autograde", config, submission.assignment, submission.student, force=True, create_student=True
+    )
     error = reply.get("error") or ("" if outcome.success else outcome.last_error_line())
-    return Graded(submission, bool(reply.get("success")) and outcome.success, error,
-                  float(reply.get("seconds", 0.0)))
+    return Graded(
+        submission, bool(reply.get("success")) and outcome.success, error, float(reply.get("seconds", 0.0))
+    )
 
 
 def _record(results: list, graded: Graded, on_graded) -> None:
@@ -218,9 +234,14 @@ def _copy_course(course: Course, scratch: Path) -> None:
     """Config, a consistent snapshot of the gradebook, and source/ without its notebooks."""
     scratch.mkdir(parents=True)
     shutil.copyfile(course.config_file, scratch / CONFIG_FILE)
-    with closing(sqlite3.connect(course.gradebook)) as source, \
-            closing(sqlite3.connect(scratch / GRADEBOOK_FILE)) as copy:
+    with (
+        closing(sqlite3.connect(course.gradebook)) as source,
+        closing(sqlite3.connect(scratch / GRADEBOOK_FILE)) as copy,
+    ):
         source.backup(copy)
     for assignment in course.assignments():
-        shutil.copytree(course.folder("source", assignment=assignment), scratch / "source" / assignment,
-                        ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"))
+        shutil.copytree(
+            course.folder("source", assignment=assignment),
+            scratch / "source" / assignment,
+            ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints"),
+        )

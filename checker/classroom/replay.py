@@ -8,6 +8,7 @@ swaps in the worker's executed notebook (after checking it has the same graded c
 nbgrader's SaveAutoGrades, late penalties and writer do the rest. The scores are therefore
 the ones nbgrader computes from the same outputs.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -30,8 +31,9 @@ class ReplayExecution(NbGraderPreprocessor):
         import nbformat
 
         info = resources["nbgrader"]
-        path = (Path(self.executed_directory) / info["student"] / info["assignment"]
-                / f"{info['notebook']}.ipynb")
+        path = (
+            Path(self.executed_directory) / info["student"] / info["assignment"] / f"{info['notebook']}.ipynb"
+        )
         if not path.is_file():
             raise ReplayMismatch(f"No executed notebook at {path}: its worker did not finish it.")
         executed = nbformat.read(str(path), as_version=4)

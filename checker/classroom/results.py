@@ -1,5 +1,6 @@
 """After autograding: the class table (student x assignment) from the gradebook, its CSV, and
 nbgrader's feedback HTML (feedback/<student>/<assignment>/<notebook>.html)."""
+
 from __future__ import annotations
 
 import csv
@@ -58,12 +59,18 @@ def cell_scores(course: Course) -> dict[tuple[str, str, str], float | None]:
 
 def format_table(table: ClassTable) -> str:
     header = ["student"] + table.assignments + ["total"]
-    rows = [[student] + [_cell(scores.get(a)) for a in table.assignments] + [_cell(table.total(student))]
-            for student, scores in table.scores.items()]
-    rows.append(["(max)"] + [_cell(table.max_scores[a]) for a in table.assignments] + [_cell(table.max_total)])
+    rows = [
+        [student] + [_cell(scores.get(a)) for a in table.assignments] + [_cell(table.total(student))]
+        for student, scores in table.scores.items()
+    ]
+    rows.append(
+        ["(max)"] + [_cell(table.max_scores[a]) for a in table.assignments] + [_cell(table.max_total)]
+    )
     widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
-             for row in [header] + rows]
+    lines = [
+        "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+        for row in [header] + rows
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -74,17 +81,23 @@ def write_csv(table: ClassTable, path) -> None:
         writer = csv.writer(handle)
         writer.writerow(["student"] + table.assignments + ["total"])
         for student, scores in table.scores.items():
-            writer.writerow([student] + [_number(scores.get(a)) for a in table.assignments]
-                            + [_number(table.total(student))])
-        writer.writerow(["(max)"] + [_number(table.max_scores[a]) for a in table.assignments]
-                        + [_number(table.max_total)])
+            writer.writerow(
+                [student]
+                + [_number(scores.get(a)) for a in table.assignments]
+                + [_number(table.total(student))]
+            )
+        writer.writerow(
+            ["(max)"] + [_number(table.max_scores[a]) for a in table.assignments] + [_number(table.max_total)]
+        )
 
 
 def generate_feedback(course: Course, assignments: list[str]) -> dict[str, Outcome]:
     """nbgrader generate_feedback for every autograded submission of these assignments."""
     config = load_config(course)
-    return {assignment: run_converter("generate_feedback", config, assignment, "*", force=True)
-            for assignment in assignments}
+    return {
+        assignment: run_converter("generate_feedback", config, assignment, "*", force=True)
+        for assignment in assignments
+    }
 
 
 def _cell(value: float | None) -> str:

@@ -5,6 +5,7 @@ handy for trying `classroom autograde` on a course before the real class hands a
 Also a small course (two notebooks with real exercises whose models build in a second), so
 that the whole round trip can be tried in a minute.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -14,28 +15,28 @@ from checker.classroom.layout import Course
 
 # ------------------------------------------------------------------ answers
 
-FUNCTIONAL_MLP = '''def build_functional_mlp():
+FUNCTIONAL_MLP = """def build_functional_mlp():
     inputs = keras.Input(shape=(64,))
     x = layers.Dense(32, activation="relu")(inputs)
     x = layers.Dense(32, activation="relu")(x)
     outputs = layers.Dense(10, activation="softmax")(x)
-    return keras.Model(inputs, outputs)'''
+    return keras.Model(inputs, outputs)"""
 
-RESIDUAL_IDENTITY = '''def build_residual_identity():
+RESIDUAL_IDENTITY = """def build_residual_identity():
     inputs = keras.Input(shape=(32, 32, 128))
     x = layers.Conv2D(128, 3, activation="relu", padding="same")(inputs)
     x = layers.Conv2D(128, 3, activation="relu", padding="same")(x)
     x = layers.Conv2D(128, 3, activation="relu", padding="same")(x)
-    return keras.Model(inputs, layers.add([x, inputs]))'''
+    return keras.Model(inputs, layers.add([x, inputs]))"""
 
 # One convolution short: partial credit, not all or nothing.
-RESIDUAL_IDENTITY_TWO_CONVS = '''def build_residual_identity():
+RESIDUAL_IDENTITY_TWO_CONVS = """def build_residual_identity():
     inputs = keras.Input(shape=(32, 32, 128))
     x = layers.Conv2D(128, 3, activation="relu", padding="same")(inputs)
     x = layers.Conv2D(128, 3, activation="relu", padding="same")(x)
-    return keras.Model(inputs, layers.add([x, inputs]))'''
+    return keras.Model(inputs, layers.add([x, inputs]))"""
 
-SIMPLE_DENSE = '''class SimpleDense(keras.layers.Layer):
+SIMPLE_DENSE = """class SimpleDense(keras.layers.Layer):
     def __init__(self, units, **kwargs):
         super().__init__(**kwargs)
         self.units = units
@@ -50,14 +51,15 @@ SIMPLE_DENSE = '''class SimpleDense(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config["units"] = self.units
-        return config'''
+        return config"""
 
-SIMPLE_DENSE_NO_BIAS = SIMPLE_DENSE.replace("ops.matmul(inputs, self.w) + self.b",
-                                            "ops.matmul(inputs, self.w)")
+SIMPLE_DENSE_NO_BIAS = SIMPLE_DENSE.replace(
+    "ops.matmul(inputs, self.w) + self.b", "ops.matmul(inputs, self.w)"
+)
 
-SYNTAX_ERROR = '''def build_functional_mlp():
+SYNTAX_ERROR = """def build_functional_mlp():
     inputs = keras.Input(shape=(64,)
-    return keras.Model(inputs, inputs)'''
+    return keras.Model(inputs, inputs)"""
 
 SMALL_COURSE = {
     "01_small_models": {"functional_mlp": FUNCTIONAL_MLP, "residual_identity": RESIDUAL_IDENTITY},
@@ -67,6 +69,7 @@ IMPORTS = "import keras\nfrom keras import layers, ops\nfrom checker import chec
 
 
 # ------------------------------------------------------------------ a small course
+
 
 def write_small_solutions(folder: Path, course: dict | None = None) -> list[Path]:
     """Solution notebooks following the course's conventions (solutions/<stem>.ipynb)."""
@@ -81,10 +84,15 @@ def write_small_solutions(folder: Path, course: dict | None = None) -> list[Path
         for exercise, answer in answers.items():
             subject = get_exercise(exercise)["builder"]
             call = subject if subject[0].isupper() else f"{subject}()"
-            cells += [_solution_cell(exercise, answer), nbformat.v4.new_code_cell(f'check({call}, "{exercise}")'),
-                      _test_cell(exercise, subject)]
-        notebook = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {
-            "name": "python3", "display_name": "Python 3", "language": "python"}})
+            cells += [
+                _solution_cell(exercise, answer),
+                nbformat.v4.new_code_cell(f'check({call}, "{exercise}")'),
+                _test_cell(exercise, subject),
+            ]
+        notebook = nbformat.v4.new_notebook(
+            cells=cells,
+            metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        )
         path = folder / f"{stem}.ipynb"
         nbformat.write(notebook, str(path))
         paths.append(path)
@@ -92,8 +100,7 @@ def write_small_solutions(folder: Path, course: dict | None = None) -> list[Path
 
 
 def _nbgrader(grade_id: str, grade=False, solution=False, locked=False, points=None) -> dict:
-    info = {"grade": grade, "solution": solution, "locked": locked, "grade_id": grade_id,
-            "schema_version": 3}
+    info = {"grade": grade, "solution": solution, "locked": locked, "grade_id": grade_id, "schema_version": 3}
     if points is not None:
         info["points"] = points
     return {"nbgrader": info}
@@ -122,8 +129,15 @@ def _test_cell(exercise: str, subject: str):
 
 # ------------------------------------------------------------------ submissions
 
-def submit(course: Course, student: str, assignment: str, answers: dict[str, str] | None = None,
-           changes=(), when: datetime.datetime | None = None) -> Path:
+
+def submit(
+    course: Course,
+    student: str,
+    assignment: str,
+    answers: dict[str, str] | None = None,
+    changes=(),
+    when: datetime.datetime | None = None,
+) -> Path:
     """Copy release/<assignment>/ to submitted/<student>/<assignment>/ with answers and changes.
 
     `answers`: exercise id -> code for its solution cell (unanswered ones keep nbgrader's
@@ -144,7 +158,7 @@ def submit(course: Course, student: str, assignment: str, answers: dict[str, str
         for change in changes:
             change(notebook)
         nbformat.write(notebook, str(target / path.name))
-    stamp = (when or datetime.datetime.now(datetime.timezone.utc)).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
+    stamp = (when or datetime.datetime.now(datetime.UTC)).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
     (target / "timestamp.txt").write_text(stamp.strip())
     return target
 
@@ -166,27 +180,33 @@ def solution_answers(course: Course, assignment: str) -> dict[str, str]:
 
 
 def find_cell(notebook, grade_id: str):
-    return next((c for c in notebook.cells
-                 if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id), None)
+    return next(
+        (c for c in notebook.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id),
+        None,
+    )
 
 
 def insert_before_test(exercise: str, code: str):
     """A cell of the learner's own right before the autograded cell of `exercise`."""
+
     def change(notebook):
         import nbformat
 
         index = notebook.cells.index(find_cell(notebook, exercise))
         notebook.cells.insert(index, nbformat.v4.new_code_cell(code))
+
     return change
 
 
 def edit_test_cell(exercise: str, source: str):
     def change(notebook):
         find_cell(notebook, exercise).source = source
+
     return change
 
 
 def delete_test_cell(exercise: str):
     def change(notebook):
         notebook.cells.remove(find_cell(notebook, exercise))
+
     return change

@@ -8,6 +8,7 @@ cell's outputs with one numeric execute_result: the report's share of the cell's
 with the report as HTML for the feedback. nbgrader reads that number as partial credit.
 Other grade cells are left to nbgrader's usual rules.
 """
+
 from __future__ import annotations
 
 import html
@@ -45,13 +46,19 @@ class CleanVerdicts(NbGraderPreprocessor):
 
 def verdict_output(result: Verdict, points: float, execution_count) -> NotebookNode:
     earned = result.points(points)
-    return NotebookNode(output_type="execute_result", execution_count=execution_count, metadata={},
-                        data={"text/plain": f"{earned:g}", "text/html": verdict_html(result, earned, points)})
+    return NotebookNode(
+        output_type="execute_result",
+        execution_count=execution_count,
+        metadata={},
+        data={"text/plain": f"{earned:g}", "text/html": verdict_html(result, earned, points)},
+    )
 
 
 def verdict_html(result: Verdict, earned: float, points: float) -> str:
-    heading = (f"<p><b>{html.escape(result.exercise)}: {earned:g}/{points:g} points</b> "
-               "(graded by the checker outside your notebook's kernel)</p>")
+    heading = (
+        f"<p><b>{html.escape(result.exercise)}: {earned:g}/{points:g} points</b> "
+        "(graded by the checker outside your notebook's kernel)</p>"
+    )
     if result.problem:
         said = _report_html(result.kernel_report)
         said = f"<p>Your notebook's own check said:</p>{said}" if said else ""

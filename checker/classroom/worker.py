@@ -14,6 +14,7 @@ The kernels it starts inherit its standard output, and learner code can write th
 (os.write(1, ...)). So the job and answer pipes are moved to private descriptors, which no
 child process inherits, before anything else runs; descriptor 1 becomes stderr.
 """
+
 from __future__ import annotations
 
 import json
@@ -37,11 +38,17 @@ def main(argv: list[str]) -> int:
             continue
         job = json.loads(line)
         started = time.perf_counter()
-        outcome = run_converter("autograde", config, job["assignment"], job["student"],
-                                force=True, create_student=True)
-        answer(answers, student=job["student"], assignment=job["assignment"], success=outcome.success,
-               error="" if outcome.success else outcome.last_error_line(),
-               seconds=round(time.perf_counter() - started, 3))
+        outcome = run_converter(
+            "autograde", config, job["assignment"], job["student"], force=True, create_student=True
+        )
+        answer(
+            answers,
+            student=job["student"],
+            assignment=job["assignment"],
+            success=outcome.success,
+            error="" if outcome.success else outcome.last_error_line(),
+            seconds=round(time.perf_counter() - started, 3),
+        )
     return 0
 
 

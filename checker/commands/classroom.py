@@ -12,6 +12,7 @@ prints the class table, writes DIR/class_scores.csv and nbgrader's feedback HTML
 DIR/feedback/. Test-cell points are decided outside the learner's kernel (see
 checker/classroom/__init__.py); `nbgrader autograde ASSIGNMENT` in DIR gives the same scores.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,16 +24,27 @@ def configure(parser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     init = actions.add_parser("init", help="make an nbgrader course from the solution notebooks")
     init.add_argument("dir", type=Path, help="the course folder to create (new or empty)")
-    init.add_argument("--solutions-dir", type=Path, default=None,
-                      help="source notebooks (default: solutions/ in the repository)")
-    init.add_argument("--timeout", type=int, default=None,
-                      help="seconds each cell may run when autograding (default: 120)")
+    init.add_argument(
+        "--solutions-dir",
+        type=Path,
+        default=None,
+        help="source notebooks (default: solutions/ in the repository)",
+    )
+    init.add_argument(
+        "--timeout", type=int, default=None, help="seconds each cell may run when autograding (default: 120)"
+    )
     grade = actions.add_parser("autograde", help="autograde every submission, print the class table")
     grade.add_argument("dir", type=Path, help="the course folder (made by `classroom init`)")
-    grade.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
-                       help="students graded at once (default: the number of CPUs)")
-    grade.add_argument("--assignment", action="append", default=None,
-                       help="only this assignment (repeatable)")
+    grade.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="students graded at once (default: the number of CPUs)",
+    )
+    grade.add_argument(
+        "--assignment", action="append", default=None, help="only this assignment (repeatable)"
+    )
     grade.add_argument("--student", action="append", default=None, help="only this student (repeatable)")
     grade.add_argument("--no-feedback", action="store_true", help="skip nbgrader's feedback HTML")
 
@@ -43,6 +55,7 @@ def run(args) -> int:
 
 # ---------------------------------------------------------------- init
 
+
 def _init(args) -> int:
     from checker.classroom.config import DEFAULT_CELL_TIMEOUT
     from checker.classroom.create import CourseExists, create_course
@@ -51,34 +64,46 @@ def _init(args) -> int:
     solutions = args.solutions_dir or default_solutions_dir()
     print(f"Making an nbgrader course in {args.dir} from {solutions} ...", file=sys.stderr)
     try:
-        creation = create_course(args.dir, solutions, timeout=args.timeout or DEFAULT_CELL_TIMEOUT,
-                                 progress=lambda name, ok: print(f"  {'released' if ok else 'FAILED  '} {name}",
-                                                                 file=sys.stderr))
+        creation = create_course(
+            args.dir,
+            solutions,
+            timeout=args.timeout or DEFAULT_CELL_TIMEOUT,
+            progress=lambda name, ok: print(f"  {'released' if ok else 'FAILED  '} {name}", file=sys.stderr),
+        )
     except (CourseExists, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for assignment, reason in creation.failed:
         print(f"error: nbgrader could not generate {assignment}: {reason}", file=sys.stderr)
     root = creation.course.root
-    print(f"{len(creation.released)} assignment(s) in {root}: learner versions in {root / 'release'}/.\n"
-          f"Next: put submissions in {root / 'submitted'}/<student>/<assignment>/, then run\n"
-          f"  python -m checker classroom autograde {args.dir}")
+    print(
+        f"{len(creation.released)} assignment(s) in {root}: learner versions in {root / 'release'}/.\n"
+        f"Next: put submissions in {root / 'submitted'}/<student>/<assignment>/, then run\n"
+        f"  python -m checker classroom autograde {args.dir}"
+    )
     return 1 if creation.failed else 0
 
 
 # ---------------------------------------------------------------- autograde
+
 
 def _autograde(args) -> int:
     from checker.classroom.layout import Course
 
     course = Course(args.dir.resolve())
     if not course.is_course():
-        print(f"error: {args.dir} is not an nbgrader course (no nbgrader_config.py and gradebook.db). "
-              f"Make one with: python -m checker classroom init {args.dir}", file=sys.stderr)
+        print(
+            f"error: {args.dir} is not an nbgrader course (no nbgrader_config.py and gradebook.db). "
+            f"Make one with: python -m checker classroom init {args.dir}",
+            file=sys.stderr,
+        )
         return 2
-    submissions = [s for s in course.submissions()
-                   if (not args.assignment or s.assignment in args.assignment)
-                   and (not args.student or s.student in args.student)]
+    submissions = [
+        s
+        for s in course.submissions()
+        if (not args.assignment or s.assignment in args.assignment)
+        and (not args.student or s.student in args.student)
+    ]
     if not submissions:
         print(f"No submissions in {course.folder('submitted')}/<student>/<assignment>/ to grade.")
         return 0
@@ -93,6 +118,7 @@ def _grade_all(course, submissions, jobs: int):
 
     print(f"Autograding {len(submissions)} submission(s), {jobs} at a time ...", file=sys.stderr)
     with tqdm(total=len(submissions), unit="notebook", file=sys.stderr, dynamic_ncols=True) as bar:
+
         def on_graded(graded):
             bar.set_postfix_str(f"{graded.submission}{'' if graded.success else ' FAILED'}")
             bar.update(1)

@@ -4,6 +4,7 @@ Prints the versions of Python and the course's libraries, whether Graphviz `dot`
 installed (optional: notebooks draw models without it), and whether Jupyter has a
 "python3" kernel. Exit status 1 when something required is missing.
 """
+
 from __future__ import annotations
 
 import importlib.metadata
@@ -11,12 +12,19 @@ import shutil
 import subprocess
 import sys
 
-REQUIRED_PACKAGES = [("TensorFlow", "tensorflow"), ("Keras", "keras"), ("nbgrader", "nbgrader"),
-                     ("nbclient", "nbclient"), ("networkx", "networkx"),
-                     ("matplotlib", "matplotlib"), ("ipykernel", "ipykernel")]
+REQUIRED_PACKAGES = [
+    ("TensorFlow", "tensorflow"),
+    ("Keras", "keras"),
+    ("nbgrader", "nbgrader"),
+    ("nbclient", "nbclient"),
+    ("networkx", "networkx"),
+    ("matplotlib", "matplotlib"),
+    ("ipykernel", "ipykernel"),
+]
 MINIMUM_PYTHON = (3, 11)
-GRAPHVIZ_INSTALL = ("conda install -c conda-forge graphviz, or apt-get install graphviz, "
-                    "or brew install graphviz")
+GRAPHVIZ_INSTALL = (
+    "conda install -c conda-forge graphviz, or apt-get install graphviz, or brew install graphviz"
+)
 
 
 def configure(parser) -> None:
@@ -25,21 +33,35 @@ def configure(parser) -> None:
 
 def run(args) -> int:
     problems = 0
-    problems += _line("Python", sys.version.split()[0],
-                      ok=sys.version_info[:2] >= MINIMUM_PYTHON,
-                      fix=f"the course needs Python {'.'.join(map(str, MINIMUM_PYTHON))} or newer")
+    problems += _line(
+        "Python",
+        sys.version.split()[0],
+        ok=sys.version_info[:2] >= MINIMUM_PYTHON,
+        fix=f"the course needs Python {'.'.join(map(str, MINIMUM_PYTHON))} or newer",
+    )
     for label, distribution in REQUIRED_PACKAGES:
         version = _version(distribution)
-        problems += _line(label, version or "not installed", ok=version is not None,
-                          fix=f"pip install {distribution}  (or: pip install -e . in the repository)")
+        problems += _line(
+            label,
+            version or "not installed",
+            ok=version is not None,
+            fix=f"pip install {distribution}  (or: pip install -e . in the repository)",
+        )
     _optional("pydot", _version("pydot"), "pip install pydot")
     _optional("Graphviz dot", _dot_version(), GRAPHVIZ_INSTALL)
     kernel = _kernel_path("python3")
-    problems += _line("Jupyter kernel python3", kernel or "not found", ok=kernel is not None,
-                      fix=f"{sys.executable} -m ipykernel install --user")
+    problems += _line(
+        "Jupyter kernel python3",
+        kernel or "not found",
+        ok=kernel is not None,
+        fix=f"{sys.executable} -m ipykernel install --user",
+    )
     print()
-    print("Everything required is there." if not problems else
-          f"{problems} required item(s) missing: see the lines marked MISSING.")
+    print(
+        "Everything required is there."
+        if not problems
+        else f"{problems} required item(s) missing: see the lines marked MISSING."
+    )
     return 1 if problems else 0
 
 
@@ -55,8 +77,7 @@ def _optional(label: str, value: str | None, install: str) -> None:
     """Needed only for keras.utils.plot_model; show_model draws with networkx without it."""
     print(f"{'ok' if value else 'optional':9}{label:24} {value or 'not found'}")
     if not value:
-        print(f"{'':33} -> for Keras' plot_model pictures (the notebooks draw models without "
-              f"it): {install}")
+        print(f"{'':33} -> for Keras' plot_model pictures (the notebooks draw models without it): {install}")
 
 
 def _version(distribution: str) -> str | None:

@@ -6,6 +6,7 @@ outputs are removed, read-only cells are locked, nbgrader checksums are kept. Th
 is byte-identical when nothing changed. With --check nothing is written: exit status 1
 lists the learner notebooks that are out of date.
 """
+
 from __future__ import annotations
 
 import sys
@@ -13,12 +14,21 @@ from pathlib import Path
 
 
 def configure(parser) -> None:
-    parser.add_argument("--check", action="store_true",
-                        help="only compare; exit 1 when notebooks/ is out of date")
-    parser.add_argument("--solutions-dir", type=Path, default=None,
-                        help="source notebooks (default: solutions/ in the repository)")
-    parser.add_argument("--notebooks-dir", type=Path, default=None,
-                        help="learner notebooks (default: notebooks/ in the repository)")
+    parser.add_argument(
+        "--check", action="store_true", help="only compare; exit 1 when notebooks/ is out of date"
+    )
+    parser.add_argument(
+        "--solutions-dir",
+        type=Path,
+        default=None,
+        help="source notebooks (default: solutions/ in the repository)",
+    )
+    parser.add_argument(
+        "--notebooks-dir",
+        type=Path,
+        default=None,
+        help="learner notebooks (default: notebooks/ in the repository)",
+    )
 
 
 def run(args) -> int:
@@ -53,8 +63,7 @@ def _report_check(result, fix_hint: str) -> int:
         state = "differs from" if path.exists() else "is missing for"
         print(f"out of date: {path} {state} its solution notebook", file=sys.stderr)
     for path in result.orphans:
-        print(f"out of date: {path} has no solution notebook (delete it, or add its source)",
-              file=sys.stderr)
+        print(f"out of date: {path} has no solution notebook (delete it, or add its source)", file=sys.stderr)
     if result.written:
         print(f"To fix: {fix_hint}.", file=sys.stderr)
     return 1

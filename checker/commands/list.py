@@ -1,4 +1,5 @@
 """List the graded exercises and what each one expects."""
+
 from __future__ import annotations
 
 

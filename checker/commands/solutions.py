@@ -9,6 +9,7 @@ or an exercise does not pass; each is named with the reason.
 CHECKER_FAST=1 (or --fast) trains for about a quarter of the epochs, to see quickly that
 everything runs.
 """
+
 from __future__ import annotations
 
 import sys
@@ -16,31 +17,52 @@ from pathlib import Path
 
 
 def configure(parser) -> None:
-    parser.add_argument("notebooks", nargs="*", metavar="NOTEBOOK",
-                        help="stems, paths or numbers (e.g. 02); default: every solution notebook")
-    parser.add_argument("--out", type=Path, default=Path("executed"),
-                        help="where executed copies are written (default: ./executed/)")
-    parser.add_argument("--timeout", type=float, default=None,
-                        help="seconds allowed per cell (default: 600)")
-    parser.add_argument("--fast", action="store_true",
-                        help="train for fewer epochs (sets CHECKER_FAST=1 in the kernels)")
-    parser.add_argument("--solutions-dir", type=Path, default=None,
-                        help="where the solution notebooks are (default: solutions/ in the repository)")
+    parser.add_argument(
+        "notebooks",
+        nargs="*",
+        metavar="NOTEBOOK",
+        help="stems, paths or numbers (e.g. 02); default: every solution notebook",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("executed"),
+        help="where executed copies are written (default: ./executed/)",
+    )
+    parser.add_argument("--timeout", type=float, default=None, help="seconds allowed per cell (default: 600)")
+    parser.add_argument(
+        "--fast", action="store_true", help="train for fewer epochs (sets CHECKER_FAST=1 in the kernels)"
+    )
+    parser.add_argument(
+        "--solutions-dir",
+        type=Path,
+        default=None,
+        help="where the solution notebooks are (default: solutions/ in the repository)",
+    )
 
 
 def run(args) -> int:
     import os
 
+    from checker.authoring.run_solutions import (
+        DEFAULT_CELL_TIMEOUT,
+        chance_notes,
+        failure_messages,
+        format_table,
+        run_notebook,
+        slow_cell_notes,
+    )
     from checker.course.helpers import fast_mode
     from checker.paths import default_solutions_dir, notebook_paths, resolve_notebooks
-    from checker.authoring.run_solutions import (DEFAULT_CELL_TIMEOUT, chance_notes, failure_messages,
-                                       format_table, run_notebook, slow_cell_notes)
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     folder = args.solutions_dir or default_solutions_dir()
     if not folder.is_dir():
-        print(f"error: there is no solutions folder at {folder}. Run this from a checkout of the "
-              "course, or pass --solutions-dir.", file=sys.stderr)
+        print(
+            f"error: there is no solutions folder at {folder}. Run this from a checkout of the "
+            "course, or pass --solutions-dir.",
+            file=sys.stderr,
+        )
         return 2
     try:
         paths = resolve_notebooks(args.notebooks, folder) if args.notebooks else notebook_paths(folder)
@@ -52,8 +74,11 @@ def run(args) -> int:
         return 0
     fast = args.fast or fast_mode()
     timeout = args.timeout or DEFAULT_CELL_TIMEOUT
-    print(f"Running {len(paths)} notebook(s) on the CPU{' in fast mode' if fast else ''}; "
-          f"executed copies go to {args.out}/", file=sys.stderr)
+    print(
+        f"Running {len(paths)} notebook(s) on the CPU{' in fast mode' if fast else ''}; "
+        f"executed copies go to {args.out}/",
+        file=sys.stderr,
+    )
     runs = [run_notebook(path, args.out, timeout=timeout, fast=fast) for path in paths]
     print(format_table(runs))
     for note in slow_cell_notes(runs) + chance_notes(runs):

@@ -10,6 +10,7 @@ by a learner):
 - CHECKER_RESULTS_DIR=<dir>: `report_metric` also writes <dir>/metrics.json, which the
   `solutions` command reads to print its table.
 """
+
 from __future__ import annotations
 
 import io
@@ -21,9 +22,11 @@ from pathlib import Path
 FAST_ENV = "CHECKER_FAST"
 RESULTS_DIR_ENV = "CHECKER_RESULTS_DIR"
 METRICS_FILE = "metrics.json"
-GRAPHVIZ_HINT = ("(Graphviz `dot` is not installed, so this is the course's simpler drawing. "
-                 "For Keras' own plot_model: conda install -c conda-forge graphviz, "
-                 "or apt-get install graphviz / brew install graphviz.)")
+GRAPHVIZ_HINT = (
+    "(Graphviz `dot` is not installed, so this is the course's simpler drawing. "
+    "For Keras' own plot_model: conda install -c conda-forge graphviz, "
+    "or apt-get install graphviz / brew install graphviz.)"
+)
 
 
 def set_seed(seed: int = 42, deterministic_ops: bool = True) -> None:
@@ -52,6 +55,7 @@ def fast_mode() -> bool:
 
 # ---------------------------------------------------------------- show_model
 
+
 def show_model(model, show_shapes: bool = True) -> None:
     """Show the model's layer graph below the cell.
 
@@ -76,9 +80,14 @@ def _show_with_graphviz(model, show_shapes: bool) -> bool:
         path = Path(folder) / "model.png"
         try:
             with _captured_stdout():  # plot_model prints instead of raising in notebooks
-                keras.utils.plot_model(model, to_file=str(path), show_shapes=show_shapes,
-                                       show_layer_names=True, show_layer_activations=True,
-                                       dpi=72)
+                keras.utils.plot_model(
+                    model,
+                    to_file=str(path),
+                    show_shapes=show_shapes,
+                    show_layer_names=True,
+                    show_layer_activations=True,
+                    dpi=72,
+                )
         except Exception:
             return False
         if not path.exists():
@@ -96,8 +105,7 @@ def _show_with_networkx(model) -> None:
     try:
         figure = draw_layer_graph(layer_graph(model), title=getattr(model, "name", None))
     except Exception as exc:  # a model too broken to draw still must not stop the notebook
-        print(f"Could not draw this model ({type(exc).__name__}: {exc}); "
-              "model.summary() lists its layers.")
+        print(f"Could not draw this model ({type(exc).__name__}: {exc}); model.summary() lists its layers.")
         return
     _display_figure(figure)
     plt.close(figure)
@@ -134,6 +142,7 @@ def _display_figure(figure) -> None:
 
 # ---------------------------------------------------------------- plot_history
 
+
 def plot_history(history, metric: str | None = None) -> None:
     """Plot loss and `metric` per epoch, training (solid) against validation (dashed).
 
@@ -151,6 +160,7 @@ def plot_history(history, metric: str | None = None) -> None:
 
 # ---------------------------------------------------------------- report_metric
 
+
 def report_metric(name: str, value, chance, lower_is_better: bool = False) -> None:
     """Print the final validation metric next to what guessing would score.
 
@@ -165,8 +175,9 @@ def report_metric(name: str, value, chance, lower_is_better: bool = False) -> No
         record_metric(Path(folder), name, value, chance, lower_is_better)
 
 
-def record_metric(folder: Path, name: str, value: float, chance: float,
-                  lower_is_better: bool = False) -> None:
+def record_metric(
+    folder: Path, name: str, value: float, chance: float, lower_is_better: bool = False
+) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / METRICS_FILE
     metrics = read_metrics(folder)

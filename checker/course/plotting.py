@@ -6,6 +6,7 @@ model is one node). `draw_layer_graph` draws it top-down by depth without Graphv
 `history_figure` draws loss and metric curves, train against validation.
 All functions return matplotlib figures and never display anything themselves.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,6 +24,7 @@ ROW_HEIGHT = 1.35
 
 
 # ---------------------------------------------------------------- the layer graph
+
 
 def layer_graph(model) -> nx.DiGraph:
     """One node per layer of `model`, edges from each layer to the layers it feeds.
@@ -70,8 +72,11 @@ def _sources(inbound_nodes) -> list[str]:
 
     def visit(value):
         if isinstance(value, dict):
-            history = value.get("config", {}).get("keras_history") if value.get(
-                "class_name") == "__keras_tensor__" else None
+            history = (
+                value.get("config", {}).get("keras_history")
+                if value.get("class_name") == "__keras_tensor__"
+                else None
+            )
             if history:
                 found.append(history[0])
                 return
@@ -101,8 +106,11 @@ def _opaque_graph(model) -> nx.DiGraph:
     graph = nx.DiGraph()
     name = getattr(model, "name", type(model).__name__)
     inner = [layer.name for layer in getattr(model, "layers", [])][:8]
-    lines = [name, f"{type(model).__name__} (subclassed or not built yet)",
-             "its connections live in call(): nothing to draw"]
+    lines = [
+        name,
+        f"{type(model).__name__} (subclassed or not built yet)",
+        "its connections live in call(): nothing to draw",
+    ]
     if inner:
         lines.append("layers: " + ", ".join(inner))
     graph.add_node(name, label="\n".join(lines), role="layer", calls=1, nested=True)
@@ -210,8 +218,9 @@ def _flatten(value) -> list:
 
 
 def _format_shape(shape) -> str:
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + (
-        ",)" if len(shape) == 1 else ")")
+    return (
+        "(" + ", ".join("None" if d is None else str(d) for d in shape) + (",)" if len(shape) == 1 else ")")
+    )
 
 
 def _mark_outputs(graph: nx.DiGraph) -> None:
@@ -221,6 +230,7 @@ def _mark_outputs(graph: nx.DiGraph) -> None:
 
 
 # ---------------------------------------------------------------- drawing it
+
 
 def graph_layout(graph: nx.DiGraph) -> tuple[dict, dict]:
     """Rows top-down by longest path from an input; returns (positions, edge paths).
@@ -269,16 +279,26 @@ def draw_layer_graph(graph: nx.DiGraph, title: str | None = None):
     rows = [p[1] for p in positions.values()]
     columns = max((rows.count(y) for y in set(rows)), default=1)
     figure, axes = plt.subplots(
-        figsize=(max(4.0, COLUMN_WIDTH * columns), max(2.0, ROW_HEIGHT * len(set(rows)))))
+        figsize=(max(4.0, COLUMN_WIDTH * columns), max(2.0, ROW_HEIGHT * len(set(rows))))
+    )
     points = {key: (x * COLUMN_WIDTH, y * ROW_HEIGHT) for key, (x, y) in positions.items()}
     boxes = {}
     for name in graph:
         attributes = graph.nodes[name]
         boxes[name] = axes.text(
-            *points[name], attributes["label"], ha="center", va="center",
-            fontsize=8, family="monospace",
-            bbox={"boxstyle": "round,pad=0.4", "facecolor": _color(attributes),
-                  "edgecolor": "#444444", "linewidth": 1.6 if attributes["calls"] > 1 else 0.8})
+            *points[name],
+            attributes["label"],
+            ha="center",
+            va="center",
+            fontsize=8,
+            family="monospace",
+            bbox={
+                "boxstyle": "round,pad=0.4",
+                "facecolor": _color(attributes),
+                "edgecolor": "#444444",
+                "linewidth": 1.6 if attributes["calls"] > 1 else 0.8,
+            },
+        )
     for (source, target), path in paths.items():
         count = graph.edges[source, target].get("count", 1)
         _draw_path(axes, path, points, boxes, f"×{count}" if count > 1 else None)
@@ -298,15 +318,30 @@ def _draw_path(axes, path: list, points: dict, boxes: dict, label: str | None) -
     for start, end in zip(path, path[1:]):
         last = end is path[-1]
         axes.annotate(
-            "", xy=points[end], xytext=points[start],
-            arrowprops={"arrowstyle": "-|>" if last else "-", "color": "#555555",
-                        "shrinkA": 2 if start in boxes else 0, "shrinkB": 2 if last else 0,
-                        "patchA": boxes[start].get_bbox_patch() if start in boxes else None,
-                        "patchB": boxes[end].get_bbox_patch() if last else None})
+            "",
+            xy=points[end],
+            xytext=points[start],
+            arrowprops={
+                "arrowstyle": "-|>" if last else "-",
+                "color": "#555555",
+                "shrinkA": 2 if start in boxes else 0,
+                "shrinkB": 2 if last else 0,
+                "patchA": boxes[start].get_bbox_patch() if start in boxes else None,
+                "patchB": boxes[end].get_bbox_patch() if last else None,
+            },
+        )
     if label:
         (x1, y1), (x2, y2) = points[path[-2]], points[path[-1]]
-        axes.text((x1 + x2) / 2, (y1 + y2) / 2, label, fontsize=8, color="#555555",
-                  ha="center", va="center", backgroundcolor="white")
+        axes.text(
+            (x1 + x2) / 2,
+            (y1 + y2) / 2,
+            label,
+            fontsize=8,
+            color="#555555",
+            ha="center",
+            va="center",
+            backgroundcolor="white",
+        )
 
 
 def _color(attributes: dict) -> str:
@@ -319,6 +354,7 @@ def _color(attributes: dict) -> str:
 
 # ---------------------------------------------------------------- learning curves
 
+
 def history_series(history, metric: str | None) -> tuple[dict, dict]:
     """(loss series, metric series) from a History or its `.history` dict.
 
@@ -328,29 +364,40 @@ def history_series(history, metric: str | None) -> tuple[dict, dict]:
     """
     logs = getattr(history, "history", history)
     if not isinstance(logs, dict) or not logs:
-        raise ValueError("plot_history needs what model.fit(...) returned (a History with "
-                         "recorded epochs); this one has no recorded values.")
+        raise ValueError(
+            "plot_history needs what model.fit(...) returned (a History with "
+            "recorded epochs); this one has no recorded values."
+        )
     losses = {key: logs[key] for key in ("loss", "val_loss") if key in logs}
     if metric is None:
         return losses, {}
     wanted = {metric, *_ALIASES.get(metric, ())}
-    metrics = {key: values for key, values in logs.items()
-               if _training_key(key) in wanted or any(_training_key(key).endswith("_" + w) for w in wanted)}
+    metrics = {
+        key: values
+        for key, values in logs.items()
+        if _training_key(key) in wanted or any(_training_key(key).endswith("_" + w) for w in wanted)
+    }
     if metric == "loss":  # the total is the left panel already: here, each output's own loss
         metrics = {key: values for key, values in metrics.items() if key not in losses}
     if not metrics:
         recorded = ", ".join(sorted(k for k in logs if not k.startswith("val_")))
-        raise ValueError(f"no metric named {metric!r} was recorded during fit. Recorded: {recorded}. "
-                         "Use one of these names, or add the metric to compile(metrics=[...]).")
+        raise ValueError(
+            f"no metric named {metric!r} was recorded during fit. Recorded: {recorded}. "
+            "Use one of these names, or add the metric to compile(metrics=[...])."
+        )
     return losses, metrics
 
 
-_ALIASES = {"acc": ("accuracy",), "accuracy": ("acc",), "mae": ("mean_absolute_error",),
-            "mean_absolute_error": ("mae",)}
+_ALIASES = {
+    "acc": ("accuracy",),
+    "accuracy": ("acc",),
+    "mae": ("mean_absolute_error",),
+    "mean_absolute_error": ("mae",),
+}
 
 
 def _training_key(key: str) -> str:
-    return key[len("val_"):] if key.startswith("val_") else key
+    return key[len("val_") :] if key.startswith("val_") else key
 
 
 def history_figure(history, metric: str | None = None):
@@ -377,8 +424,10 @@ def _legend(ax, colours: dict) -> None:
         ax.legend(fontsize=8)
         return
     handles = [Line2D([], [], color=colour, label=name) for name, colour in colours.items()]
-    handles += [Line2D([], [], color="0.3", linestyle=style, label=label)
-                for style, label in (("-", "training"), ("--", "validation"))]
+    handles += [
+        Line2D([], [], color="0.3", linestyle=style, label=label)
+        for style, label in (("-", "training"), ("--", "validation"))
+    ]
     ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
 
 
@@ -391,9 +440,15 @@ def _plot_series(ax, series: dict) -> dict:
         values = [float(v) for v in values]
         epochs = range(1, len(values) + 1)
         validation = key.startswith("val_")
-        ax.plot(epochs, values, linestyle="--" if validation else "-", color=color,
-                marker="o" if len(values) <= 12 else None, markersize=3,
-                label=f"{base} ({'validation' if validation else 'training'})")
+        ax.plot(
+            epochs,
+            values,
+            linestyle="--" if validation else "-",
+            color=color,
+            marker="o" if len(values) <= 12 else None,
+            markersize=3,
+            label=f"{base} ({'validation' if validation else 'training'})",
+        )
     if series:
         longest = max(len(v) for v in series.values())
         ax.set_xticks(range(1, longest + 1, max(1, math.ceil(longest / 10))))

@@ -4,14 +4,17 @@ Works on `model.get_compile_config()` as saved in the description: strings stay 
 objects (`keras.optimizers.RMSprop()`, `keras.losses.MeanSquaredError()`) are serialised
 dicts, and per-output settings come as a dict by output name or a list in output order.
 """
+
 from __future__ import annotations
 
 from checker.judge.graph import ModelGraph
 from checker.report import CheckResult
 
 LOSS_NAMES = {
-    "mse": "mse", "meansquarederror": "mse",
-    "mae": "mae", "meanabsoluteerror": "mae",
+    "mse": "mse",
+    "meansquarederror": "mse",
+    "mae": "mae",
+    "meanabsoluteerror": "mae",
     "categoricalcrossentropy": "categorical_crossentropy",
     "binarycrossentropy": "binary_crossentropy",
     "sparsecategoricalcrossentropy": "sparse_categorical_crossentropy",
@@ -24,16 +27,24 @@ def check_compile(description: dict, student: ModelGraph, spec: dict) -> CheckRe
     expected = spec["compile"]
     config = description.get("compile")
     if not config:
-        return CheckResult("compile", points, 0.0, [
-            f"The model is not compiled. Call {_compile_call(expected)} in your function, "
-            "before `return model`."])
+        return CheckResult(
+            "compile",
+            points,
+            0.0,
+            [
+                f"The model is not compiled. Call {_compile_call(expected)} in your function, "
+                "before `return model`."
+            ],
+        )
     output_names = student.loss_order()
     problems = []
     if "optimizer" in expected:
         problems.append(_optimizer_problem(config.get("optimizer"), expected["optimizer"]))
     problems.append(_loss_problem(config.get("loss"), expected["loss"], output_names))
     if "loss_weights" in expected:
-        problems.append(_loss_weight_problem(config.get("loss_weights"), expected["loss_weights"], output_names))
+        problems.append(
+            _loss_weight_problem(config.get("loss_weights"), expected["loss_weights"], output_names)
+        )
     if "metrics" in expected:
         problems.append(_metric_problem(config.get("metrics"), expected["metrics"]))
     messages = [p for p in problems if p]
@@ -76,8 +87,10 @@ def _optimizer_problem(found, expected: str) -> str:
     name = found.get("class_name") if isinstance(found, dict) else found
     if str(name).lower() == expected.lower():
         return ""
-    return (f"The optimizer is {name}; the exercise asks for {expected}: "
-            f"compile(optimizer=\"{expected}\", ...) (or keras.optimizers.RMSprop()).")
+    return (
+        f"The optimizer is {name}; the exercise asks for {expected}: "
+        f'compile(optimizer="{expected}", ...) (or keras.optimizers.RMSprop()).'
+    )
 
 
 def _loss_problem(found, expected, output_names: list[str]) -> str:
@@ -86,33 +99,42 @@ def _loss_problem(found, expected, output_names: list[str]) -> str:
         wrong = {n: g for n, g in got.items() if g != loss_name(expected)}
         if not wrong:
             return ""
-        return f"The loss is {', '.join(sorted({str(g) for g in wrong.values()}))}; expected loss=\"{expected}\"."
+        return (
+            f'The loss is {", ".join(sorted({str(g) for g in wrong.values()}))}; expected loss="{expected}".'
+        )
     got = losses_by_output(found, output_names)
-    wrong = [f"'{name}' has {got.get(name) or 'no loss'} (expected {loss})"
-             for name, loss in expected.items() if got.get(name) != loss_name(loss)]
+    wrong = [
+        f"'{name}' has {got.get(name) or 'no loss'} (expected {loss})"
+        for name, loss in expected.items()
+        if got.get(name) != loss_name(loss)
+    ]
     if not wrong:
         return ""
-    return ("Losses by output: " + "; ".join(wrong) + ". Give one loss per output by name: "
-            f"loss={expected!r}.")
+    return "Losses by output: " + "; ".join(wrong) + f". Give one loss per output by name: loss={expected!r}."
 
 
 def _loss_weight_problem(found, expected: dict, output_names: list[str]) -> str:
     if found is None:
-        return (f"No loss_weights. The three losses have very different sizes, so without weights the "
-                f"largest one dominates training: pass loss_weights={expected!r}.")
+        return (
+            f"No loss_weights. The three losses have very different sizes, so without weights the "
+            f"largest one dominates training: pass loss_weights={expected!r}."
+        )
     if isinstance(found, list):
         found = dict(zip(output_names, found))
     if not isinstance(found, dict):
         return f"loss_weights should be one number per output: loss_weights={expected!r}."
-    wrong = [f"'{name}' has {found.get(name)} (expected {weight})" for name, weight in expected.items()
-             if not _close(found.get(name), weight)]
+    wrong = [
+        f"'{name}' has {found.get(name)} (expected {weight})"
+        for name, weight in expected.items()
+        if not _close(found.get(name), weight)
+    ]
     return "" if not wrong else "Loss weights: " + "; ".join(wrong) + f". Use loss_weights={expected!r}."
 
 
 def _metric_problem(found, expected: list[str]) -> str:
     have = {METRIC_NAMES.get(str(m).lower(), str(m)) for m in _flatten(found)}
     missing = [m for m in expected if METRIC_NAMES.get(m, m) not in have]
-    return "" if not missing else f"Metrics should include {missing[0]!r}: metrics=[\"{missing[0]}\"]."
+    return "" if not missing else f'Metrics should include {missing[0]!r}: metrics=["{missing[0]}"].'
 
 
 def _flatten(value) -> list:

@@ -5,17 +5,32 @@ called on) and its outputs. Settings not written take Keras' defaults (strides 1
 padding "valid", activation "linear"), so a spec reads like the contract's table.
 `same_instance_as` marks a second call of one shared layer instance.
 """
+
 from __future__ import annotations
 
 
 def _conv2d(id_, filters, kernel_size, src, strides=1, padding="same", activation="relu"):
-    return {"id": id_, "class": "Conv2D", "filters": filters, "kernel_size": kernel_size,
-            "strides": strides, "padding": padding, "activation": activation, "from": [src]}
+    return {
+        "id": id_,
+        "class": "Conv2D",
+        "filters": filters,
+        "kernel_size": kernel_size,
+        "strides": strides,
+        "padding": padding,
+        "activation": activation,
+        "from": [src],
+    }
 
 
 def _conv1d(id_, filters, src):
-    return {"id": id_, "class": "Conv1D", "filters": filters, "kernel_size": 5,
-            "activation": "relu", "from": [src]}
+    return {
+        "id": id_,
+        "class": "Conv1D",
+        "filters": filters,
+        "kernel_size": 5,
+        "activation": "relu",
+        "from": [src],
+    }
 
 
 GRAPH_POINTS = {"inputs": 2, "layers": 3, "wiring": 3, "outputs": 2}
@@ -100,8 +115,14 @@ EXERCISES: dict[str, dict] = {
             _conv2d("a", 128, 1, "x", strides=2),
             _conv2d("b1", 128, 1, "x"),
             _conv2d("b2", 128, 3, "b1", strides=2),
-            {"id": "c1", "class": "AveragePooling2D", "pool_size": 3, "strides": 2, "padding": "same",
-             "from": ["x"]},
+            {
+                "id": "c1",
+                "class": "AveragePooling2D",
+                "pool_size": 3,
+                "strides": 2,
+                "padding": "same",
+                "from": ["x"],
+            },
             _conv2d("c2", 128, 3, "c1"),
             _conv2d("d1", 128, 1, "x"),
             _conv2d("d2", 128, 3, "d1"),
@@ -150,7 +171,13 @@ EXERCISES: dict[str, dict] = {
         "inputs": [{"id": "left", "shape": [None, 128]}, {"id": "right", "shape": [None, 128]}],
         "layers": [
             {"id": "enc_left", "class": "LSTM", "units": 32, "from": ["left"]},
-            {"id": "enc_right", "class": "LSTM", "units": 32, "from": ["right"], "same_instance_as": "enc_left"},
+            {
+                "id": "enc_right",
+                "class": "LSTM",
+                "units": 32,
+                "from": ["right"],
+                "same_instance_as": "enc_left",
+            },
             {"id": "merged", "class": "Concatenate", "axis": -1, "from": ["enc_left", "enc_right"]},
             {"id": "out", "class": "Dense", "units": 1, "activation": "sigmoid", "from": ["merged"]},
         ],
@@ -165,8 +192,13 @@ EXERCISES: dict[str, dict] = {
         "inputs": [{"id": "left", "shape": [250, 250, 3]}, {"id": "right", "shape": [250, 250, 3]}],
         "layers": [
             {"id": "base_left", "class": "Functional", "model": "xception", "from": ["left"]},
-            {"id": "base_right", "class": "Functional", "model": "xception", "from": ["right"],
-             "same_instance_as": "base_left"},
+            {
+                "id": "base_right",
+                "class": "Functional",
+                "model": "xception",
+                "from": ["right"],
+                "same_instance_as": "base_left",
+            },
             {"id": "out", "class": "Concatenate", "axis": -1, "from": ["base_left", "base_right"]},
         ],
         "outputs": [{"from": "out", "shape": [8, 8, 4096]}],

@@ -1,4 +1,5 @@
 """Reports for submissions that cannot be graded as a model at all, in words a learner can act on."""
+
 from __future__ import annotations
 
 import traceback
@@ -22,31 +23,47 @@ def not_a_functional_model(exercise_id: str, spec: dict, description: dict) -> s
     if kind == "functional":
         return None
     if kind == "none":
-        return (f"Got None instead of a model. Does {builder}() end with `return model`? "
-                "A function without a return statement returns None.")
+        return (
+            f"Got None instead of a model. Does {builder}() end with `return model`? "
+            "A function without a return statement returns None."
+        )
     if kind == "function":
-        return (f"Got the function {description.get('name')} itself, not the model it builds. "
-                f"Call it: check({description.get('name')}(), \"{exercise_id}\").")
+        return (
+            f"Got the function {description.get('name')} itself, not the model it builds. "
+            f'Call it: check({description.get("name")}(), "{exercise_id}").'
+        )
     if kind == "tensor":
-        return ("Got a tensor, not a model. Wrap the graph in a model: "
-                "model = keras.Model(inputs=..., outputs=...), and return the model.")
+        return (
+            "Got a tensor, not a model. Wrap the graph in a model: "
+            "model = keras.Model(inputs=..., outputs=...), and return the model."
+        )
     if kind == "sequential":  # graded further by the caller; this message goes to 'wiring'
-        return ("This is a Sequential model; the exercise asks for a functional one. Start from "
-                "keras.Input(...), call each layer on the previous tensor, and finish with "
-                "keras.Model(inputs, outputs).")
+        return (
+            "This is a Sequential model; the exercise asks for a functional one. Start from "
+            "keras.Input(...), call each layer on the previous tensor, and finish with "
+            "keras.Model(inputs, outputs)."
+        )
     if kind == "subclassed":
-        return (f"This is a subclassed model ({description.get('class_name')}); the exercise asks "
-                "for a functional one built with keras.Input(...) and keras.Model(inputs, outputs).")
+        return (
+            f"This is a subclassed model ({description.get('class_name')}); the exercise asks "
+            "for a functional one built with keras.Input(...) and keras.Model(inputs, outputs)."
+        )
     if kind in ("layer", "layer_class", "class"):
-        return (f"Got a layer or class ({description.get('class_name') or description.get('name')}), "
-                "not a model. Build the whole network and return keras.Model(inputs, outputs).")
+        return (
+            f"Got a layer or class ({description.get('class_name') or description.get('name')}), "
+            "not a model. Build the whole network and return keras.Model(inputs, outputs)."
+        )
     if kind == "broken":
         return f"Could not read this model: {description.get('error')}. Rebuild it and try again."
     if kind == "sequence":
-        return ("Got a list or tuple, not a model. If your function returns several things, "
-                "return only the keras.Model.")
-    return (f"Expected a Keras functional model, got {description.get('type')}"
-            f" ({description.get('repr', '')}). Return keras.Model(inputs, outputs).")
+        return (
+            "Got a list or tuple, not a model. If your function returns several things, "
+            "return only the keras.Model."
+        )
+    return (
+        f"Expected a Keras functional model, got {description.get('type')}"
+        f" ({description.get('repr', '')}). Return keras.Model(inputs, outputs)."
+    )
 
 
 def builder_failed(exercise_id: str, spec: dict, exc: BaseException) -> Report:
@@ -67,17 +84,23 @@ def internal_error(exercise_id: str, exc: Exception) -> Report:
 def _pitfall_hint(exc: BaseException) -> str:
     text = str(exc)
     if "is used 2 times in the model" in text or "should be unique" in text:
-        return ("Known pitfall: you created the same model or layer twice (two instances with one "
-                "name). When both inputs must go through the same base, create it ONCE, e.g. "
-                "base = keras.applications.Xception(weights=None, include_top=False), and call "
-                "base(left) and base(right): one instance, shared weights.")
+        return (
+            "Known pitfall: you created the same model or layer twice (two instances with one "
+            "name). When both inputs must go through the same base, create it ONCE, e.g. "
+            "base = keras.applications.Xception(weights=None, include_top=False), and call "
+            "base(left) and base(right): one instance, shared weights."
+        )
     if "Concatenate" in text and "shape" in text.lower():
-        return ("Known pitfall: the branches produce tensors of different heights and widths, so "
-                "they cannot be concatenated. Give every convolution and pooling layer in the "
-                "branches padding=\"same\" (and the strides the exercise asks for).")
+        return (
+            "Known pitfall: the branches produce tensors of different heights and widths, so "
+            "they cannot be concatenated. Give every convolution and pooling layer in the "
+            'branches padding="same" (and the strides the exercise asks for).'
+        )
     if "Add" in text and "shape" in text.lower():
-        return ("Known pitfall: the two tensors you add have different shapes. When the block "
-                "changes the shape, project the shortcut with a 1x1 Conv2D (strides 2, padding \"same\").")
+        return (
+            "Known pitfall: the two tensors you add have different shapes. When the block "
+            'changes the shape, project the shortcut with a 1x1 Conv2D (strides 2, padding "same").'
+        )
     return ""
 
 

@@ -5,6 +5,7 @@ Each node is one call of a layer (a shared layer called twice is two nodes with 
 Activation-only layers that directly follow a layer with a linear activation are folded
 into it, so `Dense(10, activation="softmax")` and `Dense(10)` + `Softmax()` are one node.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -16,14 +17,14 @@ from checker.judge import signature
 
 @dataclass
 class Call:
-    key: str                 # unique node id: "<layer name>#<call index>"
-    name: str                # the layer's own name (the learner's, or the spec's id)
+    key: str  # unique node id: "<layer name>#<call index>"
+    name: str  # the layer's own name (the learner's, or the spec's id)
     class_name: str
     settings: dict
-    sources: list[str]       # keys of the calls whose outputs it consumes, in argument order
-    instance: str            # calls of one shared layer have the same instance
-    shape: tuple | None = None   # output shape without the batch axis, when known
-    dtype: str | None = None     # inputs only
+    sources: list[str]  # keys of the calls whose outputs it consumes, in argument order
+    instance: str  # calls of one shared layer have the same instance
+    shape: tuple | None = None  # output shape without the batch axis, when known
+    dtype: str | None = None  # inputs only
     nested_config: dict | None = None
 
     @property
@@ -41,10 +42,12 @@ class Call:
 @dataclass
 class ModelGraph:
     calls: dict[str, Call] = field(default_factory=dict)
-    inputs: list[str] = field(default_factory=list)          # keys, in the model's input order
+    inputs: list[str] = field(default_factory=list)  # keys, in the model's input order
     outputs: list[tuple[str, str]] = field(default_factory=list)  # (key, output name)
     output_shapes: dict[str, tuple | None] = field(default_factory=dict)  # output name -> shape
-    fixed_names: set[str] = field(default_factory=set)  # reference input keys / output names the contract fixes
+    fixed_names: set[str] = field(
+        default_factory=set
+    )  # reference input keys / output names the contract fixes
     outputs_are_dict: bool = False
 
     def loss_order(self) -> list[str]:
@@ -102,16 +105,29 @@ def from_spec(spec: dict) -> ModelGraph:
     graph = ModelGraph()
     for item in spec["inputs"]:
         key = item["id"]
-        graph.calls[key] = Call(key, item.get("name") or key, "Input", {}, [], key,
-                                tuple(item["shape"]), item.get("dtype", "float32"))
+        graph.calls[key] = Call(
+            key,
+            item.get("name") or key,
+            "Input",
+            {},
+            [],
+            key,
+            tuple(item["shape"]),
+            item.get("dtype", "float32"),
+        )
         graph.inputs.append(key)
         if "name" in item:
             graph.fixed_names.add(key)
     for item in spec["layers"]:
         config = {k: v for k, v in item.items() if k not in ("id", "class", "from", "same_instance_as")}
         graph.calls[item["id"]] = Call(
-            item["id"], item["id"], item["class"], signature.settings(item["class"], config),
-            list(item["from"]), item.get("same_instance_as", item["id"]))
+            item["id"],
+            item["id"],
+            item["class"],
+            signature.settings(item["class"], config),
+            list(item["from"]),
+            item.get("same_instance_as", item["id"]),
+        )
     for output in spec["outputs"]:
         name = output.get("name") or output["from"]
         graph.outputs.append((output["from"], name))
@@ -137,7 +153,9 @@ def _from_functional(config: dict) -> ModelGraph:
     graph.inputs = [f"{entry[0]}#{entry[1]}" for entry, _ in inputs]
     for (layer, node, _), name in inputs:
         graph.calls[f"{layer}#{node}"].name = name
-    graph.outputs = [(f"{entry[0]}#{entry[1]}", name) for entry, name in _named_entries(config.get("output_layers"))]
+    graph.outputs = [
+        (f"{entry[0]}#{entry[1]}", name) for entry, name in _named_entries(config.get("output_layers"))
+    ]
     graph.outputs_are_dict = isinstance(config.get("output_layers"), dict)
     _mark_input_order(graph)
     return graph
@@ -183,8 +201,11 @@ def _add_input(graph: ModelGraph, name: str, config: dict) -> None:
 def _add_call(graph, name, index, class_name, config, sources, in_shapes) -> None:
     rank = len(in_shapes[0]) if in_shapes and in_shapes[0] is not None else None
     key = f"{name}#{index}"
-    activation = (signature.activation_layer_name(class_name, config)
-                  if class_name in signature.ACTIVATION_LAYERS else None)
+    activation = (
+        signature.activation_layer_name(class_name, config)
+        if class_name in signature.ACTIVATION_LAYERS
+        else None
+    )
     if activation is not None:
         class_name, config = "Activation", {"activation": activation}
     call = Call(key, name, class_name, signature.settings(class_name, config, rank), sources, name)
@@ -241,10 +262,12 @@ def _fold_activations(graph: ModelGraph) -> None:
         if call.class_name != "Activation" or len(call.sources) != 1:
             continue
         source = graph.calls[call.sources[0]]
-        foldable = (source.settings.get("activation") == "linear"
-                    and graph.consumers(source.key) == [key]
-                    and source.key not in output_keys
-                    and len(graph.instances().get(source.instance, [])) == 1)
+        foldable = (
+            source.settings.get("activation") == "linear"
+            and graph.consumers(source.key) == [key]
+            and source.key not in output_keys
+            and len(graph.instances().get(source.instance, [])) == 1
+        )
         if foldable:
             source.settings["activation"] = call.settings["activation"]
             _replace(graph, old=key, new=source.key)

@@ -3,18 +3,19 @@
 Each check earns its share of the exercise's points and says, in the learner's own layer
 names, what differs from the reference and what to do about it.
 """
+
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from checker.judge import graph as graphs
 from checker.judge import pitfalls
 from checker.judge.compile_rules import check_compile
 from checker.judge.exercises import EXERCISES
-from checker.judge.graph import Call, ModelGraph, shape_text, batch_shape_text
+from checker.judge.feedback import not_a_functional_model, whole_exercise_failed
+from checker.judge.graph import Call, ModelGraph, batch_shape_text, shape_text
 from checker.judge.match import Alignment, align, exact_match
 from checker.report import CheckResult, Report, scored
-from checker.judge.feedback import not_a_functional_model, whole_exercise_failed
 
 
 def grade_graph(description: dict, spec: dict, exercise_id: str) -> Report:
@@ -38,7 +39,7 @@ def grade_graph(description: dict, spec: dict, exercise_id: str) -> Report:
     return report
 
 
-@lru_cache(maxsize=None)
+@cache
 def reference_graph(exercise_id: str) -> ModelGraph:
     return graphs.from_spec(EXERCISES[exercise_id])
 
@@ -55,8 +56,10 @@ def check_inputs(student: ModelGraph, reference: ModelGraph, spec: dict) -> tupl
     for key in [k for k in student.inputs if k not in pairs.values()]:
         call = student.calls[key]
         unused = " and is not used by any layer" if not student.consumers(key) else ""
-        messages.append(f"Input '{call.name}' {shape_text(call.shape)} is not part of this exercise{unused}: "
-                        f"the exercise has {len(reference.inputs)} input(s); remove it.")
+        messages.append(
+            f"Input '{call.name}' {shape_text(call.shape)} is not part of this exercise{unused}: "
+            f"the exercise has {len(reference.inputs)} input(s); remove it."
+        )
         wrong += 1
     return pairs, scored("inputs", points, messages, 1 - wrong / len(reference.inputs))
 
@@ -83,30 +86,43 @@ def _pair_inputs(student: ModelGraph, reference: ModelGraph) -> dict[str, str]:
     return pairs
 
 
-def _input_problems(reference: ModelGraph, ref_key: str, found: Call | None, student: ModelGraph) -> list[str]:
+def _input_problems(
+    reference: ModelGraph, ref_key: str, found: Call | None, student: ModelGraph
+) -> list[str]:
     expected = reference.calls[ref_key]
     fixed = ref_key in reference.fixed_names
     label = f"'{expected.name}'" if fixed else "an input"
     if found is not None and pitfalls.is_overwritten_input(found):
         return [pitfalls.overwritten_input_message()]
     if found is None:
-        return [f"Missing {label} of shape {shape_text(expected.shape)}: add "
-                f"keras.Input(shape={shape_text(expected.shape)}"
-                + (f", dtype=\"{expected.dtype}\"" if expected.dtype != "float32" else "")
-                + (f", name=\"{expected.name}\"" if fixed else "") + ")."]
+        return [
+            f"Missing {label} of shape {shape_text(expected.shape)}: add "
+            f"keras.Input(shape={shape_text(expected.shape)}"
+            + (f', dtype="{expected.dtype}"' if expected.dtype != "float32" else "")
+            + (f', name="{expected.name}"' if fixed else "")
+            + ")."
+        ]
     problems = []
     if fixed and found.name != expected.name:
-        problems.append(f"Input '{found.name}' should be named '{expected.name}': "
-                        f"keras.Input(..., name=\"{expected.name}\"). The name is how data is fed by dict.")
+        problems.append(
+            f"Input '{found.name}' should be named '{expected.name}': "
+            f'keras.Input(..., name="{expected.name}"). The name is how data is fed by dict.'
+        )
     if found.shape is None:
-        problems.append(f"The model has no input shape, so it is not built. Start it with "
-                        f"keras.Input(shape={shape_text(expected.shape)}).")
+        problems.append(
+            f"The model has no input shape, so it is not built. Start it with "
+            f"keras.Input(shape={shape_text(expected.shape)})."
+        )
     elif found.shape != expected.shape:
-        problems.append(f"Input '{found.name}' has shape {shape_text(found.shape)}; expected "
-                        f"{shape_text(expected.shape)} (without the batch axis){_shape_hint(expected)}.")
+        problems.append(
+            f"Input '{found.name}' has shape {shape_text(found.shape)}; expected "
+            f"{shape_text(expected.shape)} (without the batch axis){_shape_hint(expected)}."
+        )
     if expected.dtype not in (None, "float32") and found.dtype != expected.dtype:
-        problems.append(f"Input '{found.name}' has dtype {found.dtype}; expected {expected.dtype} "
-                        f"(token ids are integers): keras.Input(..., dtype=\"{expected.dtype}\").")
+        problems.append(
+            f"Input '{found.name}' has dtype {found.dtype}; expected {expected.dtype} "
+            f'(token ids are integers): keras.Input(..., dtype="{expected.dtype}").'
+        )
     if not student.consumers(found.key):
         problems.append(f"Input '{found.name}' is not used by any layer: feed it into its branch.")
     return problems
@@ -138,7 +154,9 @@ def check_layers(student: ModelGraph, reference: ModelGraph, alignment: Alignmen
             good += 1
     extra = [c for c in student.layer_calls() if c.key not in paired_students]
     for call in _unique_layers(extra):
-        messages.append(f"Extra layer '{call.name}' ({call.label}): the exercise has no such layer; remove it.")
+        messages.append(
+            f"Extra layer '{call.name}' ({call.label}): the exercise has no such layer; remove it."
+        )
     return scored("layers", points, messages, (good - len(extra)) / len(ref_layers))
 
 
@@ -164,8 +182,9 @@ def _unique_layers(calls: list[Call]) -> list[Call]:
     return unique
 
 
-def check_wiring(student: ModelGraph, reference: ModelGraph, alignment: Alignment, spec: dict,
-                 model_problem: str | None) -> CheckResult:
+def check_wiring(
+    student: ModelGraph, reference: ModelGraph, alignment: Alignment, spec: dict, model_problem: str | None
+) -> CheckResult:
     """Each layer fed from the right tensors, and shared layers shared; settings are not judged here."""
     points = spec["points"]["wiring"]
     if model_problem:  # a Sequential model: its layers may be right, its kind is not
@@ -184,11 +203,15 @@ def check_wiring(student: ModelGraph, reference: ModelGraph, alignment: Alignmen
         known_pitfall = known_pitfall or pitfalls.is_wrong_shortcut(real[0], reference)
         messages.append(message)
         if len(real) > 1:
-            messages.append(f"({len(real) - 1} more layer(s) are fed from an unexpected place; "
-                            "fix the first one and check again.)")
+            messages.append(
+                f"({len(real) - 1} more layer(s) are fed from an unexpected place; "
+                "fix the first one and check again.)"
+            )
     if not messages and (missing or extra or alignment.misfed):
-        messages.append("The connections around the missing or extra layers listed under 'layers' "
-                        "differ from the exercise; fixing those layers fixes this too.")
+        messages.append(
+            "The connections around the missing or extra layers listed under 'layers' "
+            "differ from the exercise; fixing those layers fixes this too."
+        )
     wrong = len(alignment.misfed) + len(missing) + len(extra)
     # Sharing and the shortcut are what these exercises teach: getting them wrong costs all of 'wiring'.
     share = 0.0 if known_pitfall else 1 - wrong / len(ref_layers)
@@ -209,7 +232,9 @@ def _wiring_mistake(misfed, student: ModelGraph, extra: set[str]) -> bool:
     return True
 
 
-def check_outputs(student: ModelGraph, reference: ModelGraph, alignment: Alignment, spec: dict) -> CheckResult:
+def check_outputs(
+    student: ModelGraph, reference: ModelGraph, alignment: Alignment, spec: dict
+) -> CheckResult:
     points = spec["points"]["outputs"]
     messages, good = [], 0
     student_outputs = dict(student.outputs)  # key -> name
@@ -219,24 +244,32 @@ def check_outputs(student: ModelGraph, reference: ModelGraph, alignment: Alignme
         if stu_key not in student_outputs:
             stu_key = _output_by_name_or_position(student, reference, ref_key, ref_name)
         if stu_key is None:
-            messages.append(f"Missing output {_output_label(reference, ref_key, ref_name)}: list it in "
-                            "keras.Model(inputs, outputs=...).")
+            messages.append(
+                f"Missing output {_output_label(reference, ref_key, ref_name)}: list it in "
+                "keras.Model(inputs, outputs=...)."
+            )
             continue
         name = student_outputs[stu_key]
         found_shape = student.output_shapes.get(name)
         problems = []
         if ref_name in reference.fixed_names and name != ref_name:
-            problems.append(f"Output '{name}' should be named '{ref_name}': give its layer name=\"{ref_name}\" "
-                            "(losses and data are matched to outputs by this name).")
+            problems.append(
+                f"Output '{name}' should be named '{ref_name}': give its layer name=\"{ref_name}\" "
+                "(losses and data are matched to outputs by this name)."
+            )
         if found_shape is not None and found_shape != expected_shape:
-            problems.append(f"Output '{name}' has shape {batch_shape_text(found_shape)}; expected "
-                            f"{batch_shape_text(expected_shape)}.")
+            problems.append(
+                f"Output '{name}' has shape {batch_shape_text(found_shape)}; expected "
+                f"{batch_shape_text(expected_shape)}."
+            )
         messages += problems
         good += not problems
     if len(student.outputs) > len(reference.outputs):
         extra = [n for k, n in student.outputs if k not in alignment.mapping.values()]
-        messages.append(f"The model has {len(student.outputs)} outputs; the exercise has "
-                        f"{len(reference.outputs)}. Extra: {', '.join(repr(n) for n in extra) or 'see above'}.")
+        messages.append(
+            f"The model has {len(student.outputs)} outputs; the exercise has "
+            f"{len(reference.outputs)}. Extra: {', '.join(repr(n) for n in extra) or 'see above'}."
+        )
     return scored("outputs", points, messages, good / len(reference.outputs))
 
 
@@ -259,8 +292,10 @@ def _summary(report: Report, student: ModelGraph, exercise_id: str) -> str:
     if report.score < report.max_score / 2:
         other = looks_like_other_exercise(student, exercise_id)
         if other:
-            return (f"This looks like the model of exercise '{other}', not '{exercise_id}'. "
-                    f"Did you pass the wrong function?")
+            return (
+                f"This looks like the model of exercise '{other}', not '{exercise_id}'. "
+                f"Did you pass the wrong function?"
+            )
     return "Fix the first item marked FIX, then run the check again."
 
 

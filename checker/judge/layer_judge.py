@@ -6,6 +6,7 @@
 (`checker.observe.layer_observe.observe_layer_class`). It never runs learner code, so a grader
 can observe in a throw-away process and judge here (`checker.check` does both in-process).
 """
+
 from __future__ import annotations
 
 import re
@@ -20,19 +21,26 @@ from checker.report import CheckResult, Report, scored
 TOLERANCE = 1e-4
 
 
-
 def judge_layer_observations(observations: dict, exercise_id: str, inputs: dict) -> Report:
     """Turn observations (see the module docstring) into a report; pure data in, report out."""
     spec = get_exercise(exercise_id)
-    setup = {**SETUPS[exercise_id], "yours": observations["subject"].get("name") or SETUPS[exercise_id]["class"]}
+    setup = {
+        **SETUPS[exercise_id],
+        "yours": observations["subject"].get("name") or SETUPS[exercise_id]["class"],
+    }
     problem = _subject_problem(observations["subject"], setup, exercise_id)
     if problem:
         return whole_exercise_failed(exercise_id, spec, problem)
     failure = observations.get("failure")
     if failure and failure["method"] == "__init__":
         return whole_exercise_failed(exercise_id, spec, _init_failed(failure, setup, inputs))
-    judges = {"construct": _judge_construct, "weights": _judge_weights, "output": _judge_output,
-              "config": _judge_config, "in a model": _judge_in_model}
+    judges = {
+        "construct": _judge_construct,
+        "weights": _judge_weights,
+        "output": _judge_output,
+        "config": _judge_config,
+        "in a model": _judge_in_model,
+    }
     checks = [judges[name](observations, setup, inputs, points) for name, points in spec["points"].items()]
     report = Report(exercise_id, checks)
     report.summary = _summary(report, observations, setup)
@@ -45,28 +53,38 @@ def _subject_problem(subject: dict, setup: dict, exercise_id: str) -> str | None
     if kind == "layer_class":
         return None
     if kind == "none":
-        return (f"Got None instead of the class {name}. Pass the class itself: {call}. "
-                "(If you passed the result of a function, that function forgot `return`.)")
+        return (
+            f"Got None instead of the class {name}. Pass the class itself: {call}. "
+            "(If you passed the result of a function, that function forgot `return`.)"
+        )
     if kind == "string":
-        return f"Got the text {subject['text']!r}, not the class. Pass the class itself, without quotes: {call}."
+        return (
+            f"Got the text {subject['text']!r}, not the class. Pass the class itself, without quotes: {call}."
+        )
     if kind == "layer_instance":
         arguments = ", ".join(str(v) for v in subject["arguments"].values())
         made = f"{subject['name']}({arguments})"
-        return (f"Got a layer object, {made}, not the class. Pass the class {subject['name']}, "
-                f"not {made}: {call}. The checker creates and builds the layer itself.")
+        return (
+            f"Got a layer object, {made}, not the class. Pass the class {subject['name']}, "
+            f"not {made}: {call}. The checker creates and builds the layer itself."
+        )
     if kind == "class":
-        return (f"{subject['name']} is a class but not a Keras layer. Subclass Layer: "
-                f"class {name}(keras.layers.Layer): ... and call super().__init__(**kwargs) in __init__.")
+        return (
+            f"{subject['name']} is a class but not a Keras layer. Subclass Layer: "
+            f"class {name}(keras.layers.Layer): ... and call super().__init__(**kwargs) in __init__."
+        )
     if kind == "function":
         return f"Got the function {subject['name']}, not a layer class. Pass the class: {call}."
     return f"Expected the class {name} (a keras.layers.Layer subclass), got {subject.get('type')}: {call}."
 
 
 def _init_failed(failure: dict, setup: dict, inputs: dict) -> str:
-    (argument, value), = inputs["argument"].items()
-    return (f"{setup['yours']}({value}) raised in __init__: {_failure_text(failure)}. The exercise "
-            f"creates the layer as {setup['class']}({argument}); "
-            f"__init__ should be def __init__(self, {argument}, **kwargs).{_hint(failure)}")
+    ((argument, value),) = inputs["argument"].items()
+    return (
+        f"{setup['yours']}({value}) raised in __init__: {_failure_text(failure)}. The exercise "
+        f"creates the layer as {setup['class']}({argument}); "
+        f"__init__ should be def __init__(self, {argument}, **kwargs).{_hint(failure)}"
+    )
 
 
 def _failure_text(failure: dict) -> str:
@@ -77,25 +95,35 @@ def _failure_text(failure: dict) -> str:
 def _hint(failure: dict) -> str:
     error = failure["error"]
     if "unexpected keyword argument" in error:
-        return (" Keras passes name, trainable and dtype as keyword arguments: accept **kwargs and "
-                "pass them on with super().__init__(**kwargs).")
+        return (
+            " Keras passes name, trainable and dtype as keyword arguments: accept **kwargs and "
+            "pass them on with super().__init__(**kwargs)."
+        )
     if re.match(r"AttributeError: .* attribute '_", error) or "super().__init__" in error:
         return " Does __init__ start with super().__init__(**kwargs)? Keras sets up the layer there."
     if "outputs=None" in error:
         return " Does call end with return ...?"
     if "numpy" in error.lower() or "symbolic" in error.lower():
-        return (" In call, use keras.ops (ops.matmul, ops.sum, ...) or the @ operator, not numpy: "
-                "in a model the layer is called on symbolic tensors that numpy cannot read.")
+        return (
+            " In call, use keras.ops (ops.matmul, ops.sum, ...) or the @ operator, not numpy: "
+            "in a model the layer is called on symbolic tensors that numpy cannot read."
+        )
     return ""
 
 
 def _judge_construct(observations: dict, setup: dict, inputs: dict, points: float) -> CheckResult:
     failure = observations.get("failure")
     if failure and failure["method"] == "build":
-        return CheckResult("construct", points, 0.0, [
-            f"{setup['yours']}.build raised: {_failure_text(failure)}. Keras calls build(input_shape) "
-            f"once with input_shape = (None, {inputs['input_dim']}); create the weights there "
-            f"with self.add_weight(...).{_hint(failure)}"])
+        return CheckResult(
+            "construct",
+            points,
+            0.0,
+            [
+                f"{setup['yours']}.build raised: {_failure_text(failure)}. Keras calls build(input_shape) "
+                f"once with input_shape = (None, {inputs['input_dim']}); create the weights there "
+                f"with self.add_weight(...).{_hint(failure)}"
+            ],
+        )
     return CheckResult("construct", points, points)
 
 
@@ -107,14 +135,31 @@ def _expected_weights(setup: dict) -> list[dict]:
     if setup["class"] == "SimpleDense":
         units, input_dim = setup["value"], setup["input_dim"]
         return [
-            {"name": "w", "shape": [input_dim, units], "trainable": True, "formula": "(input_dim, units)",
-             "code": "self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer=\"random_normal\")"},
-            {"name": "b", "shape": [units], "trainable": True, "formula": "(units,)",
-             "code": "self.b = self.add_weight(shape=(self.units,), initializer=\"zeros\")"},
+            {
+                "name": "w",
+                "shape": [input_dim, units],
+                "trainable": True,
+                "formula": "(input_dim, units)",
+                "code": 'self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal")',
+            },
+            {
+                "name": "b",
+                "shape": [units],
+                "trainable": True,
+                "formula": "(units,)",
+                "code": 'self.b = self.add_weight(shape=(self.units,), initializer="zeros")',
+            },
         ]
-    return [{"name": "total", "shape": [setup["input_dim"]], "trainable": False, "formula": "(input_dim,)",
-             "zero_start": True,
-             "code": "self.total = self.add_weight(shape=(input_dim,), initializer=\"zeros\", trainable=False)"}]
+    return [
+        {
+            "name": "total",
+            "shape": [setup["input_dim"]],
+            "trainable": False,
+            "formula": "(input_dim,)",
+            "zero_start": True,
+            "code": 'self.total = self.add_weight(shape=(input_dim,), initializer="zeros", trainable=False)',
+        }
+    ]
 
 
 def _identify(weights: list[dict], expected: list[dict]) -> dict[str, dict]:
@@ -126,8 +171,11 @@ def _identify(weights: list[dict], expected: list[dict]) -> dict[str, dict]:
             if want["name"] in pairs:
                 continue
             for weight in free:
-                same = (weight["attribute"] == want["name"] and weight["shape"] == want["shape"]
-                        if rule == "attribute" else weight["shape"] == want["shape"])
+                same = (
+                    weight["attribute"] == want["name"] and weight["shape"] == want["shape"]
+                    if rule == "attribute"
+                    else weight["shape"] == want["shape"]
+                )
                 if same:
                     pairs[want["name"]] = weight
                     free.remove(weight)
@@ -146,8 +194,12 @@ def _judge_weights(observations: dict, setup: dict, inputs: dict, points: float)
     if not weights:
         code = "; ".join(w["code"] for w in expected)
         where = "build(self, input_shape)" if setup["class"] == "SimpleDense" else "__init__ or build"
-        return CheckResult("weights", points, 0.0, [
-            f"{setup['class']} has no weights after build. Create them in {where}: {code}."])
+        return CheckResult(
+            "weights",
+            points,
+            0.0,
+            [f"{setup['class']} has no weights after build. Create them in {where}: {code}."],
+        )
     pairs = _identify(weights, expected)
     unpaired = [w for w in weights if all(w is not p for p in pairs.values())]
     results = []
@@ -156,8 +208,13 @@ def _judge_weights(observations: dict, setup: dict, inputs: dict, points: float)
     # with a weight missing, the others are its failed attempts (its message lists their shapes)
     extras = unpaired if len(pairs) == len(expected) else []
     for extra in extras:
-        results.append((False, f"Extra weight {_weight_label(extra)} of shape {_shape(extra['shape'])}: "
-                               f"{setup['class']} needs only {_names(expected)}; remove it."))
+        results.append(
+            (
+                False,
+                f"Extra weight {_weight_label(extra)} of shape {_shape(extra['shape'])}: "
+                f"{setup['class']} needs only {_names(expected)}; remove it.",
+            )
+        )
     if not extras:
         results.append((True, ""))
     return _scored("weights", points, results)
@@ -174,24 +231,38 @@ def _weight_requirements(want: dict, found: dict | None, unpaired: list[dict]) -
     if found is None:
         swapped = [w for w in unpaired if _is_swapped(w, [want])]
         if swapped:
-            message = (f"{_weight_label(swapped[0])} has shape {_shape(swapped[0]['shape'])}; {name} needs "
-                       f"{_shape(want['shape'])} = {want['formula']} so that x·{name} works on a batch x of "
-                       f"shape (batch, input_dim). Swap the two numbers: {want['code']}.")
+            message = (
+                f"{_weight_label(swapped[0])} has shape {_shape(swapped[0]['shape'])}; {name} needs "
+                f"{_shape(want['shape'])} = {want['formula']} so that x·{name} works on a batch x of "
+                f"shape (batch, input_dim). Swap the two numbers: {want['code']}."
+            )
         else:
             others = ", ".join(_shape(w["shape"]) for w in unpaired)
             others = f" (found instead: {others})" if others else ""
-            message = (f"No weight {name} of shape {_shape(want['shape'])} = {want['formula']}{others}. "
-                       f"Add it: {want['code']}.")
+            message = (
+                f"No weight {name} of shape {_shape(want['shape'])} = {want['formula']}{others}. "
+                f"Add it: {want['code']}."
+            )
         return [(False, message)] + [(False, "")] * (1 + want.get("zero_start", False))
     label = _weight_label(found)
     results = [(True, "")]
     if found["trainable"] != want["trainable"]:
         if want["trainable"]:
-            results.append((False, f"{label} is not trainable, so training would never change it. Leave "
-                                   "trainable at its default (True) in add_weight."))
+            results.append(
+                (
+                    False,
+                    f"{label} is not trainable, so training would never change it. Leave "
+                    "trainable at its default (True) in add_weight.",
+                )
+            )
         else:
-            results.append((False, f"{label} is trainable, so the optimizer would change it during training. "
-                                   "A running total is not learned: add_weight(..., trainable=False)."))
+            results.append(
+                (
+                    False,
+                    f"{label} is trainable, so the optimizer would change it during training. "
+                    "A running total is not learned: add_weight(..., trainable=False).",
+                )
+            )
     else:
         results.append((True, ""))
     if want.get("zero_start"):
@@ -199,8 +270,13 @@ def _weight_requirements(want: dict, found: dict | None, unpaired: list[dict]) -
         if np.allclose(start, 0.0):
             results.append((True, ""))
         else:
-            results.append((False, f"{label} starts at {_numbers(start)}, not at zero. add_weight uses a random "
-                                   "initializer unless told otherwise: initializer=\"zeros\"."))
+            results.append(
+                (
+                    False,
+                    f"{label} starts at {_numbers(start)}, not at zero. add_weight uses a random "
+                    'initializer unless told otherwise: initializer="zeros".',
+                )
+            )
     return results
 
 
@@ -221,38 +297,63 @@ def _judge_output(observations: dict, setup: dict, inputs: dict, points: float) 
 
 def _call_failed(call: dict, setup: dict) -> str:
     if call["error"] is None:
-        return (f"{setup['yours']}.call returned {call.get('returned')}, not a tensor. "
-                "End call with return ... (the result).")
+        return (
+            f"{setup['yours']}.call returned {call.get('returned')}, not a tensor. "
+            "End call with return ... (the result)."
+        )
     return f"{setup['yours']}.call raised: {_failure_text(call['error'])}.{_hint(call['error'])}"
 
 
 def _judge_dense_output(observations: dict, setup: dict, inputs: dict, points: float) -> CheckResult:
     pairs = _identify(observations["weights"], _expected_weights(setup))
     if set(pairs) != {"w", "b"}:
-        return CheckResult("output", points, 0.0, [
-            "The output cannot be compared with x·w + b until w and b exist with the right shapes "
-            "(see weights)."])
+        return CheckResult(
+            "output",
+            points,
+            0.0,
+            [
+                "The output cannot be compared with x·w + b until w and b exist with the right shapes "
+                "(see weights)."
+            ],
+        )
     x = np.array(inputs["batches"][0])
     w, b = np.array(pairs["w"]["value"]), np.array(pairs["b"]["value"])
     expected, found = x @ w + b, np.array(observations["calls"][0]["output"])
     if found.shape != expected.shape:
-        return CheckResult("output", points, 0.0, [
-            f"The output has shape {_shape(found.shape)}; for a batch of shape {_shape(x.shape)} "
-            f"it should be {_shape(expected.shape)} = (batch, units)."])
+        return CheckResult(
+            "output",
+            points,
+            0.0,
+            [
+                f"The output has shape {_shape(found.shape)}; for a batch of shape {_shape(x.shape)} "
+                f"it should be {_shape(expected.shape)} = (batch, units)."
+            ],
+        )
     error = float(np.max(np.abs(found - expected)))
     if error <= TOLERANCE:
         return CheckResult("output", points, points)
-    example = (f"For example, with x = {_numbers(x[:1])}, w = {_numbers(w)} and b = {_numbers(b)}, "
-               f"x·w + b = {_numbers(expected[:1])}, but your layer returned {_numbers(found[:1])}")
-    return CheckResult("output", points, 0.0, [
-        f"The output differs from x·w + b (largest difference {error:.3g}). {example}."
-        f"{_dense_mistake(x, w, b, found)}"])
+    example = (
+        f"For example, with x = {_numbers(x[:1])}, w = {_numbers(w)} and b = {_numbers(b)}, "
+        f"x·w + b = {_numbers(expected[:1])}, but your layer returned {_numbers(found[:1])}"
+    )
+    return CheckResult(
+        "output",
+        points,
+        0.0,
+        [
+            f"The output differs from x·w + b (largest difference {error:.3g}). {example}."
+            f"{_dense_mistake(x, w, b, found)}"
+        ],
+    )
 
 
 def _dense_mistake(x, w, b, found) -> str:
     guesses = [
         (x @ w, " It matches x·w: add the bias, return ops.matmul(inputs, self.w) + self.b."),
-        (np.maximum(x @ w + b, 0), " It matches relu(x·w + b): SimpleDense has no activation; return x·w + b."),
+        (
+            np.maximum(x @ w + b, 0),
+            " It matches relu(x·w + b): SimpleDense has no activation; return x·w + b.",
+        ),
     ]
     for value, hint in guesses:
         if value.shape == found.shape and np.allclose(value, found, atol=TOLERANCE):
@@ -279,21 +380,35 @@ def _sum_first_call(batch, found, expected) -> tuple[bool, str]:
         return True, ""
     intro = f"After the first batch x = {_numbers(batch)}, the total should be its column sums, {_numbers(expected)}"
     if found.shape != expected.shape:
-        hint = (" Sum over the batch axis: ops.sum(inputs, axis=0)." if found.shape == (batch.shape[0],)
-                or found.shape == () else "")
-        return False, f"{intro}, shape {_shape(expected.shape)}; yours returned shape {_shape(found.shape)}.{hint}"
-    hint = " That is the column mean: use ops.sum, not ops.mean." if np.allclose(found, batch.mean(axis=0)) else ""
+        hint = (
+            " Sum over the batch axis: ops.sum(inputs, axis=0)."
+            if found.shape == (batch.shape[0],) or found.shape == ()
+            else ""
+        )
+        return (
+            False,
+            f"{intro}, shape {_shape(expected.shape)}; yours returned shape {_shape(found.shape)}.{hint}",
+        )
+    hint = (
+        " That is the column mean: use ops.sum, not ops.mean."
+        if np.allclose(found, batch.mean(axis=0))
+        else ""
+    )
     return False, f"{intro}; yours returned {_numbers(found)}.{hint}"
 
 
 def _sum_second_call(second, out2, expected, start) -> tuple[bool, str]:
     if out2.shape == expected.shape and np.allclose(out2, expected, atol=TOLERANCE):
         return True, ""
-    intro = (f"After a second batch, the total should hold the sums of both batches, {_numbers(expected)}; "
-             f"yours returned {_numbers(out2)}.")
+    intro = (
+        f"After a second batch, the total should hold the sums of both batches, {_numbers(expected)}; "
+        f"yours returned {_numbers(out2)}."
+    )
     if out2.shape == expected.shape and np.allclose(out2, start + second.sum(axis=0), atol=TOLERANCE):
-        return False, (f"{intro} That is the second batch alone: the total does not accumulate. Add to the "
-                       "total instead of replacing it: self.total.assign_add(ops.sum(inputs, axis=0)).")
+        return False, (
+            f"{intro} That is the second batch alone: the total does not accumulate. Add to the "
+            "total instead of replacing it: self.total.assign_add(ops.sum(inputs, axis=0))."
+        )
     return False, intro
 
 
@@ -302,29 +417,52 @@ def _sum_second_call(second, out2, expected, start) -> tuple[bool, str]:
 
 def _judge_config(observations: dict, setup: dict, inputs: dict, points: float) -> CheckResult:
     config, again = observations.get("config"), observations.get("round_trip")
-    (argument, value), = inputs["argument"].items()
+    ((argument, value),) = inputs["argument"].items()
     name = setup["yours"]
     if config is None:
-        return CheckResult("config", points, 0.0, ["The config cannot be checked until the layer is created."])
+        return CheckResult(
+            "config", points, 0.0, ["The config cannot be checked until the layer is created."]
+        )
     if config["error"]:
-        return CheckResult("config", points, 0.0, [
-            f"{name}.get_config raised: {_failure_text(config['error'])}. Start from the base config: "
-            f"config = super().get_config(); config[\"{argument}\"] = self.{argument}; return config."])
+        return CheckResult(
+            "config",
+            points,
+            0.0,
+            [
+                f"{name}.get_config raised: {_failure_text(config['error'])}. Start from the base config: "
+                f'config = super().get_config(); config["{argument}"] = self.{argument}; return config.'
+            ],
+        )
     found = config["value"] if isinstance(config["value"], dict) else {}
     results = []
     if not isinstance(config["value"], dict):
-        results.append((False, f"get_config() returned {config['value']!r}, not a dict. End it with: "
-                               f"config = super().get_config(); config[\"{argument}\"] = self.{argument}; "
-                               "return config."))
+        results.append(
+            (
+                False,
+                f"get_config() returned {config['value']!r}, not a dict. End it with: "
+                f'config = super().get_config(); config["{argument}"] = self.{argument}; '
+                "return config.",
+            )
+        )
     elif argument not in found:
-        results.append((False, f"get_config() returns no '{argument}' (it has: {', '.join(found) or 'nothing'}). "
-                               f"Keras calls get_config when saving; add {argument} to the dict returned by "
-                               f"super().get_config(): config = super().get_config(); "
-                               f"config[\"{argument}\"] = self.{argument}; return config."))
+        results.append(
+            (
+                False,
+                f"get_config() returns no '{argument}' (it has: {', '.join(found) or 'nothing'}). "
+                f"Keras calls get_config when saving; add {argument} to the dict returned by "
+                f"super().get_config(): config = super().get_config(); "
+                f'config["{argument}"] = self.{argument}; return config.',
+            )
+        )
     elif found[argument] != value:
-        results.append((False, f"For {name}({value}), get_config() gives {argument}={found[argument]!r}; "
-                               f"it should give back the argument: store it in __init__ "
-                               f"(self.{argument} = {argument}) and return it."))
+        results.append(
+            (
+                False,
+                f"For {name}({value}), get_config() gives {argument}={found[argument]!r}; "
+                f"it should give back the argument: store it in __init__ "
+                f"(self.{argument} = {argument}) and return it.",
+            )
+        )
     else:
         results.append((True, ""))
     results.append(_round_trip_result(again, name, argument, value, argument not in found))
@@ -335,13 +473,16 @@ def _round_trip_result(again: dict, name: str, argument: str, value, explained: 
     if again["error"]:
         if explained:
             return False, ""
-        return False, (f"{name}.from_config(layer.get_config()) raised: {_failure_text(again['error'])}. "
-                       f"This is how Keras re-creates the layer when it loads a saved model.{_hint(again['error'])}")
+        return False, (
+            f"{name}.from_config(layer.get_config()) raised: {_failure_text(again['error'])}. "
+            f"This is how Keras re-creates the layer when it loads a saved model.{_hint(again['error'])}"
+        )
     found = again["value"] if isinstance(again["value"], dict) else {}
     if found.get(argument) != value:
         return False, "" if explained else (
             f"A layer re-created with {name}.from_config(config) has {argument}={found.get(argument)!r}, "
-            f"not {value}: __init__ must store the {argument} it is given.")
+            f"not {value}: __init__ must store the {argument} it is given."
+        )
     return True, ""
 
 
@@ -352,12 +493,20 @@ def _judge_in_model(observations: dict, setup: dict, inputs: dict, points: float
     if used is None:
         return CheckResult("in a model", points, 0.0, ["This cannot be checked until the layer builds."])
     if used["error"]:
-        return CheckResult("in a model", points, 0.0, [
-            f"{where}, the layer raised: {_failure_text(used['error'])}.{_hint(used['error'])}"])
+        return CheckResult(
+            "in a model",
+            points,
+            0.0,
+            [f"{where}, the layer raised: {_failure_text(used['error'])}.{_hint(used['error'])}"],
+        )
     expected = [None, value]
     if used["output_shape"] != expected:
-        return CheckResult("in a model", points, 0.0, [
-            f"{where}, the output shape is {_shape(used['output_shape'])}; expected {_shape(expected)}."])
+        return CheckResult(
+            "in a model",
+            points,
+            0.0,
+            [f"{where}, the output shape is {_shape(used['output_shape'])}; expected {_shape(expected)}."],
+        )
     return CheckResult("in a model", points, points)
 
 
@@ -367,7 +516,9 @@ def _summary(report: Report, observations: dict, setup: dict) -> str:
     name = observations["subject"].get("name")
     others = [s["class"] for s in SETUPS.values() if s["class"] != setup["class"]]
     if name in others:
-        return f"You passed {name}, but this exercise is about {setup['class']}. Did you pass the wrong class?"
+        return (
+            f"You passed {name}, but this exercise is about {setup['class']}. Did you pass the wrong class?"
+        )
     return "Fix the first item marked FIX, then run the check again."
 
 

@@ -5,6 +5,7 @@ sharing). When there is none, walk the reference in topological order and pair e
 with the learner's call that is most like it, so feedback can point at the first place the
 two graphs part ways instead of listing every difference.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -18,14 +19,15 @@ from checker.judge.graph import Call, ModelGraph
 @dataclass
 class Misfed:
     """A learner's call that has the right kind but takes its input from the wrong place."""
+
     reference: Call
     student: Call
-    expected_sources: list[str | None]   # learner keys the reference wants (None: a missing layer)
+    expected_sources: list[str | None]  # learner keys the reference wants (None: a missing layer)
 
 
 @dataclass
 class Alignment:
-    mapping: dict[str, str] = field(default_factory=dict)      # reference key -> learner key
+    mapping: dict[str, str] = field(default_factory=dict)  # reference key -> learner key
     misfed: list[Misfed] = field(default_factory=list)
     exact: bool = False
 
@@ -35,8 +37,11 @@ class Alignment:
 
 def exact_match(student: ModelGraph, reference: ModelGraph, with_instances: bool = True) -> dict | None:
     """reference key -> learner key when the two graphs are the same network, else None."""
-    matcher = DiGraphMatcher(student.to_networkx(with_instances), reference.to_networkx(with_instances),
-                             node_match=lambda a, b: a["sig"] == b["sig"])
+    matcher = DiGraphMatcher(
+        student.to_networkx(with_instances),
+        reference.to_networkx(with_instances),
+        node_match=lambda a, b: a["sig"] == b["sig"],
+    )
     if not matcher.is_isomorphic():
         return None
     return {ref: stu for stu, ref in matcher.mapping.items() if not ref.startswith("instance:")}
@@ -53,8 +58,11 @@ def align(student: ModelGraph, reference: ModelGraph, input_pairs: dict[str, str
     if exact is not None:
         return Alignment(exact, [], True)
     context = _WalkContext(student, reference)
-    walks = [_walk(context, input_pairs, place_first, reserve)
-             for place_first in (True, False) for reserve in (True, False)]
+    walks = [
+        _walk(context, input_pairs, place_first, reserve)
+        for place_first in (True, False)
+        for reserve in (True, False)
+    ]
     return min(walks, key=lambda a: _cost(a, student, reference))
 
 
@@ -78,9 +86,12 @@ def _walk(ctx: _WalkContext, input_pairs: dict[str, str], place_first: bool, res
         ref_call = reference.calls[key]
         ref_left[ref_call.signature] -= 1
         wanted = Counter(alignment.student_of(s) for s in ref_call.sources)
-        candidates = [student.calls[k] for k in sorted(unpaired)
-                      if student.calls[k].class_name == ref_call.class_name
-                      and not (reserve and _reserved(student.calls[k], ref_call, student, unpaired, ref_left))]
+        candidates = [
+            student.calls[k]
+            for k in sorted(unpaired)
+            if student.calls[k].class_name == ref_call.class_name
+            and not (reserve and _reserved(student.calls[k], ref_call, student, unpaired, ref_left))
+        ]
         if not candidates:
             continue
 
@@ -90,7 +101,8 @@ def _walk(ctx: _WalkContext, input_pairs: dict[str, str], place_first: bool, res
             return ((in_place, same) if place_first else (same, in_place)) + (
                 ctx.stu_hash[call.key] == ctx.ref_hash[key],
                 ctx.stu_shape[call.key] == ctx.ref_shape[key],
-                _shared_settings(call, ref_call))
+                _shared_settings(call, ref_call),
+            )
 
         best = max(candidates, key=closeness)
         alignment.mapping[key] = best.key
@@ -110,10 +122,16 @@ def _cost(alignment: Alignment, student: ModelGraph, reference: ModelGraph) -> i
     paired = set(alignment.mapping.values())
     extra = {c.key for c in student.layer_calls() if c.key not in paired}
     missing = [c for c in reference.layer_calls() if c.key not in alignment.mapping]
-    changed = sum(student.calls[s].signature != reference.calls[r].signature
-                  for r, s in alignment.mapping.items() if reference.calls[r].class_name != "Input")
-    misfed = sum(1 for m in alignment.misfed
-                 if None not in m.expected_sources and not extra.intersection(m.student.sources))
+    changed = sum(
+        student.calls[s].signature != reference.calls[r].signature
+        for r, s in alignment.mapping.items()
+        if reference.calls[r].class_name != "Input"
+    )
+    misfed = sum(
+        1
+        for m in alignment.misfed
+        if None not in m.expected_sources and not extra.intersection(m.student.sources)
+    )
     return changed + misfed + len(missing) + len(extra)
 
 

@@ -4,6 +4,7 @@
 filters, kernel size, strides, padding, activation, ...), with Keras' defaults filled in
 and ints widened to tuples, so `Conv2D(128, 3)` and `Conv2D(128, (3, 3))` agree.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -15,28 +16,48 @@ RECURRENT = ("units", "return_sequences")
 GRADED_SETTINGS: dict[str, tuple[str, ...]] = {
     "Dense": ("units", "activation"),
     "Embedding": ("input_dim", "output_dim"),
-    "LSTM": RECURRENT, "GRU": RECURRENT, "SimpleRNN": RECURRENT,
-    "Conv1D": CONV, "Conv2D": CONV, "SeparableConv2D": CONV,
-    "MaxPooling1D": POOL, "MaxPooling2D": POOL, "AveragePooling1D": POOL, "AveragePooling2D": POOL,
+    "LSTM": RECURRENT,
+    "GRU": RECURRENT,
+    "SimpleRNN": RECURRENT,
+    "Conv1D": CONV,
+    "Conv2D": CONV,
+    "SeparableConv2D": CONV,
+    "MaxPooling1D": POOL,
+    "MaxPooling2D": POOL,
+    "AveragePooling1D": POOL,
+    "AveragePooling2D": POOL,
     "Concatenate": ("axis",),
     "Activation": ("activation",),
     "Dropout": ("rate",),
     "Functional": ("model",),
 }
 
-DEFAULTS = {"strides": 1, "padding": "valid", "activation": "linear", "return_sequences": False,
-            "axis": -1}
+DEFAULTS = {"strides": 1, "padding": "valid", "activation": "linear", "return_sequences": False, "axis": -1}
 
-SPATIAL_RANK = {"Conv1D": 1, "Conv2D": 2, "SeparableConv2D": 2, "MaxPooling1D": 1,
-                "MaxPooling2D": 2, "AveragePooling1D": 1, "AveragePooling2D": 2}
+SPATIAL_RANK = {
+    "Conv1D": 1,
+    "Conv2D": 2,
+    "SeparableConv2D": 2,
+    "MaxPooling1D": 1,
+    "MaxPooling2D": 2,
+    "AveragePooling1D": 1,
+    "AveragePooling2D": 2,
+}
 
 # Layers that are nothing but an activation; folded into the layer before them when possible.
 ACTIVATION_LAYERS = {"Activation", "ReLU", "Softmax"}
 
 # Class histograms of known nested models, to recognise `keras.applications.Xception(...)`.
 KNOWN_MODELS = {
-    "xception": {"Activation": 35, "Add": 12, "BatchNormalization": 40, "Conv2D": 6,
-                 "InputLayer": 1, "MaxPooling2D": 4, "SeparableConv2D": 34},
+    "xception": {
+        "Activation": 35,
+        "Add": 12,
+        "BatchNormalization": 40,
+        "Conv2D": 6,
+        "InputLayer": 1,
+        "MaxPooling2D": 4,
+        "SeparableConv2D": 34,
+    },
 }
 KNOWN_MODEL_CALLS = {"xception": "keras.applications.Xception(weights=None, include_top=False)"}
 
@@ -73,8 +94,11 @@ def activation_layer_name(class_name: str, config: dict) -> str | None:
     if class_name == "Activation":
         return activation_name(config.get("activation"))
     if class_name == "ReLU":
-        plain = (config.get("max_value") is None and not config.get("negative_slope")
-                 and not config.get("threshold"))
+        plain = (
+            config.get("max_value") is None
+            and not config.get("negative_slope")
+            and not config.get("threshold")
+        )
         return "relu" if plain else None
     if class_name == "Softmax":
         return "softmax" if config.get("axis", -1) == -1 else None

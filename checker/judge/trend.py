@@ -17,6 +17,7 @@ Works on the description only (`checker.observe.describe`), parsed by `checker.j
 layers folded into the layer before them). Nested models (a photo encoder built as its own
 Model, a Sequential branch) count with the layers inside them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -26,25 +27,32 @@ import networkx as nx
 from checker.judge import graph as graphs
 from checker.judge import signature
 from checker.judge.compile_rules import loss_name, losses_by_output
+from checker.judge.feedback import not_a_functional_model, whole_exercise_failed
 from checker.judge.graph import Call, ModelGraph, batch_shape_text, shape_text
 from checker.report import CheckResult, Report, scored
-from checker.judge.feedback import not_a_functional_model, whole_exercise_failed
 
 FAMILIES = {
-    "dense": {"classes": {"Dense", "EinsumDense"}, "words": "a Dense layer",
-              "example": "layers.Dense(32, activation=\"relu\")"},
-    "recurrent": {"classes": {"LSTM", "GRU", "SimpleRNN", "RNN", "Bidirectional"},
-                  "words": "a recurrent layer (LSTM, GRU, SimpleRNN, or one wrapped in Bidirectional)",
-                  "example": "layers.LSTM(32) after layers.Embedding(10000, 32)"},
-    "convolutional": {"classes": {"Conv2D", "SeparableConv2D", "DepthwiseConv2D", "Conv2DTranspose"},
-                      "words": "a convolutional layer (Conv2D or SeparableConv2D)",
-                      "example": "layers.Conv2D(32, 3, activation=\"relu\", padding=\"same\")"},
+    "dense": {
+        "classes": {"Dense", "EinsumDense"},
+        "words": "a Dense layer",
+        "example": 'layers.Dense(32, activation="relu")',
+    },
+    "recurrent": {
+        "classes": {"LSTM", "GRU", "SimpleRNN", "RNN", "Bidirectional"},
+        "words": "a recurrent layer (LSTM, GRU, SimpleRNN, or one wrapped in Bidirectional)",
+        "example": "layers.LSTM(32) after layers.Embedding(10000, 32)",
+    },
+    "convolutional": {
+        "classes": {"Conv2D", "SeparableConv2D", "DepthwiseConv2D", "Conv2DTranspose"},
+        "words": "a convolutional layer (Conv2D or SeparableConv2D)",
+        "example": 'layers.Conv2D(32, 3, activation="relu", padding="same")',
+    },
 }
 MERGES = {"Concatenate", "Add"}
 NESTED_MODELS = {"Functional", "Sequential", "Model"}
 OUTPUT_REASONS = {
     "sigmoid": "the 12 trend elements are independent yes/no labels, so each needs its own probability "
-               "(softmax would make them compete for one)",
+    "(softmax would make them compete for one)",
     "linear": "a price is a number to predict (regression), so the layer has no activation",
 }
 LOSS_REASONS = {
@@ -58,8 +66,8 @@ class Learner:
     """The learner's model, parsed, with each spec input and output paired with theirs."""
 
     graph: ModelGraph
-    entries: dict[str, dict]                      # layer name -> raw layer entry of the config
-    inputs: dict[str, str | None] = field(default_factory=dict)   # spec input name -> input key
+    entries: dict[str, dict]  # layer name -> raw layer entry of the config
+    inputs: dict[str, str | None] = field(default_factory=dict)  # spec input name -> input key
     outputs: dict[str, str | None] = field(default_factory=dict)  # spec output name -> output key
     branches: dict[str, list[str]] = field(default_factory=dict)  # spec input name -> its own calls
 
@@ -85,8 +93,13 @@ def grade_trend(description: dict, spec: dict, exercise_id: str) -> Report:
     if problem:
         return whole_exercise_failed(exercise_id, spec, problem)
     learner = parse(description, spec)
-    judges = {"inputs": check_inputs, "outputs": check_outputs, "layer families": check_families,
-              "photo merge": check_photo_merge, "compile": check_compile}
+    judges = {
+        "inputs": check_inputs,
+        "outputs": check_outputs,
+        "layer families": check_families,
+        "photo merge": check_photo_merge,
+        "compile": check_compile,
+    }
     checks = [judges[name](learner, spec, points, description) for name, points in spec["points"].items()]
     report = Report(exercise_id, checks)
     report.summary = _summary(report, learner)
@@ -101,8 +114,10 @@ def _summary(report: Report, learner: Learner) -> str:
 
         other = looks_like_other_exercise(learner.graph, report.exercise)
         if other:
-            return (f"This looks like the model of exercise '{other}', not '{report.exercise}'. "
-                    "Did you pass the wrong function?")
+            return (
+                f"This looks like the model of exercise '{other}', not '{report.exercise}'. "
+                "Did you pass the wrong function?"
+            )
     return "Fix the first item marked FIX, then run the check again."
 
 
@@ -120,9 +135,11 @@ def _pair_inputs(graph: ModelGraph, expected: list[dict]) -> dict[str, str | Non
     """By name, then by shape, then whatever input is left, in order."""
     free = list(graph.inputs)
     pairs: dict[str, str | None] = {}
-    rules = [lambda call, want: call.name == want["name"],
-             lambda call, want: call.shape == tuple(want["shape"]),
-             lambda call, want: True]
+    rules = [
+        lambda call, want: call.name == want["name"],
+        lambda call, want: call.shape == tuple(want["shape"]),
+        lambda call, want: True,
+    ]
     for rule in rules:
         for want in expected:
             if want["name"] in pairs:
@@ -139,9 +156,11 @@ def _pair_outputs(graph: ModelGraph, expected: list[dict]) -> dict[str, str | No
     free = [key for key, _ in graph.outputs]
     names = dict(graph.outputs)
     pairs: dict[str, str | None] = {}
-    rules = [lambda key, want: names[key] == want["name"],
-             lambda key, want: graph.output_shapes.get(names[key]) == tuple(want["shape"]),
-             lambda key, want: True]
+    rules = [
+        lambda key, want: names[key] == want["name"],
+        lambda key, want: graph.output_shapes.get(names[key]) == tuple(want["shape"]),
+        lambda key, want: True,
+    ]
     for rule in rules:
         for want in expected:
             if want["name"] in pairs:
@@ -192,36 +211,49 @@ def check_inputs(learner: Learner, spec: dict, points: float, description: dict)
         wrong += bool(problems)
     for key in [k for k in learner.graph.inputs if k not in learner.inputs.values()]:
         call = learner.graph.calls[key]
-        messages.append(f"Input '{call.name}' {shape_text(call.shape)} is not one of the exercise's three "
-                        "inputs (questionnaire, review, photo); remove it.")
+        messages.append(
+            f"Input '{call.name}' {shape_text(call.shape)} is not one of the exercise's three "
+            "inputs (questionnaire, review, photo); remove it."
+        )
         wrong += 1
     return scored("inputs", points, messages, 1 - wrong / len(spec["inputs"]))
 
 
 def _input_problems(learner: Learner, want: dict) -> list[str]:
     name, shape, dtype = want["name"], tuple(want["shape"]), want.get("dtype", "float32")
-    create = (f"keras.Input(shape={shape_text(shape)}" + (f", dtype=\"{dtype}\"" if dtype != "float32" else "")
-              + f", name=\"{name}\")")
+    create = (
+        f"keras.Input(shape={shape_text(shape)}"
+        + (f', dtype="{dtype}"' if dtype != "float32" else "")
+        + f', name="{name}")'
+    )
     key = learner.inputs[name]
     if key is None:
-        return [f"The {name} input is not used: the model has no input named '{name}'. Create it with "
-                f"{create}, feed it into {FAMILIES[want['family']]['words'].split(' (')[0]}, and list it in "
-                "keras.Model(inputs=..., ...)."]
+        return [
+            f"The {name} input is not used: the model has no input named '{name}'. Create it with "
+            f"{create}, feed it into {FAMILIES[want['family']]['words'].split(' (')[0]}, and list it in "
+            "keras.Model(inputs=..., ...)."
+        ]
     call = learner.graph.calls[key]
     problems = []
     if call.name != name:
-        problems.append(f"Input '{call.name}' should be named '{name}': {create}. Data is fed to the model "
-                        "by these names.")
+        problems.append(
+            f"Input '{call.name}' should be named '{name}': {create}. Data is fed to the model "
+            "by these names."
+        )
     if call.shape != shape:
-        problems.append(f"Input '{call.name}' has shape {shape_text(call.shape)}; expected {shape_text(shape)} "
-                        "(without the batch axis).")
+        problems.append(
+            f"Input '{call.name}' has shape {shape_text(call.shape)}; expected {shape_text(shape)} "
+            "(without the batch axis)."
+        )
     if call.dtype != dtype:
         reason = " (word ids are integers)" if dtype.startswith("int") else ""
         problems.append(f"Input '{call.name}' has dtype {call.dtype}; expected {dtype}{reason}: {create}.")
     if not _reaches_outputs(learner, key):
-        problems.append(f"The {name} input is not used: nothing from it reaches the outputs, so it cannot "
-                        f"change the predictions. Feed it into its own branch ({_family_example(want)}) and "
-                        "merge that branch with the others.")
+        problems.append(
+            f"The {name} input is not used: nothing from it reaches the outputs, so it cannot "
+            f"change the predictions. Feed it into its own branch ({_family_example(want)}) and "
+            "merge that branch with the others."
+        )
     return problems
 
 
@@ -250,9 +282,11 @@ def check_families(learner: Learner, spec: dict, points: float, description: dic
         if any(learner.classes(key) & family["classes"] for key in branch):
             good += 1
             continue
-        messages.append(f"Rule: the {name} input needs {family['words']} on its own branch, before it joins "
-                        f"the other inputs; {_route(learner, name, 'without one')}. Add one, e.g. "
-                        f"{family['example']}.")
+        messages.append(
+            f"Rule: the {name} input needs {family['words']} on its own branch, before it joins "
+            f"the other inputs; {_route(learner, name, 'without one')}. Add one, e.g. "
+            f"{family['example']}."
+        )
     return scored("layer families", points, messages, good / len(spec["inputs"]))
 
 
@@ -265,7 +299,7 @@ def _route(learner: Learner, name: str, missing: str, limit: int = 8) -> str:
             return f"your {name} input is not connected to any layer"
         return f"yours goes straight into {' and '.join(joined)} {missing}"
     if len(labels) > limit:
-        labels = labels[:limit - 1] + [f"… ({len(labels) - limit + 1} more)"]
+        labels = labels[: limit - 1] + [f"… ({len(labels) - limit + 1} more)"]
     return f"yours goes {' → '.join(labels)} {missing}"
 
 
@@ -275,15 +309,25 @@ def _route(learner: Learner, name: str, missing: str, limit: int = 8) -> str:
 def check_photo_merge(learner: Learner, spec: dict, points: float, description: dict) -> CheckResult:
     photo = next(want["name"] for want in spec["inputs"] if want["family"] == "convolutional")
     if learner.inputs[photo] is None:
-        return CheckResult("photo merge", points, 0.0, [
-            f"The {photo} path cannot be checked without a '{photo}' input (see inputs)."])
+        return CheckResult(
+            "photo merge",
+            points,
+            0.0,
+            [f"The {photo} path cannot be checked without a '{photo}' input (see inputs)."],
+        )
     if any(_is_branch_merge(learner, key) for key in learner.branches[photo]):
         return CheckResult("photo merge", points, points)
-    return CheckResult("photo merge", points, 0.0, [
-        f"Rule: the {photo} path needs at least one Inception-style or residual merge; "
-        f"{_route(learner, photo, 'without any merge')}. Split the path and join it again: "
-        "layers.concatenate([branch_a, branch_b]) of two branches that start from the same tensor "
-        "(Inception), or layers.add([x, block(x)]) (residual; padding=\"same\" keeps the shapes equal)."])
+    return CheckResult(
+        "photo merge",
+        points,
+        0.0,
+        [
+            f"Rule: the {photo} path needs at least one Inception-style or residual merge; "
+            f"{_route(learner, photo, 'without any merge')}. Split the path and join it again: "
+            "layers.concatenate([branch_a, branch_b]) of two branches that start from the same tensor "
+            '(Inception), or layers.add([x, block(x)]) (residual; padding="same" keeps the shapes equal).'
+        ],
+    )
 
 
 def _is_branch_merge(learner: Learner, key: str) -> bool:
@@ -316,8 +360,10 @@ def check_outputs(learner: Learner, spec: dict, points: float, description: dict
         good += not problems
     extra = [name for key, name in learner.graph.outputs if key not in learner.outputs.values()]
     if extra:
-        messages.append(f"The model has {len(learner.graph.outputs)} outputs; the exercise has "
-                        f"{len(spec['outputs'])} (trend and price). Remove: {', '.join(map(repr, extra))}.")
+        messages.append(
+            f"The model has {len(learner.graph.outputs)} outputs; the exercise has "
+            f"{len(spec['outputs'])} (trend and price). Remove: {', '.join(map(repr, extra))}."
+        )
         good -= len(extra)
     return scored("outputs", points, messages, good / len(spec["outputs"]))
 
@@ -327,27 +373,35 @@ def _output_problems(learner: Learner, want: dict) -> list[str]:
     layer = _output_layer_code(want)
     key = learner.outputs[name]
     if key is None:
-        return [f"The model has no '{name}' output: add {layer} and list it in keras.Model(..., outputs=...)."]
+        return [
+            f"The model has no '{name}' output: add {layer} and list it in keras.Model(..., outputs=...)."
+        ]
     found_name = learner.output_names[key]
     problems = []
     if found_name != name:
-        problems.append(f"Output '{found_name}' should be named '{name}': give its layer name=\"{name}\" "
-                        "(losses and data are matched to outputs by this name).")
+        problems.append(
+            f"Output '{found_name}' should be named '{name}': give its layer name=\"{name}\" "
+            "(losses and data are matched to outputs by this name)."
+        )
     found_shape = learner.graph.output_shapes.get(found_name)
     if found_shape is not None and found_shape != shape:
-        problems.append(f"Output '{found_name}' has shape {batch_shape_text(found_shape)}; expected "
-                        f"{batch_shape_text(shape)}: {layer}.")
+        problems.append(
+            f"Output '{found_name}' has shape {batch_shape_text(found_shape)}; expected "
+            f"{batch_shape_text(shape)}: {layer}."
+        )
     found_activation = _activation(learner, key)
     if found_activation != activation:
-        problems.append(f"Output '{found_name}' uses {found_activation}; expected {activation}: "
-                        f"{OUTPUT_REASONS[activation]}. Use {layer}.")
+        problems.append(
+            f"Output '{found_name}' uses {found_activation}; expected {activation}: "
+            f"{OUTPUT_REASONS[activation]}. Use {layer}."
+        )
     return problems
 
 
 def _output_layer_code(want: dict) -> str:
     units = want["shape"][-1]
-    activation = "" if want["activation"] == "linear" else f", activation=\"{want['activation']}\""
-    return f"layers.Dense({units}{activation}, name=\"{want['name']}\")"
+    activation = "" if want["activation"] == "linear" else f', activation="{want["activation"]}"'
+    return f'layers.Dense({units}{activation}, name="{want["name"]}")'
 
 
 def _activation(learner: Learner, key: str) -> str:
@@ -364,12 +418,18 @@ def _activation(learner: Learner, key: str) -> str:
 
 def check_compile(learner: Learner, spec: dict, points: float, description: dict) -> CheckResult:
     expected = spec["compile"]["loss"]
-    example = "loss={" + ", ".join(f"\"{n}\": \"{losses[0]}\"" for n, losses in expected.items()) + "}"
+    example = "loss={" + ", ".join(f'"{n}": "{losses[0]}"' for n, losses in expected.items()) + "}"
     config = description.get("compile")
     if not config:
-        return CheckResult("compile", points, 0.0, [
-            f"The model is not compiled. Call model.compile(optimizer=\"adam\", {example}) in your "
-            "function, before `return model`."])
+        return CheckResult(
+            "compile",
+            points,
+            0.0,
+            [
+                f'The model is not compiled. Call model.compile(optimizer="adam", {example}) in your '
+                "function, before `return model`."
+            ],
+        )
     dict_outputs = isinstance(description["config"].get("output_layers"), dict)
     found = _losses(config.get("loss"), learner, dict_outputs)
     messages = []
@@ -377,12 +437,15 @@ def check_compile(learner: Learner, spec: dict, points: float, description: dict
         loss = found.get(name)
         if loss not in [loss_name(a) for a in accepted]:
             wanted = " or ".join(accepted)
-            messages.append(f"The loss of '{name}' is {loss or 'missing'}; expected {wanted}: "
-                            f"{LOSS_REASONS[name]}.")
+            messages.append(
+                f"The loss of '{name}' is {loss or 'missing'}; expected {wanted}: {LOSS_REASONS[name]}."
+            )
     good = len(expected) - len(messages)
     if messages and dict_outputs and isinstance(config.get("loss"), list):
-        messages.append("Your outputs are a dict, and Keras orders a dict by its keys (price before trend), "
-                        "so a list of losses is matched in that order. Give the losses as a dict by name.")
+        messages.append(
+            "Your outputs are a dict, and Keras orders a dict by its keys (price before trend), "
+            "so a list of losses is matched in that order. Give the losses as a dict by name."
+        )
     if messages:
         messages[-1] += f" Compile with {example}."
     return scored("compile", points, messages, good / len(expected))

@@ -3,6 +3,7 @@
 Grading works on this description only, so the same verdict can be computed in the
 learner's kernel and in a clean process that never imports learner code.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,12 @@ def describe(obj) -> dict:
     try:
         return _describe(obj)
     except Exception as exc:  # a broken object must still get a readable verdict
-        return {"format": FORMAT, "kind": "broken", "type": _type_name(obj),
-                "error": f"{type(exc).__name__}: {exc}"}
+        return {
+            "format": FORMAT,
+            "kind": "broken",
+            "type": _type_name(obj),
+            "error": f"{type(exc).__name__}: {exc}",
+        }
 
 
 def save_description(obj, path) -> dict:
@@ -56,7 +61,8 @@ def from_json_data(data, source: str = "the description") -> dict:
         return _from_keras_json(data)
     raise ValueError(
         f"{source} is neither a checker description nor a Keras model.to_json() file. "
-        "Write one with checker.save_description(model, 'model.json').")
+        "Write one with checker.save_description(model, 'model.json')."
+    )
 
 
 def _describe(obj) -> dict:
@@ -71,13 +77,23 @@ def _describe(obj) -> dict:
     if isinstance(obj, keras.KerasTensor):
         return {**base, "kind": "tensor", "shape": _shape(obj.shape)}
     if isinstance(obj, keras.Sequential):
-        return {**base, "kind": "sequential", "class_name": "Sequential",
-                "config": _plain(obj.get_config()), **_compile_part(obj)}
+        return {
+            **base,
+            "kind": "sequential",
+            "class_name": "Sequential",
+            "config": _plain(obj.get_config()),
+            **_compile_part(obj),
+        }
     if isinstance(obj, keras.Model):
         if _is_functional(obj):
-            return {**base, "kind": "functional", "class_name": type(obj).__name__,
-                    "config": _plain(obj.get_config()), "output_shapes": _output_shapes(obj),
-                    **_compile_part(obj)}
+            return {
+                **base,
+                "kind": "functional",
+                "class_name": type(obj).__name__,
+                "config": _plain(obj.get_config()),
+                "output_shapes": _output_shapes(obj),
+                **_compile_part(obj),
+            }
         return {**base, "kind": "subclassed", "class_name": type(obj).__name__}
     if isinstance(obj, keras.layers.Layer):
         return {**base, "kind": "layer", "class_name": type(obj).__name__}
@@ -115,12 +131,19 @@ def _from_keras_json(data: dict) -> dict:
     Keras 3 writes the compile settings of a compiled model as a top-level `compile_config`.
     """
     kind = {"Sequential": "sequential", "Functional": "functional", "Model": "functional"}.get(
-        data["class_name"], "subclassed")
+        data["class_name"], "subclassed"
+    )
     compile_config = data.get("compile_config") or None
-    description = {"format": FORMAT, "type": data["class_name"], "kind": kind,
-                   "class_name": data["class_name"], "config": data["config"],
-                   "compiled": compile_config is not None, "compile": compile_config,
-                   "source": "model.to_json()"}
+    description = {
+        "format": FORMAT,
+        "type": data["class_name"],
+        "kind": kind,
+        "class_name": data["class_name"],
+        "config": data["config"],
+        "compiled": compile_config is not None,
+        "compile": compile_config,
+        "source": "model.to_json()",
+    }
     if kind == "functional":
         description["output_shapes"] = _rebuilt_output_shapes(data)
     return description

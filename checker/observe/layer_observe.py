@@ -19,6 +19,7 @@ This module runs learner code: in class grading it runs only in the sandboxed pr
      "round_trip": {"value": {"units": 2, ...}, "error": None},
      "in_model": {"output_shape": [None, 2], "error": None}}
 """
+
 from __future__ import annotations
 
 import json
@@ -44,7 +45,7 @@ def observe_layer_class(subject, exercise_id: str, inputs: dict) -> dict:
 
 def _observe_layer(cls, exercise_id: str, inputs: dict, observations: dict) -> None:
     setup = SETUPS[exercise_id]
-    (argument, value), = inputs["argument"].items()
+    ((argument, value),) = inputs["argument"].items()
     try:
         layer = cls(value)
     except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
@@ -62,7 +63,6 @@ def _observe_layer(cls, exercise_id: str, inputs: dict, observations: dict) -> N
         observations["in_model"] = _observe_in_model(layer, inputs["input_dim"])
 
 
-
 def _observe_weights(layer, seed: int | None) -> list[dict]:
     """Shape, trainability and value of every weight; with a seed, first set each to known values."""
     attributes = {id(value): name for name, value in vars(layer).items()}
@@ -71,10 +71,17 @@ def _observe_weights(layer, seed: int | None) -> list[dict]:
     if seed is not None:
         for variable, value in zip(variables, known_weight_values(seed, [v.shape for v in variables])):
             variable.assign(value)
-    return [{"attribute": attributes.get(id(variable)), "path": variable.path,
-             "shape": [int(d) for d in variable.shape], "trainable": bool(variable.trainable),
-             "initial": start, "value": np.array(variable.numpy(), dtype=float).tolist()}
-            for variable, start in zip(variables, initial)]
+    return [
+        {
+            "attribute": attributes.get(id(variable)),
+            "path": variable.path,
+            "shape": [int(d) for d in variable.shape],
+            "trainable": bool(variable.trainable),
+            "initial": start,
+            "value": np.array(variable.numpy(), dtype=float).tolist(),
+        }
+        for variable, start in zip(variables, initial)
+    ]
 
 
 def _observe_call(layer, batch: list) -> dict:
@@ -121,8 +128,11 @@ def _describe_subject(subject) -> dict:
     if isinstance(subject, str):
         return {"kind": "string", "text": subject[:60]}
     if isinstance(subject, keras.layers.Layer):
-        arguments = {k: getattr(subject, k) for k in ("units", "input_dim")
-                     if isinstance(getattr(subject, k, None), int)}
+        arguments = {
+            k: getattr(subject, k)
+            for k in ("units", "input_dim")
+            if isinstance(getattr(subject, k, None), int)
+        }
         return {"kind": "layer_instance", "name": type(subject).__name__, "arguments": arguments}
     if isinstance(subject, type):
         kind = "layer_class" if issubclass(subject, keras.layers.Layer) else "class"
@@ -133,8 +143,11 @@ def _describe_subject(subject) -> dict:
 
 
 def _raised(method: str, exc: Exception) -> dict:
-    return {"method": method, "error": f"{type(exc).__name__}: {_error_text(exc)}",
-            "line": _learner_line(exc)}
+    return {
+        "method": method,
+        "error": f"{type(exc).__name__}: {_error_text(exc)}",
+        "line": _learner_line(exc),
+    }
 
 
 def _error_text(exc: Exception) -> str:
@@ -159,6 +172,9 @@ LIBRARY_PARTS = ("site-packages", "dist-packages", f"{Path(__file__).parent.pare
 
 def _learner_line(exc: Exception) -> str | None:
     """The last line of the learner's own code in the traceback (a notebook cell, a file of theirs)."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if not any(part in f.filename for part in LIBRARY_PARTS) and "/lib/python" not in f.filename]
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if not any(part in f.filename for part in LIBRARY_PARTS) and "/lib/python" not in f.filename
+    ]
     return frames[-1].line if frames and frames[-1].line else None

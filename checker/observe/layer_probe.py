@@ -9,6 +9,7 @@ raw observations are written to OBSERVATIONS as JSON: {"observations": ...} or, 
 class could not be defined, {"definition_error": "..."}. The parent (layer_grading) decides
 what they are worth; since this process runs learner code, it trusts none of it.
 """
+
 from __future__ import annotations
 
 import ast

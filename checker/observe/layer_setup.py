@@ -3,6 +3,7 @@
 Shared by the observer (which runs the class) and the judge (which computes what the class
 should have returned), so both read the same numbers. Plain data and numpy; no learner code.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,10 +12,26 @@ WEIGHT_CHOICES = (-2.0, -1.0, 1.0, 2.0)
 
 # How each exercise creates and feeds its layer; the numbers are part of the course contract.
 SETUPS = {
-    "simple_dense": {"class": "SimpleDense", "argument": "units", "value": 2, "input_dim": 3,
-                     "batch": 4, "calls": 1, "set_weights": True, "in_model": True},
-    "compute_sum": {"class": "ComputeSum", "argument": "input_dim", "value": 3, "input_dim": 3,
-                    "batch": 4, "calls": 2, "set_weights": False, "in_model": False},
+    "simple_dense": {
+        "class": "SimpleDense",
+        "argument": "units",
+        "value": 2,
+        "input_dim": 3,
+        "batch": 4,
+        "calls": 1,
+        "set_weights": True,
+        "in_model": True,
+    },
+    "compute_sum": {
+        "class": "ComputeSum",
+        "argument": "input_dim",
+        "value": 3,
+        "input_dim": 3,
+        "batch": 4,
+        "calls": 2,
+        "set_weights": False,
+        "in_model": False,
+    },
 }
 
 

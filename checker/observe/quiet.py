@@ -1,4 +1,5 @@
 """Keep Keras' warnings and progress off stderr while learner code runs (nbgrader scores stderr as 0)."""
+
 from __future__ import annotations
 
 import contextlib
