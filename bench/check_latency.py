@@ -6,7 +6,7 @@ the median and the worst of the timed calls, the target for the median, OK or SL
 median goes: describing the model (describe) versus grading the description (grade_description).
 The machine's load average is printed too: on a busy machine every figure is inflated.
 
-Run:  /work/venv/bin/python bench/check_latency.py [--repeats 30]
+Run:  python bench/check_latency.py [--repeats 30]     (with the project installed, e.g. .venv/bin/python)
 Exit status 1 when a median misses its target.
 """
 
