@@ -49,19 +49,23 @@ def setting_differences(found: Call, expected: Call) -> str:
 
 def _trimmed_border(found: Call) -> str:
     """Why padding="valid" changes the result here, with the sizes when they are known."""
-    sizes = ""
     rank = signature.SPATIAL_RANK.get(found.class_name, 0)
-    if found.in_shape and len(found.in_shape) == rank + 1:
-        kernel = found.settings.get("kernel_size") or found.settings.get("pool_size")
-        before = found.in_shape[:rank]
-        after = tuple(
-            None if n is None else (n - k) // s + 1
-            for n, k, s in zip(before, kernel, found.settings["strides"])
+    if not found.in_shape or len(found.in_shape) != rank + 1:
+        return 'with padding="valid" the layer trims the border of its input. Write padding="same".'
+    kernel = found.settings.get("kernel_size") or found.settings.get("pool_size")
+    before = found.in_shape[:rank]
+    strides = found.settings["strides"]
+    valid = tuple(None if n is None else (n - k) // s + 1 for n, k, s in zip(before, kernel, strides))
+    same = tuple(None if n is None else -(-n // s) for n, s in zip(before, strides))
+    if valid != same:
+        return (
+            f'with padding="valid" the layer trims the border of its input ({_size_text(before)} in, '
+            f'{_size_text(valid)} out, where padding="same" gives {_size_text(same)}). Write padding="same".'
         )
-        sizes = f" ({_size_text(before)} in, {_size_text(after)} out)"
     return (
-        f'with padding="valid" the layer trims the border of its input{sizes}, so its output is '
-        'smaller than the exercise\'s. Write padding="same".'
+        f'its output has the size padding="same" would give ({_size_text(valid)}), but from other pixels: '
+        'padding="valid" adds no border, so padding added by hand does not compute what "same" does. '
+        'Write padding="same" (and leave out the padding written by hand).'
     )
 
 
