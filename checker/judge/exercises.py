@@ -276,11 +276,12 @@ def cap_for_named_mistakes(report: Report, mistakes: list[str]) -> Report:
 
 def named_mistakes_rule() -> str:
     """The rule in words, for `python -m checker list`."""
-    names = ", ".join(NAMED_MISTAKES.values())
-    return (
-        f"A named conceptual mistake that makes the model unfit for its task ({names}) earns at most "
-        f"{NAMED_MISTAKE_SHARE:.0%} of the exercise's points."
-    )
+    share = "half" if NAMED_MISTAKE_SHARE == 0.5 else f"{NAMED_MISTAKE_SHARE:.0%}"
+    lines = [
+        f"A named conceptual mistake makes the model unfit for its task: it earns at most {share} "
+        "of the exercise's points, whatever else is right. The named mistakes:"
+    ]
+    return "\n".join(lines + [f"  - {words}" for words in NAMED_MISTAKES.values()])
 
 
 def get_exercise(exercise_id: str) -> dict:
