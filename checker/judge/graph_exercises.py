@@ -238,7 +238,6 @@ def check_wiring(
         return CheckResult("wiring", points, 0.0, [model_problem])
     if alignment.exact:
         return CheckResult("wiring", points, points)
-    # the named mistakes (wrong shortcut, separate instances) are capped for the whole exercise
     messages = pitfalls.sharing_problems(student, reference, alignment)
     ref_layers = reference.layer_calls()
     missing = [c for c in ref_layers if alignment.student_of(c.key) is None]
