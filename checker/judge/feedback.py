@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import traceback
 
 from checker.report import CheckResult, Report
@@ -108,11 +109,30 @@ def _pitfall_hint(exc: BaseException, function: str) -> str:
             "exercise asks for), so every branch ends at the same size."
         )
     if ("Add" in text or "incompatible shapes" in text) and "shape" in text.lower():
-        return (
-            "Known pitfall: the two tensors you add have different shapes. When the block "
-            'changes the shape, project the shortcut with a 1x1 Conv2D (strides 2, padding "same").'
-        )
+        return _add_hint(text)
     return ""
+
+
+def _add_hint(text: str) -> str:
+    """Why two tensors cannot be added: sizes trimmed by padding, or a shortcut without projection."""
+    shapes = [
+        tuple(int(n) for n in re.findall(r"\d+", found))
+        for found in re.findall(r"\(((?:None|\d+)(?:, *(?:None|\d+))*),?\)", text)
+    ]
+    intro = "Known pitfall: the two tensors you add have different shapes"
+    if len(shapes) >= 2 and len(shapes[0]) == len(shapes[1]) and shapes[0][:-1] != shapes[1][:-1]:
+        first, second = shapes[0], shapes[1]
+        if first[-1] == second[-1]:
+            return (
+                f"{intro} ({first} and {second}): their heights and widths differ. If the convolutions "
+                'shrank the tensor, give them padding="same"; if the block is meant to shrink it, '
+                'project the shortcut with a strided 1x1 Conv2D (padding="same").'
+            )
+    return (
+        f"{intro}. When the block changes the shape (more channels, or strides), project the shortcut "
+        'with a 1x1 Conv2D to the same shape (strides 2 and padding="same" when it halves the size); '
+        'when convolutions shrink it, give them padding="same".'
+    )
 
 
 def _first_line(exc: BaseException) -> str:
