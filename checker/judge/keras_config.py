@@ -14,6 +14,7 @@ number its calls from 1 (Keras' own loader does `node_index -= 1`), while the te
 
 from __future__ import annotations
 
+import functools
 import re
 
 from checker.judge import signature
@@ -202,8 +203,13 @@ def is_automatic_name(name: str, class_name: str) -> bool:
     >>> is_automatic_name("input_layer_2", "InputLayer"), is_automatic_name("branch_a", "Conv2D")
     (True, False)
     """
+    return _automatic_names(class_name).fullmatch(name) is not None
+
+
+@functools.cache
+def _automatic_names(class_name: str) -> re.Pattern:
     base = "input(_layer)?" if class_name == "InputLayer" else re.escape(_snake_case(class_name))
-    return re.fullmatch(rf"{base}(_\d+)?", name) is not None
+    return re.compile(rf"{base}(_\d+)?")
 
 
 def _snake_case(name: str) -> str:
