@@ -21,6 +21,8 @@ The package, by what each part may do (the trust boundary of class grading):
 False
 """
 
+import contextlib
+
 from checker.judge.exercises import EXERCISES, get_exercise
 from checker.observe.describe import describe, load_description, save_description
 from checker.report import CheckResult, Report
@@ -41,6 +43,8 @@ __all__ = [
 def check(model, exercise_id: str) -> Report:
     """Grade `model` (for `simple_dense` / `compute_sum`: the layer class) against an exercise.
 
+    `model` may also be the function that builds it (`check(build_qa_model, "qa_model")`):
+    it is called, and if it raises, the report names the error and any known pitfall.
     Never raises for bad input: a failed report says what is wrong and what to do.
     Only an unknown exercise id raises ValueError.
 
@@ -50,7 +54,48 @@ def check(model, exercise_id: str) -> Report:
     spec = get_exercise(exercise_id)
     if spec["kind"] == "layer_class":
         return _guarded(exercise_id, check_layer_class, model, exercise_id)
-    return _guarded(exercise_id, grade_description, describe(model), exercise_id)
+    report, _ = build_and_grade(model, exercise_id)
+    return report
+
+
+def build_and_grade(subject, exercise_id: str, silent: bool = False) -> tuple[Report, dict | None]:
+    """Call `subject` if it is a builder, describe the model, grade it: (report, description).
+
+    The one path of `check()` and of the autograded cell (`checker.autograde.grade`, which
+    passes silent=True: Keras warnings on stderr would cost the cell its points there).
+    The description is None when there is no model to describe (the builder raised).
+
+    >>> build_and_grade(lambda: None, "functional_mlp")[0].score
+    0.0
+    """
+    from checker.judge.feedback import builder_failed
+    from checker.observe.quiet import quiet
+
+    spec = get_exercise(exercise_id)
+    model = subject
+    if _is_builder(subject):
+        try:
+            with quiet() if silent else contextlib.nullcontext():
+                model = subject()
+        except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
+            return builder_failed(exercise_id, spec, exc, _function_name(subject)), None
+    description = describe(model)
+    return _guarded(exercise_id, grade_description, description, exercise_id), description
+
+
+def _is_builder(subject) -> bool:
+    """A function to call for the model: callable, but not a class, a layer or a model."""
+    if isinstance(subject, type) or not callable(subject):
+        return False
+    try:
+        import keras
+    except ImportError:
+        return True
+    return not isinstance(subject, (keras.layers.Layer, keras.Operation))
+
+
+def _function_name(subject) -> str:
+    return getattr(subject, "__name__", None) or type(subject).__name__
 
 
 def grade_description(description: dict, exercise_id: str) -> Report:
@@ -60,6 +105,8 @@ def grade_description(description: dict, exercise_id: str) -> Report:
     0.0
     """
     spec = get_exercise(exercise_id)
+    if description.get("kind") == "checker_error":
+        raise CheckerError(f"describing the model failed: {description.get('error')}")
     if spec["kind"] == "trend":
         from checker.judge.trend import grade_trend
 
@@ -82,6 +129,10 @@ def check_layer_class(subject, exercise_id: str, seed: int | None = None) -> Rep
     inputs = make_inputs(exercise_id, seed)
     observations = observe_layer_class(subject, exercise_id, inputs)
     return judge_layer_observations(observations, exercise_id, inputs)
+
+
+class CheckerError(RuntimeError):
+    """The checker itself failed (not the learner's model)."""
 
 
 def _guarded(exercise_id, grade, *args) -> Report:

@@ -14,8 +14,6 @@ import os
 from pathlib import Path
 
 from checker.judge.exercises import get_exercise
-from checker.observe.describe import describe
-from checker.observe.quiet import quiet
 from checker.report import Report
 
 RESULTS_DIR_ENV = "CHECKER_RESULTS_DIR"
@@ -57,30 +55,12 @@ def grade(subject, exercise_id: str, record: bool = True) -> Score:
 
 
 def _run(subject, exercise_id: str) -> tuple[Report, dict | None]:
-    from checker import _guarded, check, grade_description
-    from checker.judge.feedback import builder_failed
+    from checker import build_and_grade, check
 
     spec = get_exercise(exercise_id)
     if spec["kind"] == "layer_class":
         return check(subject, exercise_id), None
-    model = subject
-    if callable(subject) and not _is_model(subject):
-        try:
-            with quiet():
-                model = subject()
-        except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
-            return builder_failed(exercise_id, spec, exc), None
-    description = describe(model)
-    return _guarded(exercise_id, grade_description, description, exercise_id), description
-
-
-def _is_model(obj) -> bool:
-    try:
-        import keras
-
-        return isinstance(obj, keras.Model)
-    except ImportError:
-        return False
+    return build_and_grade(subject, exercise_id, silent=True)
 
 
 def _record(exercise_id: str, report: Report, description: dict | None) -> None:

@@ -47,8 +47,70 @@ def test_an_unbuilt_sequential_says_it_has_no_input():
     assert_rejected(check(unbuilt, "qa_model"), ("input",))
 
 
-def test_the_builder_function_itself_must_be_called():
-    assert_nothing_right(check(build_functional_mlp, "functional_mlp"), ("()", "call"))
+def test_check_accepts_the_builder_function_itself():
+    assert check(build_functional_mlp, "functional_mlp").passed
+
+
+def build_inception_without_padding():
+    """The first-edition listing as printed: its branches end at different sizes."""
+    x = keras.Input(shape=(32, 32, 64))
+    a = layers.Conv2D(128, 1, activation="relu", strides=2)(x)
+    b = layers.Conv2D(128, 1, activation="relu")(x)
+    b = layers.Conv2D(128, 3, activation="relu", strides=2)(b)
+    c = layers.AveragePooling2D(3, strides=2)(x)
+    c = layers.Conv2D(128, 3, activation="relu")(c)
+    return keras.Model(x, layers.concatenate([a, b, c], axis=-1))
+
+
+def test_a_builder_that_raises_gives_a_report_naming_the_function_and_the_pitfall():
+    report = check(build_inception_without_padding, "inception_block")
+    assert_nothing_right(report, "build_inception_without_padding()", "ValueError", 'padding="same"')
+    assert "build_inception_block" not in str(report)
+
+
+def test_check_and_the_graded_cell_give_the_same_report_for_a_builder_that_raises():
+    score = grade(build_inception_without_padding, "inception_block", record=False)
+    assert str(score.report) == str(check(build_inception_without_padding, "inception_block"))
+
+
+def test_a_builder_that_needs_arguments_is_told_it_is_called_without_any():
+    def residual_block(x, filters):
+        return x
+
+    assert_nothing_right(check(residual_block, "residual_identity"), "residual_block()", "without arguments")
+
+
+def test_a_builder_that_returns_a_function_is_told_to_return_the_model():
+    assert_nothing_right(check(lambda: build_functional_mlp, "functional_mlp"), "return model")
+
+
+def test_a_checker_bug_while_describing_is_not_blamed_on_the_model(monkeypatch):
+    from checker.observe import describe as describing
+
+    def broken_output_shapes(model):
+        raise AttributeError("'KerasTensor' object has no attribute '_keras_history'")
+
+    monkeypatch.setattr(describing, "_output_shapes", broken_output_shapes)
+    report = check(build_functional_mlp(), "functional_mlp")
+    assert not report.passed
+    assert "bug in the checker" in str(report)
+    assert "Rebuild it" not in str(report)
+
+
+def test_a_model_whose_own_config_fails_is_described_as_broken():
+    class Unserialisable(layers.Layer):
+        def __init__(self, table):
+            super().__init__()
+            self.table = table
+
+        def call(self, inputs):
+            return inputs
+
+    inputs = keras.Input(shape=(64,))
+    x = Unserialisable(object())(inputs)
+    report = check(keras.Model(inputs, layers.Dense(10, activation="softmax")(x)), "functional_mlp")
+    assert_nothing_right(report, "could not read this model")
+    assert "bug in the checker" not in str(report)
 
 
 def test_the_model_class_instead_of_a_model():

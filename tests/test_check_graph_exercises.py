@@ -93,3 +93,52 @@ def test_a_shared_base_reused_by_two_models_survives_the_round_trip(tmp_path):
     path = tmp_path / "second.json"
     path.write_text(models[1].to_json())
     assert grade_description(load_description(path), "shared_vision").passed
+
+
+# ---------------------------------------------------------------- nested models and names
+
+
+def test_an_output_made_by_a_nested_model_is_a_call_of_the_graph():
+    """Code review §3.2: Keras numbers a nested Functional model's calls from 1 in output_layers."""
+    from checker import describe
+    from checker.judge import graph
+
+    head_in = keras.Input((8,))
+    head = keras.Model(head_in, layers.Dense(1)(head_in), name="price")
+    x = keras.Input((8,))
+    model = keras.Model(x, head(layers.Dense(8)(x)))
+    parsed = graph.from_description(describe(model))
+    assert parsed.outputs[0][0] in parsed.calls
+    assert parsed.output_shapes[parsed.outputs[0][0]] == (1,)
+
+
+def test_a_layer_also_called_outside_the_model_keeps_its_output_shape():
+    from checker import describe
+    from checker.judge import graph
+
+    dense = layers.Dense(10, activation="softmax")
+    dense(keras.Input((32,)))  # a call outside the graded model shifts Keras' node numbers
+    inputs = keras.Input((64,))
+    x = layers.Dense(32, activation="relu")(layers.Dense(32, activation="relu")(inputs))
+    parsed = graph.from_description(describe(keras.Model(inputs, dense(x))))
+    assert list(parsed.output_shapes.values()) == [(10,)]
+
+
+@pytest.mark.parametrize("exercise", GRAPH_EXERCISES)
+def test_feedback_is_the_same_for_two_builds_of_one_model(exercise):
+    """Keras names unnamed layers from a counter (conv2d_38): feedback must not show those names."""
+    first, second = (str(check(ONE_WRONG_DETAIL[exercise](), exercise)) for _ in range(2))
+    assert first == second
+
+
+@pytest.mark.parametrize("exercise", ["residual_identity", "siamese_lstm", "shared_vision"])
+def test_a_named_mistake_earns_at_most_half_and_says_so(exercise):
+    report = check(ONE_WRONG_DETAIL[exercise](), exercise)
+    assert report.score <= POINTS_PER_EXERCISE / 2, str(report)
+    assert_rejected(report, "named mistake", "at most 5")
+
+
+def test_a_mistake_that_is_not_named_keeps_its_partial_credit():
+    report = check(ONE_WRONG_DETAIL["residual_projection"](), "residual_projection")
+    assert report.score > POINTS_PER_EXERCISE / 2, str(report)
+    assert "named mistake" not in str(report)

@@ -254,3 +254,20 @@ PROJECTION_WRONG = {
 def test_projection_block_mistake_is_rejected_and_named(name):
     build, keywords = PROJECTION_WRONG[name]
     assert_rejected(check(build(), PROJECTION), *keywords)
+
+
+def build_identity_without_padding():
+    """Valid convolutions shrink the tensor, so the add cannot join it with the input."""
+    x = keras.Input(shape=(32, 32, 128))
+    y = layers.Conv2D(128, 3, activation="relu")(x)
+    y = layers.Conv2D(128, 3, activation="relu")(y)
+    y = layers.Conv2D(128, 3, activation="relu")(y)
+    return keras.Model(x, layers.add([y, x]))
+
+
+def test_an_add_that_does_not_build_for_lack_of_padding_says_padding_not_projection():
+    report = check(build_identity_without_padding, IDENTITY)
+    assert_rejected(
+        report, "build_identity_without_padding()", OnOneLine("heights and widths", 'padding="same"')
+    )
+    assert report.score == 0

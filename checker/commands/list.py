@@ -1,4 +1,4 @@
-"""List the graded exercises and what each one expects."""
+"""List the graded exercises, what each one expects and how its points are shared."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ def configure(parser) -> None:
 
 
 def run(args) -> int:
-    from checker.judge.exercises import EXERCISES
+    from checker.judge.exercises import EXERCISES, named_mistakes_rule
 
     for exercise_id, spec in EXERCISES.items():
         if args.ids:
@@ -16,4 +16,14 @@ def run(args) -> int:
             continue
         print(f"{exercise_id:20} {spec['notebook']:28} {spec['builder']}")
         print(f"{'':20} {spec['title']}")
+        print(f"{'':20} points: {_points(spec['points'])}")
+    if not args.ids:
+        print()
+        print(named_mistakes_rule())
     return 0
+
+
+def _points(points: dict) -> str:
+    """'inputs 2, layers 3, ... (10)'."""
+    parts = ", ".join(f"{name} {value:g}" for name, value in points.items())
+    return f"{parts} ({sum(points.values()):g} in all)"

@@ -19,7 +19,12 @@ LOSS_NAMES = {
     "binarycrossentropy": "binary_crossentropy",
     "sparsecategoricalcrossentropy": "sparse_categorical_crossentropy",
 }
-METRIC_NAMES = {"acc": "acc", "accuracy": "acc"}
+# What "acc" / "accuracy" means depends on the loss (Keras picks the accuracy that fits it).
+ACCURACY_FOR_LOSS = {
+    "categorical_crossentropy": "categorical_accuracy",
+    "binary_crossentropy": "binary_accuracy",
+    "sparse_categorical_crossentropy": "sparse_categorical_accuracy",
+}
 
 
 def check_compile(description: dict, student: ModelGraph, spec: dict) -> CheckResult:
@@ -46,7 +51,8 @@ def check_compile(description: dict, student: ModelGraph, spec: dict) -> CheckRe
             _loss_weight_problem(config.get("loss_weights"), expected["loss_weights"], output_names)
         )
     if "metrics" in expected:
-        problems.append(_metric_problem(config.get("metrics"), expected["metrics"]))
+        loss = loss_name(expected["loss"]) if isinstance(expected["loss"], str) else None
+        problems.append(_metric_problem(config.get("metrics"), expected["metrics"], loss))
     messages = [p for p in problems if p]
     earned = points * (len(problems) - len(messages)) / len(problems)
     return CheckResult("compile", points, round(earned, 2), messages)
@@ -131,10 +137,38 @@ def _loss_weight_problem(found, expected: dict, output_names: list[str]) -> str:
     return "" if not wrong else "Loss weights: " + "; ".join(wrong) + f". Use loss_weights={expected!r}."
 
 
-def _metric_problem(found, expected: list[str]) -> str:
-    have = {METRIC_NAMES.get(str(m).lower(), str(m)) for m in _flatten(found)}
-    missing = [m for m in expected if METRIC_NAMES.get(m, m) not in have]
-    return "" if not missing else f'Metrics should include {missing[0]!r}: metrics=["{missing[0]}"].'
+def metric_meaning(metric, loss: str | None) -> str:
+    """The metric a name or serialised metric stands for, under a given loss.
+
+    >>> metric_meaning("acc", "categorical_crossentropy") == metric_meaning("CategoricalAccuracy", None)
+    True
+    >>> metric_meaning("accuracy", "binary_crossentropy")
+    'binary_accuracy'
+    """
+    by_name = not isinstance(metric, dict) or metric.get("class_name") == "function"
+    if isinstance(metric, dict):  # a metric object: keras.metrics.Accuracy() is exact equality, not this
+        metric = metric.get("config") if metric.get("class_name") == "function" else metric.get("class_name")
+    text = str(metric).lower().replace("_", "")
+    if by_name and text in ("acc", "accuracy"):
+        return ACCURACY_FOR_LOSS.get(loss or "", "accuracy")
+    known = {name.replace("_", ""): name for name in ACCURACY_FOR_LOSS.values()}
+    return known.get(text, text)
+
+
+def _metric_problem(found, expected: list[str], loss: str | None) -> str:
+    have = {metric_meaning(m, loss) for m in _flatten(found)}
+    missing = [m for m in expected if metric_meaning(m, loss) not in have]
+    if not missing:
+        return ""
+    same = ", ".join(f'"{n}"' for n in _same_metric_names(missing[0], loss))
+    return (
+        f'Metrics should include {missing[0]!r} (or another name for it: {same}): metrics=["{missing[0]}"].'
+    )
+
+
+def _same_metric_names(metric: str, loss: str | None) -> list[str]:
+    meaning = metric_meaning(metric, loss)
+    return [n for n in ("acc", "accuracy", meaning) if n != metric and metric_meaning(n, loss) == meaning]
 
 
 def _flatten(value) -> list:
@@ -142,7 +176,7 @@ def _flatten(value) -> list:
     if value is None:
         return []
     if isinstance(value, dict) and "class_name" in value:
-        return [value["class_name"]]
+        return [value]
     if isinstance(value, dict):
         return [m for item in value.values() for m in _flatten(item)]
     if isinstance(value, (list, tuple)):

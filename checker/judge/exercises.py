@@ -8,6 +8,8 @@ padding "valid", activation "linear"), so a spec reads like the contract's table
 
 from __future__ import annotations
 
+from checker.report import CheckResult, Report
+
 
 def _conv2d(id_, filters, kernel_size, src, strides=1, padding="same", activation="relu"):
     return {
@@ -35,6 +37,16 @@ def _conv1d(id_, filters, src):
 
 GRAPH_POINTS = {"inputs": 2, "layers": 3, "wiring": 3, "outputs": 2}
 COMPILED_POINTS = {"inputs": 1, "layers": 3, "wiring": 2, "outputs": 2, "compile": 2}
+
+# A named conceptual mistake that makes the model unfit for its task earns at most this share of
+# the exercise's points, whatever the other checks earn (course contract, "The checker's public API").
+NAMED_MISTAKE_SHARE = 0.5
+NAMED_MISTAKES = {
+    "swapped_embedding": "the Embedding's two arguments swapped (vocabulary size and vector size)",
+    "wrong_shortcut": "a residual shortcut taken from the wrong tensor",
+    "separate_instances": "separate layer instances where one shared instance is the point",
+    "softmax_multilabel": "a softmax over independent yes/no labels",
+}
 
 EXERCISES: dict[str, dict] = {
     "functional_mlp": {
@@ -216,7 +228,7 @@ EXERCISES: dict[str, dict] = {
         "title": "ComputeSum(input_dim): a non-trainable running total of column sums",
         "notebook": "07_custom_layers",
         "builder": "ComputeSum",
-        "points": {"construct": 1, "weights": 3, "output": 4, "config": 2},
+        "points": {"construct": 1, "weights": 4, "output": 5},
     },
     "trend_model": {
         "kind": "trend",
@@ -236,6 +248,40 @@ EXERCISES: dict[str, dict] = {
         "points": {"inputs": 2, "outputs": 2, "layer families": 3, "photo merge": 1, "compile": 2},
     },
 }
+
+
+def cap_for_named_mistakes(report: Report, mistakes: list[str]) -> Report:
+    """Hold a report with a named mistake to NAMED_MISTAKE_SHARE of its points, in a row that says why.
+
+    The other checks keep their points and messages, so the feedback still lists everything
+    else; the extra row (worth no points of its own) takes off what is above the ceiling.
+
+    >>> from checker.report import CheckResult
+    >>> report = Report("qa_model", [CheckResult("layers", 10, 9.5, ["swapped"])])
+    >>> cap_for_named_mistakes(report, ["swapped_embedding"]).score
+    5.0
+    """
+    ceiling = report.max_score * NAMED_MISTAKE_SHARE
+    excess = round(report.score - ceiling, 2)
+    if not mistakes or excess <= 0:
+        return report
+    what = "; ".join(NAMED_MISTAKES[m] for m in dict.fromkeys(mistakes))
+    message = (
+        f"Named mistake: {what}. It makes the model unfit for its task, so the exercise earns at most "
+        f"{ceiling:g} of its {report.max_score:g} points until it is fixed ({excess:g} taken off)."
+    )
+    report.checks.append(CheckResult("named mistake", 0, -excess, [message]))
+    return report
+
+
+def named_mistakes_rule() -> str:
+    """The rule in words, for `python -m checker list`."""
+    share = "half" if NAMED_MISTAKE_SHARE == 0.5 else f"{NAMED_MISTAKE_SHARE:.0%}"
+    lines = [
+        f"A named conceptual mistake makes the model unfit for its task: it earns at most {share} "
+        "of the exercise's points, whatever else is right. The named mistakes:"
+    ]
+    return "\n".join(lines + [f"  - {words}" for words in NAMED_MISTAKES.values()])
 
 
 def get_exercise(exercise_id: str) -> dict:

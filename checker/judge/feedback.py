@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import traceback
 
 from checker.report import CheckResult, Report
@@ -29,8 +30,8 @@ def not_a_functional_model(exercise_id: str, spec: dict, description: dict) -> s
         )
     if kind == "function":
         return (
-            f"Got the function {description.get('name')} itself, not the model it builds. "
-            f'Call it: check({description.get("name")}(), "{exercise_id}").'
+            f"Got a function ({description.get('name')}) where a model was expected: the function "
+            f"{builder} should end with `return model`, the keras.Model it built."
         )
     if kind == "tensor":
         return (
@@ -66,11 +67,16 @@ def not_a_functional_model(exercise_id: str, spec: dict, description: dict) -> s
     )
 
 
-def builder_failed(exercise_id: str, spec: dict, exc: BaseException) -> Report:
-    """The learner's build function raised: say where, and name a known pitfall if it is one."""
-    message = f"{spec.get('builder', 'Your function')}() raised {type(exc).__name__}: {_first_line(exc)}"
-    hint = _pitfall_hint(exc)
-    summary = hint or "Run the function on its own in a cell to see the full error."
+def builder_failed(exercise_id: str, spec: dict, exc: BaseException, name: str | None = None) -> Report:
+    """The learner's build function `name` raised: say so, and name a known pitfall if it is one.
+
+    >>> builder_failed("qa_model", {"points": {}}, KeyError("x"), "build_qa").checks[0].messages
+    ["build_qa() raised KeyError: 'x'"]
+    """
+    function = name or spec.get("builder", "Your function")
+    message = f"{function}() raised {type(exc).__name__}: {_first_line(exc)}"
+    hint = _pitfall_hint(exc, function)
+    summary = hint or f"Run {function}() on its own in a cell to see the full error."
     return whole_exercise_failed(exercise_id, spec, message, summary)
 
 
@@ -81,8 +87,13 @@ def internal_error(exercise_id: str, exc: Exception) -> Report:
     return Report(exercise_id, [check], BUG_URL_HINT)
 
 
-def _pitfall_hint(exc: BaseException) -> str:
+def _pitfall_hint(exc: BaseException, function: str) -> str:
     text = str(exc)
+    if isinstance(exc, TypeError) and "required positional argument" in text and function in text:
+        return (
+            f"The checker calls {function}() without arguments. Pass a function that takes none "
+            "(the exercise's build function), or the model itself."
+        )
     if "is used 2 times in the model" in text or "should be unique" in text:
         return (
             "Known pitfall: you created the same model or layer twice (two instances with one "
@@ -92,16 +103,36 @@ def _pitfall_hint(exc: BaseException) -> str:
         )
     if "Concatenate" in text and "shape" in text.lower():
         return (
-            "Known pitfall: the branches produce tensors of different heights and widths, so "
-            "they cannot be concatenated. Give every convolution and pooling layer in the "
-            'branches padding="same" (and the strides the exercise asks for).'
+            "Known pitfall: the model could not even be built, because the branches produce tensors "
+            "of different heights and widths, and Concatenate cannot join those. Give the "
+            'convolutions and pooling layers in the branches padding="same" (and the strides the '
+            "exercise asks for), so every branch ends at the same size."
         )
-    if "Add" in text and "shape" in text.lower():
-        return (
-            "Known pitfall: the two tensors you add have different shapes. When the block "
-            'changes the shape, project the shortcut with a 1x1 Conv2D (strides 2, padding "same").'
-        )
+    if ("Add" in text or "incompatible shapes" in text) and "shape" in text.lower():
+        return _add_hint(text)
     return ""
+
+
+def _add_hint(text: str) -> str:
+    """Why two tensors cannot be added: sizes trimmed by padding, or a shortcut without projection."""
+    shapes = [
+        tuple(int(n) for n in re.findall(r"\d+", found))
+        for found in re.findall(r"\(((?:None|\d+)(?:, *(?:None|\d+))*),?\)", text)
+    ]
+    intro = "Known pitfall: the two tensors you add have different shapes"
+    if len(shapes) >= 2 and len(shapes[0]) == len(shapes[1]) and shapes[0][:-1] != shapes[1][:-1]:
+        first, second = shapes[0], shapes[1]
+        if first[-1] == second[-1]:
+            return (
+                f"{intro} ({first} and {second}): their heights and widths differ. If the convolutions "
+                'shrank the tensor, give them padding="same"; if the block is meant to shrink it, '
+                'project the shortcut with a strided 1x1 Conv2D (padding="same").'
+            )
+    return (
+        f"{intro}. When the block changes the shape (more channels, or strides), project the shortcut "
+        'with a 1x1 Conv2D to the same shape (strides 2 and padding="same" when it halves the size); '
+        'when convolutions shrink it, give them padding="same".'
+    )
 
 
 def _first_line(exc: BaseException) -> str:

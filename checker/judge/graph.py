@@ -8,6 +8,7 @@ into it, so `Dense(10, activation="softmax")` and `Dense(10)` + `Softmax()` are 
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -17,15 +18,20 @@ from checker.judge import signature
 
 @dataclass
 class Call:
-    key: str  # unique node id: "<layer name>#<call index>"
+    key: str  # unique node id: "<layer name>#<call index>", "<nested model>#<call>/<layer>#<call>" inside
     name: str  # the layer's own name (the learner's, or the spec's id)
     class_name: str
     settings: dict
     sources: list[str]  # keys of the calls whose outputs it consumes, in argument order
     instance: str  # calls of one shared layer have the same instance
-    shape: tuple | None = None  # output shape without the batch axis, when known
+    shape: tuple | None = None  # output shape without the batch axis, when known (inputs)
     dtype: str | None = None  # inputs only
-    nested_config: dict | None = None
+    nested_config: dict | None = None  # a nested model kept whole (Xception)
+    config: dict | None = None  # the layer's own config, as Keras wrote it
+    in_shape: tuple | None = None  # the shape of its (first) input, without the batch axis
+    owner: str = ""  # the nested model it was written in, if any
+    auto_named: bool = False  # named by Keras (`conv2d_38`), not by the learner
+    position: str = ""  # how feedback points at a layer the learner did not name: "the second Conv2D"
 
     @property
     def label(self) -> str:
@@ -38,13 +44,21 @@ class Call:
         """What must be equal for two calls to be the same layer (inputs: only that they are inputs)."""
         return (self.class_name, tuple(sorted(self.settings.items())))
 
+    @property
+    def shown(self) -> str:
+        """The layer as the learner can find it: its name if they chose one, else where it is.
+
+        Keras' automatic names (`conv2d_38`) change on every build, so they are never shown.
+        """
+        return self.position or f"'{self.name}'"
+
 
 @dataclass
 class ModelGraph:
     calls: dict[str, Call] = field(default_factory=dict)
     inputs: list[str] = field(default_factory=list)  # keys, in the model's input order
     outputs: list[tuple[str, str]] = field(default_factory=list)  # (key, output name)
-    output_shapes: dict[str, tuple | None] = field(default_factory=dict)  # output name -> shape
+    output_shapes: dict[str, tuple | None] = field(default_factory=dict)  # output key -> shape
     fixed_names: set[str] = field(
         default_factory=set
     )  # reference input keys / output names the contract fixes
@@ -87,171 +101,74 @@ class ModelGraph:
         return list(nx.topological_sort(self.to_networkx(with_instances=False)))
 
 
-def from_description(description: dict) -> ModelGraph:
-    """Parse a functional or Sequential description made by `checker.observe.describe`."""
+def from_description(description: dict, inline: bool = True) -> ModelGraph:
+    """Parse a functional or Sequential description made by `checker.observe.describe`.
+
+    Nested models are inlined (see `keras_config`) unless inline=False: an exercise that asks
+    for one particular nested model compares it whole.
+    """
+    from checker.judge import keras_config
+
     if description.get("kind") == "sequential":
-        graph = _from_sequential(description["config"])
+        graph = keras_config.parse_sequential(description["config"], inline)
     else:
-        graph = _from_functional(description["config"])
-    shapes = description.get("output_shapes") or {}
-    for key, name in graph.outputs:
-        graph.output_shapes[name] = _known_output_shape(shapes, key)
+        graph = keras_config.parse_functional(description["config"], inline)
+    _attach_output_shapes(graph, description)
     _fold_activations(graph)
+    _name_positions(graph)
     return graph
 
 
 def from_spec(spec: dict) -> ModelGraph:
-    """The reference graph of a graph exercise's spec (see checker/exercises.py)."""
+    """The reference graph of a graph exercise's spec (see checker/judge/exercises.py)."""
     graph = ModelGraph()
+    shapes: dict[str, tuple | None] = {}
     for item in spec["inputs"]:
         key = item["id"]
-        graph.calls[key] = Call(
-            key,
-            item.get("name") or key,
-            "Input",
-            {},
-            [],
-            key,
-            tuple(item["shape"]),
-            item.get("dtype", "float32"),
-        )
+        shape = tuple(item["shape"])
+        graph.calls[key] = Call(key, item.get("name") or key, "Input", {}, [], key, shape)
+        graph.calls[key].dtype = item.get("dtype", "float32")
+        shapes[key] = shape
         graph.inputs.append(key)
         if "name" in item:
             graph.fixed_names.add(key)
     for item in spec["layers"]:
         config = {k: v for k, v in item.items() if k not in ("id", "class", "from", "same_instance_as")}
-        graph.calls[item["id"]] = Call(
+        in_shape = shapes.get(item["from"][0])
+        settings = signature.settings(item["class"], config, None, in_shape)
+        call = Call(
             item["id"],
             item["id"],
             item["class"],
-            signature.settings(item["class"], config),
+            settings,
             list(item["from"]),
             item.get("same_instance_as", item["id"]),
+        )
+        call.in_shape = in_shape
+        graph.calls[item["id"]] = call
+        shapes[item["id"]] = signature.output_shape(
+            item["class"], config, [shapes.get(s) for s in item["from"]]
         )
     for output in spec["outputs"]:
         name = output.get("name") or output["from"]
         graph.outputs.append((output["from"], name))
         if "name" in output:
             graph.fixed_names.add(name)
-        graph.output_shapes[name] = tuple(output["shape"])
+        graph.output_shapes[output["from"]] = tuple(output["shape"])
     return graph
 
 
-def _from_functional(config: dict) -> ModelGraph:
-    graph = ModelGraph()
-    for layer in config["layers"]:
-        name, class_name = layer["config"].get("name", layer.get("name")), layer["class_name"]
-        if class_name == "InputLayer":
-            _add_input(graph, name, layer["config"])
-            continue
-        for index, node in enumerate(layer.get("inbound_nodes", [])):
-            history = list(_tensor_histories(node))
-            sources = [f"{src}#{src_node}" for src, src_node, _ in history]
-            in_shapes = [shape for _, _, shape in history]
-            _add_call(graph, name, index, class_name, layer["config"], sources, in_shapes)
-    inputs = _named_entries(config.get("input_layers"))
-    graph.inputs = [f"{entry[0]}#{entry[1]}" for entry, _ in inputs]
-    for (layer, node, _), name in inputs:
-        graph.calls[f"{layer}#{node}"].name = name
-    graph.outputs = [
-        (f"{entry[0]}#{entry[1]}", name) for entry, name in _named_entries(config.get("output_layers"))
-    ]
-    graph.outputs_are_dict = isinstance(config.get("output_layers"), dict)
-    _mark_input_order(graph)
-    return graph
-
-
-def _named_entries(value) -> list[tuple[list, str]]:
-    """Entries with the name data and losses are matched by: the dict key, else the layer's name."""
-    if isinstance(value, dict):
-        return [(entry, key) for key, item in value.items() for entry in _entries(item)]
-    return [(entry, entry[0]) for entry in _entries(value)]
-
-
-def _from_sequential(config: dict) -> ModelGraph:
-    graph = ModelGraph()
-    previous = None
-    layers = config.get("layers", [])
-    first = layers[0] if layers else None
-    if first is None or first["class_name"] != "InputLayer":
-        shape = config.get("build_input_shape")
-        _add_input(graph, "input", {"batch_shape": shape, "dtype": "float32"})
-        graph.inputs = ["input#0"]
-        previous = "input#0"
-    for layer in layers:
-        name, class_name = layer["config"]["name"], layer["class_name"]
-        if class_name == "InputLayer":
-            _add_input(graph, name, layer["config"])
-            graph.inputs, previous = [f"{name}#0"], f"{name}#0"
-            continue
-        _add_call(graph, name, 0, class_name, layer["config"], [previous] if previous else [], [])
-        previous = f"{name}#0"
-    if previous:
-        graph.outputs = [(previous, previous.split("#")[0])]
-    return graph
-
-
-def _add_input(graph: ModelGraph, name: str, config: dict) -> None:
-    batch_shape = config.get("batch_shape") or config.get("batch_input_shape")
-    shape = tuple(batch_shape[1:]) if batch_shape else None
-    key = f"{name}#0"
-    graph.calls[key] = Call(key, name, "Input", {}, [], key, shape, config.get("dtype", "float32"))
-
-
-def _add_call(graph, name, index, class_name, config, sources, in_shapes) -> None:
-    rank = len(in_shapes[0]) if in_shapes and in_shapes[0] is not None else None
-    key = f"{name}#{index}"
-    activation = (
-        signature.activation_layer_name(class_name, config)
-        if class_name in signature.ACTIVATION_LAYERS
-        else None
-    )
-    if activation is not None:
-        class_name, config = "Activation", {"activation": activation}
-    call = Call(key, name, class_name, signature.settings(class_name, config, rank), sources, name)
-    if class_name == "Functional":
-        call.nested_config = config
-    graph.calls[key] = call
-
-
-def _tensor_histories(node):
-    """(layer name, call index, shape) of every tensor an inbound node consumes, in order."""
-    stack = [node.get("args", []), node.get("kwargs", {})]
-    found = []
-
-    def walk(value):
-        if isinstance(value, dict):
-            if value.get("class_name") == "__keras_tensor__":
-                layer, call_index, _ = value["config"]["keras_history"]
-                found.append((layer, call_index, value["config"].get("shape")))
-            else:
-                for item in value.values():
-                    walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    for part in stack:
-        walk(part)
-    return found
-
-
-def _entries(value) -> list:
-    """input_layers / output_layers: a single [name, node, tensor], a list of them, or a dict."""
-    if not value:
-        return []
-    if isinstance(value, dict):
-        return [entry for item in value.values() for entry in _entries(item)]
-    if isinstance(value, list) and value and isinstance(value[0], str):
-        return [value]
-    return [entry for item in value for entry in _entries(item)]
-
-
-def _mark_input_order(graph: ModelGraph) -> None:
-    """Inputs that the model does not list (an unused keras.Input) still count as inputs."""
-    for call in graph.calls.values():
-        if call.class_name == "Input" and call.key not in graph.inputs:
-            graph.inputs.append(call.key)
+def _attach_output_shapes(graph: ModelGraph, description: dict) -> None:
+    """Each output's shape, by position (`output_shape_list`, in Keras' output order) when the
+    description has it, else from the older `output_shapes` keyed by Keras history."""
+    in_order = description.get("output_shape_list")
+    if in_order is not None and len(in_order) == len(graph.outputs):
+        for (key, _), shape in zip(graph.outputs, in_order):
+            graph.output_shapes[key] = tuple(shape[1:]) if shape is not None else None
+        return
+    shapes = description.get("output_shapes") or {}
+    for key, _ in graph.outputs:
+        graph.output_shapes[key] = _known_output_shape(shapes, key)
 
 
 def _fold_activations(graph: ModelGraph) -> None:
@@ -278,15 +195,112 @@ def _replace(graph: ModelGraph, old: str, new: str) -> None:
     for call in graph.calls.values():
         call.sources = [new if s == old else s for s in call.sources]
     graph.outputs = [(new if k == old else k, name) for k, name in graph.outputs]
+    if old in graph.output_shapes:
+        graph.output_shapes[new] = graph.output_shapes.pop(old)
 
 
 def _known_output_shape(shapes: dict, key: str):
-    layer, index = key.split("#")
+    if "/" in key:  # a layer inside a nested model: older descriptions cannot tell
+        return None
+    layer, index = key.rsplit("#", 1)
     for shape_key, shape in shapes.items():
         name, node, _ = shape_key.rsplit(":", 2)
         if name == layer and node == index:
             return tuple(shape[1:])
     return None
+
+
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+
+
+def _name_positions(graph: ModelGraph) -> None:
+    """Give every call the learner did not name a `position` they can find in their code.
+
+    A class that occurs once is "the Add". Otherwise a layer is counted along the path that
+    leads to it (first inputs first) from the nearest input or layer the learner named:
+    "the second Conv2D after the input". Where two layers would get the same words, their
+    settings tell them apart: "the Conv2D(64, 1, strides=2) after the input".
+    """
+    for index, key in enumerate(graph.inputs):
+        call = graph.calls[key]
+        if call.auto_named:
+            call.position = "the input" if len(graph.inputs) == 1 else f"the {ordinal_word(index)} input"
+    classes = Counter((c.owner, c.class_name) for c in _first_calls(graph))
+    texts: dict[str, str] = {}
+    for call in _first_calls(graph):
+        if call.auto_named:
+            unique = classes[(call.owner, call.class_name)] == 1
+            texts[call.instance] = f"the {call.class_name}" if unique else _path_position(graph, call)
+    seen = Counter(texts.values())
+    for call in _first_calls(graph):
+        text = texts.get(call.instance)
+        if text is not None and seen[text] > 1:
+            texts[call.instance] = _path_position(graph, call, by_settings=True)
+    for call in graph.layer_calls():
+        if call.instance in texts:
+            inside = f" inside the nested model '{call.owner}'" if call.owner else ""
+            call.position = texts[call.instance] + inside
+
+
+def _first_calls(graph: ModelGraph) -> list[Call]:
+    """One call per layer instance: a shared layer is one layer to point at."""
+    first: dict[str, Call] = {}
+    for call in graph.layer_calls():
+        first.setdefault(call.instance, call)
+    return list(first.values())
+
+
+def _path_position(graph: ModelGraph, call: Call, by_settings: bool = False) -> str:
+    """ "the second Conv2D after the input": counted back along first inputs to an anchor."""
+    count, source = 1, call.sources[0] if call.sources else None
+    while source is not None and source in graph.calls:
+        before = graph.calls[source]
+        if before.class_name == "Input" or not before.auto_named or before.owner != call.owner:
+            break
+        count += before.class_name == call.class_name
+        source = before.sources[0] if before.sources else None
+    anchor = _anchor_text(graph.calls.get(source) if source else None, call.owner)
+    if by_settings:
+        return f"the {call.label} after {anchor}"
+    return f"the {ordinal_word(count - 1)} {call.class_name} after {anchor}"
+
+
+def _anchor_text(anchor: Call | None, owner: str) -> str:
+    if anchor is None:
+        return "the input"
+    if anchor.owner != owner:
+        return "the nested model's input"
+    if anchor.class_name == "Input":
+        return anchor.position or f"the input '{anchor.name}'"
+    return anchor.position or f"'{anchor.name}'"
+
+
+def input_shown(call: Call) -> str:
+    """ "Input 'text'" for an input the learner named, "The second input" for one Keras named."""
+    return call.position[:1].upper() + call.position[1:] if call.position else f"Input '{call.name}'"
+
+
+def output_shown(graph: ModelGraph, key: str, name: str) -> str:
+    """ "Output 'age'" for an output named by the learner, "The second output (Dense(1))" otherwise.
+
+    An output's name is its dict key or its layer's name, so a layer Keras named gives an
+    output name that changes on every build.
+    """
+    call = graph.calls.get(key)
+    if call is None or not call.auto_named or name != call.name:
+        return f"Output '{name}'"
+    index = [k for k, _ in graph.outputs].index(key)
+    which = "The output" if len(graph.outputs) == 1 else f"The {ordinal_word(index)} output"
+    return f"{which} ({call.label})"
+
+
+def ordinal_word(index: int) -> str:
+    """'first' for 0, 'second' for 1, ..., '11th' for 10."""
+    if index < len(ORDINALS):
+        return ORDINALS[index]
+    number = index + 1
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
 
 
 def batch_shape_text(shape) -> str:

@@ -6,15 +6,17 @@ names, what differs from the reference and what to do about it.
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import cache
 
 from checker.judge import graph as graphs
 from checker.judge import pitfalls
 from checker.judge.compile_rules import check_compile
-from checker.judge.exercises import EXERCISES
+from checker.judge.exercises import EXERCISES, cap_for_named_mistakes
 from checker.judge.feedback import not_a_functional_model, whole_exercise_failed
 from checker.judge.graph import Call, ModelGraph, batch_shape_text, shape_text
 from checker.judge.match import Alignment, align, exact_match
+from checker.judge.pitfalls import sentence_start
 from checker.report import CheckResult, Report, scored
 
 
@@ -22,7 +24,7 @@ def grade_graph(description: dict, spec: dict, exercise_id: str) -> Report:
     problem = not_a_functional_model(exercise_id, spec, description)
     if problem and description.get("kind") != "sequential":
         return whole_exercise_failed(exercise_id, spec, problem)
-    student = graphs.from_description(description)
+    student = graphs.from_description(description, inline=not asks_for_nested_model(spec))
     reference = reference_graph(exercise_id)
     input_pairs, input_check = check_inputs(student, reference, spec)
     alignment = align(student, reference, input_pairs)
@@ -35,8 +37,29 @@ def grade_graph(description: dict, spec: dict, exercise_id: str) -> Report:
     if "compile" in spec:
         checks.append(check_compile(description, student, spec))
     report = Report(exercise_id, checks)
+    cap_for_named_mistakes(report, named_mistakes(student, reference, alignment))
     report.summary = _summary(report, student, exercise_id)
     return report
+
+
+def named_mistakes(student: ModelGraph, reference: ModelGraph, alignment: Alignment) -> list[str]:
+    """The named conceptual mistakes (exercises.NAMED_MISTAKES) this model makes."""
+    found = []
+    paired = [
+        (reference.calls[r], student.calls[s]) for r, s in alignment.mapping.items() if r in reference.calls
+    ]
+    if any(pitfalls.is_swapped_embedding(stu, ref) for ref, stu in paired):
+        found.append("swapped_embedding")
+    if pitfalls.separate_instances(student, reference, alignment):
+        found.append("separate_instances")
+    if any(pitfalls.is_wrong_shortcut(m, reference) for m in real_misfed(student, reference, alignment)):
+        found.append("wrong_shortcut")
+    return found
+
+
+def asks_for_nested_model(spec: dict) -> bool:
+    """The exercise wants one particular model as a layer (shared_vision's Xception)."""
+    return any("model" in layer for layer in spec["layers"])
 
 
 @cache
@@ -57,7 +80,7 @@ def check_inputs(student: ModelGraph, reference: ModelGraph, spec: dict) -> tupl
         call = student.calls[key]
         unused = " and is not used by any layer" if not student.consumers(key) else ""
         messages.append(
-            f"Input '{call.name}' {shape_text(call.shape)} is not part of this exercise{unused}: "
+            f"{graphs.input_shown(call)} {shape_text(call.shape)} is not part of this exercise{unused}: "
             f"the exercise has {len(reference.inputs)} input(s); remove it."
         )
         wrong += 1
@@ -105,7 +128,7 @@ def _input_problems(
     problems = []
     if fixed and found.name != expected.name:
         problems.append(
-            f"Input '{found.name}' should be named '{expected.name}': "
+            f"{graphs.input_shown(found)} should be named '{expected.name}': "
             f'keras.Input(..., name="{expected.name}"). The name is how data is fed by dict.'
         )
     if found.shape is None:
@@ -115,16 +138,23 @@ def _input_problems(
         )
     elif found.shape != expected.shape:
         problems.append(
-            f"Input '{found.name}' has shape {shape_text(found.shape)}; expected "
+            f"{graphs.input_shown(found)} has shape {shape_text(found.shape)}; expected "
             f"{shape_text(expected.shape)} (without the batch axis){_shape_hint(expected)}."
         )
     if expected.dtype not in (None, "float32") and found.dtype != expected.dtype:
         problems.append(
-            f"Input '{found.name}' has dtype {found.dtype}; expected {expected.dtype} "
+            f"{graphs.input_shown(found)} has dtype {found.dtype}; expected {expected.dtype} "
             f'(token ids are integers): keras.Input(..., dtype="{expected.dtype}").'
         )
     if not student.consumers(found.key):
-        problems.append(f"Input '{found.name}' is not used by any layer: feed it into its branch.")
+        twice = pitfalls.merges_taking_a_tensor_twice(student)
+        because = (
+            f" {twice[0].shown} takes {pitfalls.names(student, [twice[0].sources[0]])} twice, "
+            "where one of the two should come from this input (see wiring)."
+            if twice
+            else " feed it into its branch."
+        )
+        problems.append(f"{graphs.input_shown(found)} is not used by any layer:{because}")
     return problems
 
 
@@ -143,7 +173,7 @@ def check_layers(student: ModelGraph, reference: ModelGraph, alignment: Alignmen
     for ref_call in ref_layers:
         stu_key = alignment.student_of(ref_call.key)
         if stu_key is None:
-            messages.append(f"Missing layer: {ref_call.label}{_where(ref_call, reference)}.")
+            messages.append(_missing_layer(ref_call, reference, student, alignment))
             continue
         paired_students.add(stu_key)
         found = student.calls[stu_key]
@@ -155,9 +185,26 @@ def check_layers(student: ModelGraph, reference: ModelGraph, alignment: Alignmen
     extra = [c for c in student.layer_calls() if c.key not in paired_students]
     for call in _unique_layers(extra):
         messages.append(
-            f"Extra layer '{call.name}' ({call.label}): the exercise has no such layer; remove it."
+            f"Extra layer: {pitfalls.with_label(call)}; the exercise has no such layer, remove it."
         )
     return scored("layers", points, messages, (good - len(extra)) / len(ref_layers))
+
+
+def _missing_layer(ref_call: Call, reference: ModelGraph, student: ModelGraph, alignment: Alignment) -> str:
+    """A missing layer; for a missing second call of a shared layer, that it is called too few times."""
+    partner = alignment.student_of(ref_call.instance) if ref_call.instance != ref_call.key else None
+    if partner is not None and student.calls[partner].class_name == ref_call.class_name:
+        wanted = len(reference.instances()[ref_call.instance])
+        made = len(student.instances()[student.calls[partner].instance])
+        return (
+            f"{sentence_start(student.calls[partner].shown)} is called {_times(made)}; the exercise calls "
+            f"that one {ref_call.label} instance {_times(wanted)}, once on each input."
+        )
+    return f"Missing layer: {ref_call.label}{_where(ref_call, reference)}."
+
+
+def _times(count: int) -> str:
+    return {1: "only once", 2: "twice"}.get(count, f"{count} times")
 
 
 def _where(ref_call: Call, reference: ModelGraph) -> str:
@@ -192,16 +239,15 @@ def check_wiring(
     if alignment.exact:
         return CheckResult("wiring", points, points)
     messages = pitfalls.sharing_problems(student, reference, alignment)
-    known_pitfall = bool(messages)
     ref_layers = reference.layer_calls()
     missing = [c for c in ref_layers if alignment.student_of(c.key) is None]
     paired = set(alignment.mapping.values())
     extra = [c for c in student.layer_calls() if c.key not in paired]
-    real = [m for m in alignment.misfed if _wiring_mistake(m, student, {c.key for c in extra})]
+    twice = pitfalls.merges_taking_a_tensor_twice(student)
+    messages += [pitfalls.taken_twice_message(call, student) for call in twice]
+    real = [m for m in real_misfed(student, reference, alignment) if m.student not in twice]
     if real:
-        message = pitfalls.misfed_message(real[0], student, reference, alignment)
-        known_pitfall = known_pitfall or pitfalls.is_wrong_shortcut(real[0], reference)
-        messages.append(message)
+        messages.append(pitfalls.misfed_message(real[0], student, reference, alignment))
         if len(real) > 1:
             messages.append(
                 f"({len(real) - 1} more layer(s) are fed from an unexpected place; "
@@ -213,23 +259,43 @@ def check_wiring(
             "differ from the exercise; fixing those layers fixes this too."
         )
     wrong = len(alignment.misfed) + len(missing) + len(extra)
-    # Sharing and the shortcut are what these exercises teach: getting them wrong costs all of 'wiring'.
-    share = 0.0 if known_pitfall else 1 - wrong / len(ref_layers)
-    return scored("wiring", points, messages, share)
+    return scored("wiring", points, messages, 1 - wrong / len(ref_layers))
 
 
-def _wiring_mistake(misfed, student: ModelGraph, extra: set[str]) -> bool:
+def real_misfed(student: ModelGraph, reference: ModelGraph, alignment: Alignment) -> list:
+    """Misfed layers that are mistakes of their own, not echoes of a missing or extra layer."""
+    paired = set(alignment.mapping.values())
+    extra = {c.key for c in student.layer_calls() if c.key not in paired}
+    return [m for m in alignment.misfed if _wiring_mistake(m, student, reference, alignment, extra)]
+
+
+def _wiring_mistake(
+    misfed, student: ModelGraph, reference: ModelGraph, alignment: Alignment, extra: set
+) -> bool:
     """A misfed layer that is a mistake of its own, not the echo of a missing or extra layer.
 
-    Fed from an extra layer: the extra layer explains it. Expecting a missing layer: only a
-    mistake when the tensor it takes instead also feeds something else (a branch taken from
-    another branch), not when the chain merely skips the missing layer.
+    Fed from an extra layer: the extra layer explains it. Expecting a missing layer: an echo
+    when it takes what the missing layer would have taken (the chain merely skips it), a
+    mistake when it takes something else (a branch or shortcut from another place).
     """
     if extra.intersection(misfed.student.sources):
         return False
     if None in misfed.expected_sources:
-        return any(len(student.consumers(s)) > 1 for s in misfed.student.sources)
+        skipped = _sources_skipping_missing(misfed.reference.sources, reference, alignment)
+        return Counter(misfed.student.sources) != Counter(skipped)
     return True
+
+
+def _sources_skipping_missing(ref_sources: list[str], reference: ModelGraph, alignment: Alignment) -> list:
+    """The learner's keys a layer takes when each missing layer before it is left out of the chain."""
+    found = []
+    for ref_source in ref_sources:
+        student_key = alignment.student_of(ref_source)
+        if student_key is not None:
+            found.append(student_key)
+        else:
+            found += _sources_skipping_missing(reference.calls[ref_source].sources, reference, alignment)
+    return found
 
 
 def check_outputs(
@@ -239,7 +305,7 @@ def check_outputs(
     messages, good = [], 0
     student_outputs = dict(student.outputs)  # key -> name
     for ref_key, ref_name in reference.outputs:
-        expected_shape = reference.output_shapes[ref_name]
+        expected_shape = reference.output_shapes[ref_key]
         stu_key = alignment.student_of(ref_key)
         if stu_key not in student_outputs:
             stu_key = _output_by_name_or_position(student, reference, ref_key, ref_name)
@@ -250,25 +316,30 @@ def check_outputs(
             )
             continue
         name = student_outputs[stu_key]
-        found_shape = student.output_shapes.get(name)
+        found_shape = student.output_shapes.get(stu_key)
+        shown = graphs.output_shown(student, stu_key, name)
         problems = []
         if ref_name in reference.fixed_names and name != ref_name:
             problems.append(
-                f"Output '{name}' should be named '{ref_name}': give its layer name=\"{ref_name}\" "
+                f"{shown} should be named '{ref_name}': give its layer name=\"{ref_name}\" "
                 "(losses and data are matched to outputs by this name)."
             )
         if found_shape is not None and found_shape != expected_shape:
             problems.append(
-                f"Output '{name}' has shape {batch_shape_text(found_shape)}; expected "
+                f"{shown} has shape {batch_shape_text(found_shape)}; expected "
                 f"{batch_shape_text(expected_shape)}."
             )
         messages += problems
         good += not problems
     if len(student.outputs) > len(reference.outputs):
-        extra = [n for k, n in student.outputs if k not in alignment.mapping.values()]
+        extra = [
+            graphs.output_shown(student, k, n)
+            for k, n in student.outputs
+            if k not in alignment.mapping.values()
+        ]
         messages.append(
             f"The model has {len(student.outputs)} outputs; the exercise has "
-            f"{len(reference.outputs)}. Extra: {', '.join(repr(n) for n in extra) or 'see above'}."
+            f"{len(reference.outputs)}. Extra: {'; '.join(extra) or 'see above'}."
         )
     return scored("outputs", points, messages, good / len(reference.outputs))
 

@@ -27,6 +27,7 @@ def judge_layer_observations(observations: dict, exercise_id: str, inputs: dict)
     setup = {
         **SETUPS[exercise_id],
         "yours": observations["subject"].get("name") or SETUPS[exercise_id]["class"],
+        "overrides_call": "__call__" in observations["subject"].get("overrides", []),
     }
     problem = _subject_problem(observations["subject"], setup, exercise_id)
     if problem:
@@ -92,8 +93,10 @@ def _failure_text(failure: dict) -> str:
     return f"{failure['error']}{line}"
 
 
-def _hint(failure: dict) -> str:
+def _hint(failure: dict, setup: dict | None = None) -> str:
     error = failure["error"]
+    if setup and setup.get("overrides_call"):
+        return " " + _overridden_call(setup)
     if "unexpected keyword argument" in error:
         return (
             " Keras passes name, trainable and dtype as keyword arguments: accept **kwargs and "
@@ -111,7 +114,17 @@ def _hint(failure: dict) -> str:
     return ""
 
 
+def _overridden_call(setup: dict) -> str:
+    return (
+        f"{setup['yours']} defines __call__; a Keras layer defines call (no underscores) and leaves "
+        "__call__ to Keras, which builds the layer on its first input, handles symbolic tensors in a "
+        "model and tracks the weights there. Rename __call__ to call."
+    )
+
+
 def _judge_construct(observations: dict, setup: dict, inputs: dict, points: float) -> CheckResult:
+    if setup.get("overrides_call"):
+        return CheckResult("construct", points, 0.0, [_overridden_call(setup)])
     failure = observations.get("failure")
     if failure and failure["method"] == "build":
         return CheckResult(
@@ -121,7 +134,7 @@ def _judge_construct(observations: dict, setup: dict, inputs: dict, points: floa
             [
                 f"{setup['yours']}.build raised: {_failure_text(failure)}. Keras calls build(input_shape) "
                 f"once with input_shape = (None, {inputs['input_dim']}); create the weights there "
-                f"with self.add_weight(...).{_hint(failure)}"
+                f"with self.add_weight(...).{_hint(failure, setup)}"
             ],
         )
     return CheckResult("construct", points, points)
@@ -301,7 +314,7 @@ def _call_failed(call: dict, setup: dict) -> str:
             f"{setup['yours']}.call returned {call.get('returned')}, not a tensor. "
             "End call with return ... (the result)."
         )
-    return f"{setup['yours']}.call raised: {_failure_text(call['error'])}.{_hint(call['error'])}"
+    return f"{setup['yours']}.call raised: {_failure_text(call['error'])}.{_hint(call['error'], setup)}"
 
 
 def _judge_dense_output(observations: dict, setup: dict, inputs: dict, points: float) -> CheckResult:
@@ -497,7 +510,7 @@ def _judge_in_model(observations: dict, setup: dict, inputs: dict, points: float
             "in a model",
             points,
             0.0,
-            [f"{where}, the layer raised: {_failure_text(used['error'])}.{_hint(used['error'])}"],
+            [f"{where}, the layer raised: {_failure_text(used['error'])}.{_hint(used['error'], setup)}"],
         )
     expected = [None, value]
     if used["output_shape"] != expected:

@@ -75,6 +75,19 @@ class _WalkContext:
         self.ref_shape = _downstream_hashes(reference, True)
         self.stu_shape = _downstream_hashes(student, True)
         self.ref_order = [k for k in reference.topological() if reference.calls[k].class_name != "Input"]
+        self.ref_classes = {c.class_name for c in reference.calls.values()}
+
+    def sources_past_foreign(self, call: Call) -> Counter:
+        """A call's sources, looking through layers of a class the reference has none of
+        (a ZeroPadding2D before a convolution): those are extra, the layer behind them is in place."""
+        found: Counter = Counter()
+        for key in call.sources:
+            source = self.student.calls[key]
+            if source.class_name not in self.ref_classes and len(source.sources) == 1:
+                found += self.sources_past_foreign(source)
+            else:
+                found[key] += 1
+        return found
 
 
 def _walk(ctx: _WalkContext, input_pairs: dict[str, str], place_first: bool, reserve: bool) -> Alignment:
@@ -96,7 +109,7 @@ def _walk(ctx: _WalkContext, input_pairs: dict[str, str], place_first: bool, res
             continue
 
         def closeness(call: Call) -> tuple:
-            in_place = Counter(call.sources) == wanted
+            in_place = Counter(call.sources) == wanted or ctx.sources_past_foreign(call) == wanted
             same = call.signature == ref_call.signature
             return ((in_place, same) if place_first else (same, in_place)) + (
                 ctx.stu_hash[call.key] == ctx.ref_hash[key],

@@ -8,7 +8,7 @@ wrong tensor.
 from __future__ import annotations
 
 from checker.judge import signature
-from checker.judge.graph import Call, ModelGraph
+from checker.judge.graph import Call, ModelGraph, shape_text
 from checker.judge.match import Alignment, Misfed
 
 
@@ -18,9 +18,9 @@ def setting_differences(found: Call, expected: Call) -> str:
         return ""
     if found.class_name == "Functional":
         return _nested_model_difference(found, expected)
-    if found.class_name == "Embedding" and _embedding_swapped(found, expected):
+    if is_swapped_embedding(found, expected):
         return (
-            f"Embedding '{found.name}' is Embedding({found.settings['input_dim']}, "
+            f"{sentence_start(found.shown)} is Embedding({found.settings['input_dim']}, "
             f"{found.settings['output_dim']}): its two arguments are swapped, a known pitfall "
             "(the book's first edition has it). The first argument is the vocabulary size "
             f"(input_dim={expected.settings['input_dim']}: how many different token ids there are), "
@@ -30,22 +30,62 @@ def setting_differences(found: Call, expected: Call) -> str:
     changes = [
         signature.describe_difference(key, value, found.settings.get(key))
         for key, value in expected.settings.items()
-        if found.settings.get(key) != value
+        if key in found.settings and found.settings[key] != value
     ]
-    sentence = f"'{found.name}' is {found.label}; expected {expected.label}: {'; '.join(changes)}."
-    if expected.settings.get("padding") == "same" and found.settings.get("padding") != "same":
-        sentence += (
-            ' Known pitfall: without padding="same" the layer trims the border, so its '
-            "output is smaller than the parallel path's and the tensors no longer line up."
+    if not changes:  # the same settings, but the padding matters for one input shape and not the other
+        return (
+            f"{sentence_start(found.shown)} is {found.label} on an input of shape "
+            f"{shape_text(found.in_shape)}; expected {expected.label} on {shape_text(expected.in_shape)}: "
+            "the layers before it differ."
         )
+    if found.label in found.shown:  # the words already say what it is
+        sentence = f"{sentence_start(found.shown)} should be {expected.label}: {'; '.join(changes)}."
+    else:
+        sentence = f"{sentence_start(found.shown)} is {found.label}; expected {expected.label}: {'; '.join(changes)}."
+    if expected.settings.get("padding") == "same" and found.settings.get("padding") == "valid":
+        sentence += " Known pitfall: " + _trimmed_border(found)
     return sentence
 
 
-def _embedding_swapped(found: Call, expected: Call) -> bool:
+def _trimmed_border(found: Call) -> str:
+    """Why padding="valid" changes the result here, with the sizes when they are known."""
+    rank = signature.SPATIAL_RANK.get(found.class_name, 0)
+    if not found.in_shape or len(found.in_shape) != rank + 1:
+        return 'with padding="valid" the layer trims the border of its input. Write padding="same".'
+    kernel = found.settings.get("kernel_size") or found.settings.get("pool_size")
+    before = found.in_shape[:rank]
+    strides = found.settings["strides"]
+    valid = tuple(None if n is None else (n - k) // s + 1 for n, k, s in zip(before, kernel, strides))
+    same = tuple(None if n is None else -(-n // s) for n, s in zip(before, strides))
+    if valid != same:
+        return (
+            f'with padding="valid" the layer trims the border of its input ({_size_text(before)} in, '
+            f'{_size_text(valid)} out, where padding="same" gives {_size_text(same)}). Write padding="same".'
+        )
     return (
-        found.settings["input_dim"] == expected.settings["output_dim"]
-        and found.settings["output_dim"] == expected.settings["input_dim"]
+        f'its output has the size padding="same" would give ({_size_text(valid)}), but from other pixels: '
+        'padding="valid" adds no border, so padding added by hand does not compute what "same" does. '
+        'Write padding="same" (and leave out the padding written by hand).'
     )
+
+
+def _size_text(sizes) -> str:
+    return "×".join("?" if n is None else str(n) for n in sizes)
+
+
+def is_swapped_embedding(found: Call, expected: Call) -> bool:
+    """An Embedding written Embedding(output_dim, input_dim): the book's first-edition mistake."""
+    return (
+        found.class_name == expected.class_name == "Embedding"
+        and found.settings["input_dim"] == expected.settings["output_dim"]
+        and found.settings["output_dim"] == expected.settings["input_dim"]
+        and found.settings["input_dim"] != found.settings["output_dim"]
+    )
+
+
+def sentence_start(text: str) -> str:
+    """'The second Conv2D' for 'the second Conv2D'; a quoted name stays as it is."""
+    return text[:1].upper() + text[1:] if text.startswith("the ") else text
 
 
 def _nested_model_difference(found: Call, expected: Call) -> str:
@@ -59,8 +99,48 @@ def _nested_model_difference(found: Call, expected: Call) -> str:
         if extra:
             details.append("it has extra " + ", ".join(f"{n} {c}" for c, n in sorted(extra.items())))
         detail = f" ({'; '.join(details)})" if details else ""
-        return f"The nested model '{found.name}' is not {call}{detail}. Use exactly {call}."
-    return f"The nested model '{found.name}' is not {call}."
+        return f"The nested model {found.shown} is not {call}{detail}. Use exactly {call}."
+    return f"The nested model {found.shown} is not {call}."
+
+
+def separate_instances(student: ModelGraph, reference: ModelGraph, alignment: Alignment) -> bool:
+    """Calls the exercise makes with one shared instance are made with separate instances."""
+    for members in reference.instances().values():
+        mapped = [student.calls[k] for k in (alignment.student_of(m) for m in members) if k]
+        if len(members) > 1 and len({c.instance for c in mapped}) > 1:
+            return True
+    return False
+
+
+def merges_taking_a_tensor_twice(student: ModelGraph) -> list[Call]:
+    """Concatenate / Add calls given the same tensor twice, e.g. concatenate([left, left])."""
+    return [
+        call
+        for call in student.layer_calls()
+        if call.class_name in ("Concatenate", "Add") and len(set(call.sources)) < len(call.sources)
+    ]
+
+
+def taken_twice_message(call: Call, student: ModelGraph) -> str:
+    """What a merge that takes one tensor twice does, and what to give it instead."""
+    twice = [s for s in dict.fromkeys(call.sources) if call.sources.count(s) > 1]
+    unused = [student.calls[k] for k in student.inputs if not student.consumers(k)]
+    instead = (
+        f" The {_input_names(unused)} is not used at all: its branch should feed the other slot."
+        if unused
+        else ""
+    )
+    return (
+        f"{sentence_start(call.shown)} takes {names(student, twice)} twice, so it joins a tensor with "
+        f"itself instead of joining two different branches.{instead} Pass one tensor per branch, e.g. "
+        f"layers.{call.class_name.lower()}([encoded_left, encoded_right])."
+    )
+
+
+def _input_names(inputs: list[Call]) -> str:
+    return " and ".join(
+        c.position.removeprefix("the ") if c.position else f"input '{c.name}'" for c in inputs
+    )
 
 
 def sharing_problems(student: ModelGraph, reference: ModelGraph, alignment: Alignment) -> list[str]:
@@ -71,7 +151,7 @@ def sharing_problems(student: ModelGraph, reference: ModelGraph, alignment: Alig
             continue
         mapped = [student.calls[k] for k in (alignment.student_of(m) for m in members) if k]
         if len({c.instance for c in mapped}) > 1:
-            names = " and ".join(f"'{c.name}'" for c in mapped)
+            names = " and ".join(c.shown for c in mapped)
             label = reference.calls[members[0]].label
             problems.append(
                 f"Separate instances where one shared instance is needed: {names} are separate "
@@ -85,7 +165,7 @@ def sharing_problems(student: ModelGraph, reference: ModelGraph, alignment: Alig
         refs = {ref_instance.get(inverse.get(m)) for m in members}
         if len(members) > 1 and len(refs) > 1:
             problems.append(
-                f"'{student.calls[members[0]].name}' is one layer called {len(members)} times "
+                f"{sentence_start(student.calls[members[0]].shown)} is one layer called {len(members)} times "
                 "(its weights are shared), but the exercise needs separate layers there: "
                 "create one layer per call."
             )
@@ -100,20 +180,28 @@ def misfed_message(misfed: Misfed, student: ModelGraph, reference: ModelGraph, a
     """Where the graphs first part ways: this layer is fed from the wrong tensor(s)."""
     found = _names(student, misfed.student.sources)
     expected = _expected_names(misfed, student, reference)
-    ref_call, name = misfed.reference, misfed.student.name
+    ref_call, shown = misfed.reference, sentence_start(with_label(misfed.student))
     if is_wrong_shortcut(misfed, reference):
         return (
-            f"'{name}' ({misfed.student.label}) takes {found} but should take {expected}: "
+            f"{shown} takes {found} but should take {expected}: "
             "a shortcut that skips from the wrong tensor. The shortcut must start from the "
-            "block's input: keep a reference to it (e.g. residual = x) before the convolutions "
-            "and use that reference in the shortcut."
+            "block's input: keep it in its own variable before the convolutions (e.g. "
+            "residual = inputs, where inputs = keras.Input(...)) and add that variable, not the "
+            "x that the convolutions reassign."
         )
     if ref_call.class_name == "Concatenate":
         return (
-            f"The Concatenate '{name}' joins {found} but should join {expected}: a branch "
+            f"{shown} joins {found} but should join {expected}: a branch "
             "is taken from the wrong place. Check which tensor each branch starts from."
         )
-    return f"'{name}' ({misfed.student.label}) takes {found} as input but should take {expected}."
+    return f"{shown} takes {found} as input but should take {expected}."
+
+
+def with_label(call: Call) -> str:
+    """The layer as shown, with its settings unless the words already give them."""
+    if call.label in call.shown or (call.position and call.label == f"{call.class_name}()"):
+        return call.shown
+    return f"{call.shown} ({call.label})"
 
 
 def is_wrong_shortcut(misfed: Misfed, reference: ModelGraph) -> bool:
@@ -149,9 +237,15 @@ def _expected_names(misfed: Misfed, student: ModelGraph, reference: ModelGraph) 
     return " and ".join(parts)
 
 
+def names(student: ModelGraph, keys: list[str]) -> str:
+    """The learner's layers as they can find them: "'encoder' and the second input"."""
+    return _names(student, keys)
+
+
 def _names(student: ModelGraph, keys: list[str]) -> str:
     parts = []
     for key in keys:
         call = student.calls[key]
-        parts.append(f"the input '{call.name}'" if call.class_name == "Input" else f"'{call.name}'")
+        named_input = call.class_name == "Input" and not call.position
+        parts.append(f"the input '{call.name}'" if named_input else call.shown)
     return " and ".join(parts) if parts else "nothing"

@@ -62,11 +62,17 @@ KNOWN_MODELS = {
 KNOWN_MODEL_CALLS = {"xception": "keras.applications.Xception(weights=None, include_top=False)"}
 
 
-def settings(class_name: str, config: dict, input_rank: int | None = None) -> dict:
+def settings(class_name: str, config: dict, input_rank: int | None = None, in_shape=None) -> dict:
     """The graded settings of one layer, normalised.
+
+    `in_shape` (the input's shape without the batch axis, when known) decides whether the
+    padding setting changes anything: where `"same"` adds no padding, the setting is left out,
+    so `"same"` and `"valid"` compare equal there.
 
     >>> settings("Conv2D", {"filters": 8, "kernel_size": 3})
     {'filters': 8, 'kernel_size': (3, 3), 'strides': (1, 1), 'padding': 'valid', 'activation': 'linear'}
+    >>> settings("Conv2D", {"filters": 8, "kernel_size": 1, "padding": "same"}, 4, (32, 32, 3))
+    {'filters': 8, 'kernel_size': (1, 1), 'strides': (1, 1), 'activation': 'linear'}
     """
     if class_name == "Functional":
         return {"model": config.get("model") or known_model_name(config)}
@@ -86,7 +92,85 @@ def settings(class_name: str, config: dict, input_rank: int | None = None) -> di
         found["axis"] -= input_rank
     if "padding" in found and isinstance(found["padding"], str):
         found["padding"] = found["padding"].lower()
+    if rank and "padding" in found and not padding_matters(found, _spatial(in_shape, rank, config), config):
+        del found["padding"]
     return found
+
+
+def padding_matters(found: dict, spatial: tuple, config: dict) -> bool:
+    """Whether padding="same" adds any padding to a convolution or pooling on this input.
+
+    Keras pads max((out - 1) * stride + kernel - size, 0) with out = ceil(size / stride); where
+    that is 0 on every axis, "same" and "valid" compute the same thing (a 1x1 convolution, a
+    2x2 pooling with strides 2 on an even size). An unknown size counts as padded, unless the
+    kernel is 1 (never padded).
+
+    >>> padding_matters({"pool_size": (2, 2), "strides": (2, 2)}, (32, 32), {})
+    False
+    >>> padding_matters({"pool_size": (2, 2), "strides": (2, 2)}, (31, 32), {})
+    True
+    """
+    kernel = found.get("kernel_size") or found.get("pool_size")
+    strides = found.get("strides") or (1,) * len(kernel)
+    dilation = _tuple(config.get("dilation_rate", 1), len(kernel))
+    for size, k, stride, rate in zip(spatial, kernel, strides, dilation):
+        extent = (k - 1) * rate + 1
+        if extent == 1:
+            continue
+        if size is None:
+            return True
+        out = -(-size // stride)
+        if (out - 1) * stride + extent - size > 0:
+            return True
+    return False
+
+
+def _spatial(in_shape, rank: int, config: dict) -> tuple:
+    """The spatial sizes of an input shape (no batch axis); unknown ones as None."""
+    if not in_shape or len(in_shape) != rank + 1:
+        return (None,) * rank
+    if config.get("data_format") == "channels_first":
+        return tuple(in_shape[1:])
+    return tuple(in_shape[:rank])
+
+
+def output_shape(class_name: str, config: dict, in_shapes: list) -> tuple | None:
+    """The output shape (no batch axis) of a spec layer, for the classes specs use; else None.
+
+    >>> output_shape("Conv2D", {"filters": 8, "kernel_size": 3, "strides": 2, "padding": "same"}, [(32, 32, 3)])
+    (16, 16, 8)
+    """
+    first = in_shapes[0] if in_shapes else None
+    if first is None:
+        return None
+    rank = SPATIAL_RANK.get(class_name)
+    if rank:
+        found = settings(class_name, config)
+        kernel = found.get("kernel_size") or found.get("pool_size")
+        padding = str(config.get("padding", "valid")).lower()
+        sizes = [_output_size(n, k, s, padding) for n, k, s in zip(first[:rank], kernel, found["strides"])]
+        return (*sizes, config.get("filters", first[-1]))
+    if class_name in ("Dense", "LSTM", "GRU", "SimpleRNN"):
+        if class_name != "Dense" and not config.get("return_sequences"):
+            return (config["units"],)
+        return (*first[:-1], config["units"])
+    if class_name == "Embedding":
+        return (*first, config["output_dim"])
+    if class_name == "Concatenate" and all(s is not None for s in in_shapes):
+        return (*first[:-1], sum(s[-1] for s in in_shapes))
+    if class_name in ("Add", "Activation", "Dropout"):
+        return first
+    if class_name.startswith("Global"):
+        return (first[-1],)
+    return None
+
+
+def _output_size(size, kernel: int, stride: int, padding: str):
+    if size is None:
+        return None
+    if padding == "same":
+        return -(-size // stride)
+    return (size - kernel) // stride + 1
 
 
 def activation_layer_name(class_name: str, config: dict) -> str | None:

@@ -27,6 +27,7 @@ import networkx as nx
 from checker.judge import graph as graphs
 from checker.judge import signature
 from checker.judge.compile_rules import loss_name, losses_by_output
+from checker.judge.exercises import cap_for_named_mistakes
 from checker.judge.feedback import not_a_functional_model, whole_exercise_failed
 from checker.judge.graph import Call, ModelGraph, batch_shape_text, shape_text
 from checker.report import CheckResult, Report, scored
@@ -40,7 +41,7 @@ FAMILIES = {
     "recurrent": {
         "classes": {"LSTM", "GRU", "SimpleRNN", "RNN", "Bidirectional"},
         "words": "a recurrent layer (LSTM, GRU, SimpleRNN, or one wrapped in Bidirectional)",
-        "example": "layers.LSTM(32) after layers.Embedding(10000, 32)",
+        "example": "layers.LSTM(32) after layers.Embedding(VOCABULARY_SIZE, 32) (the notebook's 300 word ids)",
     },
     "convolutional": {
         "classes": {"Conv2D", "SeparableConv2D", "DepthwiseConv2D", "Conv2DTranspose"},
@@ -66,7 +67,6 @@ class Learner:
     """The learner's model, parsed, with each spec input and output paired with theirs."""
 
     graph: ModelGraph
-    entries: dict[str, dict]  # layer name -> raw layer entry of the config
     inputs: dict[str, str | None] = field(default_factory=dict)  # spec input name -> input key
     outputs: dict[str, str | None] = field(default_factory=dict)  # spec output name -> output key
     branches: dict[str, list[str]] = field(default_factory=dict)  # spec input name -> its own calls
@@ -76,14 +76,14 @@ class Learner:
         return dict(self.graph.outputs)
 
     def classes(self, key: str) -> set[str]:
-        """The layer classes of a call, including those inside a nested model or a wrapper."""
+        """The layer classes of a call, including those inside a model kept whole or a wrapper."""
         call = self.graph.calls[key]
-        return {call.class_name} | _inner_classes(self.entries.get(call.name, {}).get("config", {}))
+        return {call.class_name} | _inner_classes(call.config or {})
 
     def label(self, key: str) -> str:
         call = self.graph.calls[key]
         if call.class_name in NESTED_MODELS:
-            return f"model '{call.name}'"
+            return f"model {call.shown}"
         return call.class_name
 
 
@@ -102,8 +102,18 @@ def grade_trend(description: dict, spec: dict, exercise_id: str) -> Report:
     }
     checks = [judges[name](learner, spec, points, description) for name, points in spec["points"].items()]
     report = Report(exercise_id, checks)
+    cap_for_named_mistakes(report, named_mistakes(learner, spec))
     report.summary = _summary(report, learner)
     return report
+
+
+def named_mistakes(learner: Learner, spec: dict) -> list[str]:
+    """A softmax where the outputs are independent yes/no labels (exercises.NAMED_MISTAKES)."""
+    for want in spec["outputs"]:
+        key = learner.outputs[want["name"]]
+        if want["activation"] == "sigmoid" and key is not None and _activation(learner, key) == "softmax":
+            return ["softmax_multilabel"]
+    return []
 
 
 def _summary(report: Report, learner: Learner) -> str:
@@ -122,9 +132,7 @@ def _summary(report: Report, learner: Learner) -> str:
 
 
 def parse(description: dict, spec: dict) -> Learner:
-    config = description["config"]
-    entries = {entry["config"].get("name", entry.get("name")): entry for entry in config.get("layers", [])}
-    learner = Learner(graphs.from_description(description), entries)
+    learner = Learner(graphs.from_description(description))
     learner.inputs = _pair_inputs(learner.graph, spec["inputs"])
     learner.outputs = _pair_outputs(learner.graph, spec["outputs"])
     learner.branches = _own_branches(learner.graph, learner.inputs)
@@ -158,7 +166,7 @@ def _pair_outputs(graph: ModelGraph, expected: list[dict]) -> dict[str, str | No
     pairs: dict[str, str | None] = {}
     rules = [
         lambda key, want: names[key] == want["name"],
-        lambda key, want: graph.output_shapes.get(names[key]) == tuple(want["shape"]),
+        lambda key, want: graph.output_shapes.get(key) == tuple(want["shape"]),
         lambda key, want: True,
     ]
     for rule in rules:
@@ -212,7 +220,7 @@ def check_inputs(learner: Learner, spec: dict, points: float, description: dict)
     for key in [k for k in learner.graph.inputs if k not in learner.inputs.values()]:
         call = learner.graph.calls[key]
         messages.append(
-            f"Input '{call.name}' {shape_text(call.shape)} is not one of the exercise's three "
+            f"{graphs.input_shown(call)} {shape_text(call.shape)} is not one of the exercise's three "
             "inputs (questionnaire, review, photo); remove it."
         )
         wrong += 1
@@ -237,17 +245,19 @@ def _input_problems(learner: Learner, want: dict) -> list[str]:
     problems = []
     if call.name != name:
         problems.append(
-            f"Input '{call.name}' should be named '{name}': {create}. Data is fed to the model "
+            f"{graphs.input_shown(call)} should be named '{name}': {create}. Data is fed to the model "
             "by these names."
         )
     if call.shape != shape:
         problems.append(
-            f"Input '{call.name}' has shape {shape_text(call.shape)}; expected {shape_text(shape)} "
+            f"{graphs.input_shown(call)} has shape {shape_text(call.shape)}; expected {shape_text(shape)} "
             "(without the batch axis)."
         )
     if call.dtype != dtype:
         reason = " (word ids are integers)" if dtype.startswith("int") else ""
-        problems.append(f"Input '{call.name}' has dtype {call.dtype}; expected {dtype}{reason}: {create}.")
+        problems.append(
+            f"{graphs.input_shown(call)} has dtype {call.dtype}; expected {dtype}{reason}: {create}."
+        )
     if not _reaches_outputs(learner, key):
         problems.append(
             f"The {name} input is not used: nothing from it reaches the outputs, so it cannot "
@@ -335,17 +345,17 @@ def _is_branch_merge(learner: Learner, key: str) -> bool:
     call = learner.graph.calls[key]
     if call.class_name in MERGES:
         return len(set(call.sources)) >= 2
-    if call.class_name == "Functional":
-        return _has_branch_merge(learner.entries.get(call.name, {}).get("config", {}))
+    if call.class_name in NESTED_MODELS:  # a model kept whole (Xception): its own merges count
+        return _has_branch_merge(call.nested_config or {})
     return False
 
 
 def _has_branch_merge(config: dict) -> bool:
     try:
         inner = graphs.from_description({"kind": "functional", "config": config})
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, IndexError):
         return False
-    nested = Learner(inner, {e["config"].get("name", e.get("name")): e for e in config.get("layers", [])})
+    nested = Learner(inner)
     return any(_is_branch_merge(nested, call.key) for call in inner.layer_calls())
 
 
@@ -358,11 +368,15 @@ def check_outputs(learner: Learner, spec: dict, points: float, description: dict
         problems = _output_problems(learner, want)
         messages += problems
         good += not problems
-    extra = [name for key, name in learner.graph.outputs if key not in learner.outputs.values()]
+    extra = [
+        graphs.output_shown(learner.graph, key, name)
+        for key, name in learner.graph.outputs
+        if key not in learner.outputs.values()
+    ]
     if extra:
         messages.append(
             f"The model has {len(learner.graph.outputs)} outputs; the exercise has "
-            f"{len(spec['outputs'])} (trend and price). Remove: {', '.join(map(repr, extra))}."
+            f"{len(spec['outputs'])} (trend and price). Remove: {'; '.join(extra)}."
         )
         good -= len(extra)
     return scored("outputs", points, messages, good / len(spec["outputs"]))
@@ -377,22 +391,22 @@ def _output_problems(learner: Learner, want: dict) -> list[str]:
             f"The model has no '{name}' output: add {layer} and list it in keras.Model(..., outputs=...)."
         ]
     found_name = learner.output_names[key]
+    shown = graphs.output_shown(learner.graph, key, found_name)
     problems = []
     if found_name != name:
         problems.append(
-            f"Output '{found_name}' should be named '{name}': give its layer name=\"{name}\" "
+            f"{shown} should be named '{name}': give its layer name=\"{name}\" "
             "(losses and data are matched to outputs by this name)."
         )
-    found_shape = learner.graph.output_shapes.get(found_name)
+    found_shape = learner.graph.output_shapes.get(key)
     if found_shape is not None and found_shape != shape:
         problems.append(
-            f"Output '{found_name}' has shape {batch_shape_text(found_shape)}; expected "
-            f"{batch_shape_text(shape)}: {layer}."
+            f"{shown} has shape {batch_shape_text(found_shape)}; expected {batch_shape_text(shape)}: {layer}."
         )
     found_activation = _activation(learner, key)
     if found_activation != activation:
         problems.append(
-            f"Output '{found_name}' uses {found_activation}; expected {activation}: "
+            f"{shown} uses {found_activation}; expected {activation}: "
             f"{OUTPUT_REASONS[activation]}. Use {layer}."
         )
     return problems
@@ -409,8 +423,7 @@ def _activation(learner: Learner, key: str) -> str:
     call: Call = learner.graph.calls[key]
     if "activation" in call.settings:
         return call.settings["activation"]
-    raw = learner.entries.get(call.name, {}).get("config", {})
-    return signature.activation_name(raw.get("activation"))
+    return signature.activation_name((call.config or {}).get("activation"))
 
 
 # --------------------------------------------------------------------------- compile

@@ -7,26 +7,56 @@ learner's kernel and in a clean process that never imports learner code.
 from __future__ import annotations
 
 import json
+import traceback
 from pathlib import Path
 
 FORMAT = "checker-description/1"
 
 
+class Unreadable(Exception):
+    """The learner's model itself failed to describe itself (e.g. get_config of a custom layer)."""
+
+
 def describe(obj) -> dict:
     """Describe a model (or anything else) as plain data; never raises.
+
+    A model whose own methods fail gives kind "broken" (the learner can act on it); a
+    failure of the checker's own code gives kind "checker_error", never blamed on the model.
 
     >>> describe(None)["kind"]
     'none'
     """
     try:
         return _describe(obj)
-    except Exception as exc:  # a broken object must still get a readable verdict
+    except Unreadable as exc:
+        cause = exc.__cause__ or exc
         return {
             "format": FORMAT,
             "kind": "broken",
             "type": _type_name(obj),
-            "error": f"{type(exc).__name__}: {exc}",
+            "error": f"{type(cause).__name__}: {cause}",
         }
+    except Exception as exc:  # noqa: BLE001 - a checker bug must not look like the learner's fault
+        return {
+            "format": FORMAT,
+            "kind": "checker_error",
+            "type": _type_name(obj),
+            "error": f"{type(exc).__name__}: {exc} ({_where(exc)})",
+        }
+
+
+def _where(exc: Exception) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f"at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else "no traceback"
+
+
+def _model_config(model) -> dict:
+    """`model.get_config()`, as plain data; what the model's own code raises is the model's problem."""
+    try:
+        config = model.get_config()
+    except Exception as exc:  # noqa: BLE001 - e.g. a custom layer without get_config
+        raise Unreadable(str(exc)) from exc
+    return _plain(config)
 
 
 def save_description(obj, path) -> dict:
@@ -81,7 +111,7 @@ def _describe(obj) -> dict:
             **base,
             "kind": "sequential",
             "class_name": "Sequential",
-            "config": _plain(obj.get_config()),
+            "config": _model_config(obj),
             **_compile_part(obj),
         }
     if isinstance(obj, keras.Model):
@@ -90,8 +120,9 @@ def _describe(obj) -> dict:
                 **base,
                 "kind": "functional",
                 "class_name": type(obj).__name__,
-                "config": _plain(obj.get_config()),
+                "config": _model_config(obj),
                 "output_shapes": _output_shapes(obj),
+                "output_shape_list": [_shape(tensor.shape) for tensor in obj.outputs],
                 **_compile_part(obj),
             }
         return {**base, "kind": "subclassed", "class_name": type(obj).__name__}
@@ -113,7 +144,11 @@ def _is_functional(model) -> bool:
 def _compile_part(model) -> dict:
     if not getattr(model, "compiled", False):
         return {"compiled": False, "compile": None}
-    return {"compiled": True, "compile": _plain(model.get_compile_config())}
+    try:
+        compile_config = model.get_compile_config()
+    except Exception as exc:  # noqa: BLE001 - e.g. a custom loss that cannot be serialised
+        raise Unreadable(str(exc)) from exc
+    return {"compiled": True, "compile": _plain(compile_config)}
 
 
 def _output_shapes(model) -> dict:
@@ -145,17 +180,22 @@ def _from_keras_json(data: dict) -> dict:
         "source": "model.to_json()",
     }
     if kind == "functional":
-        description["output_shapes"] = _rebuilt_output_shapes(data)
+        model = _rebuilt(data)
+        if model is not None:
+            description["output_shapes"] = _output_shapes(model)
+            description["output_shape_list"] = [_shape(tensor.shape) for tensor in model.outputs]
+        else:
+            description["output_shapes"] = None
     return description
 
 
-def _rebuilt_output_shapes(data: dict) -> dict | None:
+def _rebuilt(data: dict):
+    """The model a `to_json()` file describes, or None when Keras cannot rebuild it here."""
     try:
         import keras
 
-        model = keras.models.model_from_json(json.dumps(data))
-        return _output_shapes(model)
-    except Exception:
+        return keras.models.model_from_json(json.dumps(data))
+    except Exception:  # noqa: BLE001 - without the model, the outputs' shapes are simply not checked
         return None
 
 

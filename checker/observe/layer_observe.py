@@ -51,7 +51,8 @@ def _observe_layer(cls, exercise_id: str, inputs: dict, observations: dict) -> N
     except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
         observations["failure"] = _raised("__init__", exc)
         return
-    observations["config"], observations["round_trip"] = _observe_config(cls, layer)
+    if setup["config"]:
+        observations["config"], observations["round_trip"] = _observe_config(cls, layer)
     try:
         layer.build((None, inputs["input_dim"]))
     except Exception as exc:  # noqa: BLE001
@@ -135,11 +136,18 @@ def _describe_subject(subject) -> dict:
         }
         return {"kind": "layer_instance", "name": type(subject).__name__, "arguments": arguments}
     if isinstance(subject, type):
-        kind = "layer_class" if issubclass(subject, keras.layers.Layer) else "class"
-        return {"kind": kind, "name": subject.__name__}
+        if not issubclass(subject, keras.layers.Layer):
+            return {"kind": "class", "name": subject.__name__}
+        return {"kind": "layer_class", "name": subject.__name__, "overrides": _overridden(subject, keras)}
     if callable(subject):
         return {"kind": "function", "name": getattr(subject, "__name__", repr(subject)[:60])}
     return {"kind": "other", "type": type(subject).__name__, "repr": repr(subject)[:60]}
+
+
+def _overridden(cls, keras) -> list[str]:
+    """Methods of keras' Layer that the learner's class replaces but should leave alone."""
+    own = [k for k in cls.__mro__ if k not in keras.layers.Layer.__mro__]
+    return [name for name in ("__call__",) if any(name in vars(k) for k in own)]
 
 
 def _raised(method: str, exc: Exception) -> dict:

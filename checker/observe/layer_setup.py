@@ -21,6 +21,7 @@ SETUPS = {
         "calls": 1,
         "set_weights": True,
         "in_model": True,
+        "config": True,
     },
     "compute_sum": {
         "class": "ComputeSum",
@@ -31,6 +32,7 @@ SETUPS = {
         "calls": 2,
         "set_weights": False,
         "in_model": False,
+        "config": False,  # the contract asks a get_config round trip of SimpleDense only
     },
 }
 

@@ -1,0 +1,603 @@
+"""check() on real public code: book listings, keras-io guides and course repositories, ported
+to Keras 3 with the fewest edits (imports, and the input shape where a listing leaves `x = ...`).
+
+Each builder cites where it comes from. Right answers must pass with full points; wrong ones
+must fail, name the real mistake (never a false cause), and a named conceptual mistake
+(swapped Embedding, wrong shortcut, separate instances, softmax over independent labels)
+earns at most half of the points.
+"""
+
+from __future__ import annotations
+
+import keras
+import pytest
+from feedback_expectations import Absent, OnOneLine, assert_accepted, assert_nothing_right, assert_rejected
+from keras import Input, applications, layers, ops
+from keras.models import Model
+
+from checker import check
+from checker.autograde import grade
+
+HALF = 5.0
+
+
+def assert_at_most_half(report, *keyword_groups):
+    assert_rejected(report, *keyword_groups)
+    assert report.score <= HALF, str(report)
+
+
+# ================================================================ qa_model
+
+
+def qa_book_listing_compiled():
+    # kdlsh/machine-learning-study keras_deep_learning-master/template/multi_modal_input_model.py
+    text_vocabulary_size = 10000
+    question_vocabulary_size = 10000
+    answer_vocabulary_size = 500
+    text_input = Input(shape=(None,), dtype="int32", name="text")
+    embedded_text = layers.Embedding(text_vocabulary_size, 64)(text_input)
+    encoded_text = layers.LSTM(32)(embedded_text)
+    question_input = Input(shape=(None,), dtype="int32", name="question")
+    embedded_question = layers.Embedding(question_vocabulary_size, 32)(question_input)
+    encoded_question = layers.LSTM(16)(embedded_question)
+    concatenated = layers.concatenate([encoded_text, encoded_question], axis=-1)
+    answer = layers.Dense(answer_vocabulary_size, activation="softmax")(concatenated)
+    model = Model([text_input, question_input], answer)
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["acc"])
+    return model
+
+
+def qa_with_accuracy_metric(metric):
+    """The same listing compiled with another name of the same metric."""
+
+    def build():
+        model = qa_book_listing_compiled()
+        model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=[metric])
+        return model
+
+    return build
+
+
+def qa_first_edition_swapped_embeddings():
+    # shushanxingzhe/python_learning deep_learning/keras/multi_inputs.py (Embedding(64, vocabulary))
+    text_vocabulary_size = 10000
+    question_vocabulary_size = 10000
+    answer_vocabulary_size = 500
+    text_input = Input(shape=(None,), dtype="int32", name="text")
+    embedded_text = layers.Embedding(64, text_vocabulary_size)(text_input)
+    encoded_text = layers.LSTM(32)(embedded_text)
+    question_input = Input(shape=(None,), dtype="int32", name="question")
+    embedded_question = layers.Embedding(32, question_vocabulary_size)(question_input)
+    encoded_question = layers.LSTM(16)(embedded_question)
+    concatenated = layers.concatenate([encoded_text, encoded_question], axis=-1)
+    answer = layers.Dense(answer_vocabulary_size, activation="softmax")(concatenated)
+    model = Model([text_input, question_input], answer)
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["acc"])
+    return model
+
+
+def qa_guide_not_compiled():
+    # monda00/Machine-Learning-Algorithms functional-api/multi_input_model.py (no compile)
+    text_vocabulary_size = 10000
+    question_vocabulary_size = 10000
+    answer_vocabulary_size = 500
+    text_input = keras.Input(shape=(None,), dtype="int32", name="text")
+    embedded_text = layers.Embedding(text_vocabulary_size, 64)(text_input)
+    encoded_text = layers.LSTM(32)(embedded_text)
+    question_input = keras.Input(shape=(None,), dtype="int32", name="question")
+    embedded_question = layers.Embedding(question_vocabulary_size, 32)(question_input)
+    encoded_question = layers.LSTM(16)(embedded_question)
+    concatenated = layers.concatenate([encoded_text, encoded_question], axis=-1)
+    answer = layers.Dense(answer_vocabulary_size, activation="softmax")(concatenated)
+    return keras.Model(inputs=[text_input, question_input], outputs=answer)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        qa_book_listing_compiled,
+        qa_with_accuracy_metric("accuracy"),
+        qa_with_accuracy_metric("categorical_accuracy"),
+        qa_with_accuracy_metric(keras.metrics.CategoricalAccuracy()),
+    ],
+    ids=["acc", "accuracy", "categorical_accuracy", "CategoricalAccuracy"],
+)
+def test_qa_listing_passes_with_any_name_of_its_accuracy(build):
+    assert_accepted(check(build(), "qa_model"))
+
+
+def test_qa_exact_match_accuracy_is_another_metric():
+    model = qa_book_listing_compiled()
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=[keras.metrics.Accuracy()])
+    assert_rejected(check(model, "qa_model"), "metrics", "acc")
+
+
+def test_qa_first_edition_swap_is_named_and_earns_at_most_half():
+    report = check(qa_first_edition_swapped_embeddings(), "qa_model")
+    assert_at_most_half(report, "swapped", "Embedding(10000, 64)", "Embedding(10000, 32)", "named mistake")
+    assert "embedding_" not in str(report)  # Keras' automatic names change on every build
+
+
+def test_qa_guide_without_compile_loses_only_the_compile_points():
+    report = check(qa_guide_not_compiled(), "qa_model")
+    assert_rejected(report, "not compiled")
+    assert report.score == 8.0, str(report)
+
+
+# ================================================================ profiling_model
+
+
+def profiling_book_listing_lists():
+    # xuannianc/spinach learning_keras/functional_api/multi_output.py
+    vocabulary_size = 50000
+    num_income_groups = 10
+    posts_input = Input(shape=(None,), dtype="int32", name="posts")
+    embedded_posts = layers.Embedding(vocabulary_size, 256)(posts_input)
+    x = layers.Conv1D(128, 5, activation="relu")(embedded_posts)
+    x = layers.MaxPooling1D(5)(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.MaxPooling1D(5)(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.GlobalMaxPooling1D()(x)
+    x = layers.Dense(128, activation="relu")(x)
+    age_prediction = layers.Dense(1, name="age")(x)
+    income_prediction = layers.Dense(num_income_groups, activation="softmax", name="income")(x)
+    gender_prediction = layers.Dense(1, activation="sigmoid", name="gender")(x)
+    model = Model(posts_input, [age_prediction, income_prediction, gender_prediction])
+    model.compile(
+        optimizer="rmsprop",
+        loss=["mse", "categorical_crossentropy", "binary_crossentropy"],
+        loss_weights=[0.25, 1.0, 10.0],
+    )
+    return model
+
+
+def profiling_first_edition_swapped():
+    # ThomasCai/ML-books-code-inAction deep-learning-with-python/ch07/7.1.3_multi_output.py
+    vocabulary_size = 50000
+    num_income_groups = 10
+    posts_input = Input(shape=(None,), dtype="int32", name="posts")
+    embedded_posts = layers.Embedding(256, vocabulary_size)(posts_input)
+    x = layers.Conv1D(128, 5, activation="relu")(embedded_posts)
+    x = layers.MaxPooling1D(5)(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.MaxPooling1D(5)(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.GlobalMaxPooling1D()(x)
+    x = layers.Dense(128, activation="relu")(x)
+    age_prediction = layers.Dense(1, name="age")(x)
+    income_prediction = layers.Dense(num_income_groups, activation="softmax", name="income")(x)
+    gender_prediction = layers.Dense(1, activation="sigmoid", name="gender")(x)
+    model = Model(posts_input, [age_prediction, income_prediction, gender_prediction])
+    model.compile(
+        optimizer="rmsprop",
+        loss={"age": "mse", "income": "categorical_crossentropy", "gender": "binary_crossentropy"},
+        loss_weights={"age": 0.25, "income": 1.0, "gender": 10.0},
+    )
+    return model
+
+
+def profiling_swapped_and_without_dense_128():
+    # tengge1/LearnPython python_deep_learning2/7_3.multi_output.py (no Dense(128) before the heads)
+    vocabulary_size = 50000
+    num_income_groups = 10
+    posts_input = Input(shape=(None,), dtype="int32", name="posts")
+    embedded_posts = layers.Embedding(256, vocabulary_size)(posts_input)
+    x = layers.Conv1D(128, 5, activation="relu")(embedded_posts)
+    x = layers.MaxPooling1D(5)(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.MaxPooling1D(5)(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.GlobalMaxPooling1D()(x)
+    age_prediction = layers.Dense(1, name="age")(x)
+    income_prediction = layers.Dense(num_income_groups, activation="softmax", name="income")(x)
+    gender_prediction = layers.Dense(1, activation="sigmoid", name="gender")(x)
+    model = Model(posts_input, [age_prediction, income_prediction, gender_prediction])
+    model.compile(
+        optimizer="rmsprop",
+        loss={"age": "mse", "income": "categorical_crossentropy", "gender": "binary_crossentropy"},
+        loss_weights={"age": 0.25, "income": 1.0, "gender": 10.0},
+    )
+    return model
+
+
+def test_profiling_listing_with_list_losses_passes():
+    assert_accepted(check(profiling_book_listing_lists(), "profiling_model"))
+
+
+def test_profiling_first_edition_swap_earns_at_most_half():
+    assert_at_most_half(
+        check(profiling_first_edition_swapped(), "profiling_model"), "swapped", "Embedding(50000, 256)"
+    )
+
+
+def test_profiling_swap_and_missing_dense_are_both_named():
+    report = check(profiling_swapped_and_without_dense_128(), "profiling_model")
+    assert_at_most_half(report, "swapped", OnOneLine("missing", "Dense(128"))
+
+
+# ================================================================ inception_block
+
+
+def inception_first_edition(padding_fix=False):
+    """xuannianc/spinach learning_keras/functional_api/inception_v3.py, on the exercise's input.
+
+    As printed, no layer has padding="same" and the block does not build; the minimal fix adds
+    it only where it changes something (the 3x3 convolutions and the pooling).
+    """
+    same = {"padding": "same"} if padding_fix else {}
+
+    def build_inception_block():
+        x = layers.Input((32, 32, 64))
+        branch_a = layers.Conv2D(128, 1, activation="relu", strides=2)(x)
+        branch_b = layers.Conv2D(128, 1, activation="relu")(x)
+        branch_b = layers.Conv2D(128, 3, activation="relu", strides=2, **same)(branch_b)
+        branch_c = layers.AveragePooling2D(3, strides=2, **same)(x)
+        branch_c = layers.Conv2D(128, 3, activation="relu", **same)(branch_c)
+        branch_d = layers.Conv2D(128, 1, activation="relu")(x)
+        branch_d = layers.Conv2D(128, 3, activation="relu", **same)(branch_d)
+        branch_d = layers.Conv2D(128, 3, activation="relu", strides=2, **same)(branch_d)
+        output = layers.concatenate([branch_a, branch_b, branch_c, branch_d], axis=-1)
+        return Model(x, output)
+
+    return build_inception_block
+
+
+def inception_three_by_three_without_padding():
+    """The minimal fix, except one 3x3 convolution left without padding and the pool adjusted so it
+    builds: the network differs (that convolution trims the border)."""
+    x = layers.Input((32, 32, 64))
+    branch_a = layers.Conv2D(128, 1, activation="relu", strides=2)(x)
+    branch_b = layers.Conv2D(128, 1, activation="relu")(x)
+    branch_b = layers.ZeroPadding2D(1)(branch_b)
+    branch_b = layers.Conv2D(128, 3, activation="relu", strides=2)(branch_b)
+    branch_c = layers.AveragePooling2D(3, strides=2, padding="same")(x)
+    branch_c = layers.Conv2D(128, 3, activation="relu", padding="same")(branch_c)
+    branch_d = layers.Conv2D(128, 1, activation="relu")(x)
+    branch_d = layers.Conv2D(128, 3, activation="relu", padding="same")(branch_d)
+    branch_d = layers.Conv2D(128, 3, activation="relu", strides=2, padding="same")(branch_d)
+    return Model(x, layers.concatenate([branch_a, branch_b, branch_c, branch_d], axis=-1))
+
+
+def test_inception_minimal_fix_of_the_first_edition_passes():
+    assert_accepted(check(inception_first_edition(padding_fix=True)(), "inception_block"))
+
+
+def test_inception_as_printed_does_not_build_and_the_report_says_why():
+    builder = inception_first_edition(padding_fix=False)
+    report = check(builder, "inception_block")
+    assert_nothing_right(
+        report, "build_inception_block()", "Concatenate", 'padding="same"', "could not even be built"
+    )
+    assert float(grade(builder, "inception_block", record=False)) == 0
+
+
+def test_inception_with_a_trimming_convolution_names_it_without_claiming_a_mismatch():
+    report = check(inception_three_by_three_without_padding(), "inception_block")
+    assert_rejected(report, OnOneLine("Conv2D", "padding='valid'", "'same'"), Absent("no longer line up"))
+
+
+# ================================================================ residual blocks
+
+
+def residual_book_first_edition(projection=False):
+    # xuannianc/spinach learning_keras/functional_api/resnet.py (x = ... replaced by an Input)
+    if not projection:
+        x = Input((32, 32, 128))
+        y = layers.Conv2D(128, 3, activation="relu", padding="same")(x)
+        y = layers.Conv2D(128, 3, activation="relu", padding="same")(y)
+        y = layers.Conv2D(128, 3, activation="relu", padding="same")(y)
+        y = layers.add([y, x])
+        return Model(x, y)
+    x = Input((32, 32, 64))
+    y = layers.Conv2D(128, 3, activation="relu", padding="same")(x)
+    y = layers.Conv2D(128, 3, activation="relu", padding="same")(y)
+    y = layers.MaxPooling2D(2, strides=2)(y)
+    residual = layers.Conv2D(128, 1, strides=2, padding="same")(x)
+    y = layers.add([y, residual])
+    return Model(x, y)
+
+
+def residual_block(x, filters, pooling=False):
+    # arefyazdi4/Computer_Vision_Assignments project09_Modern-convnet-architecture-patterns/residual.py
+    # (the book's second-edition helper)
+    residual = x
+    x = layers.Conv2D(filters, 3, activation="relu", padding="same")(x)
+    x = layers.Conv2D(filters, 3, activation="relu", padding="same")(x)
+    if pooling:
+        x = layers.MaxPooling2D(2, padding="same")(x)
+        residual = layers.Conv2D(filters, 1, strides=2)(residual)
+    elif filters != residual.shape[-1]:
+        residual = layers.Conv2D(filters, 1)(residual)
+    x = layers.add([x, residual])
+    return x
+
+
+def residual_second_edition_projection():
+    inputs = keras.Input(shape=(32, 32, 64))
+    return keras.Model(inputs, residual_block(inputs, filters=128, pooling=True))
+
+
+def residual_second_edition_identity():
+    """The same helper for the identity block: it has two convolutions, the exercise three."""
+    inputs = keras.Input(shape=(32, 32, 128))
+    return keras.Model(inputs, residual_block(inputs, filters=128))
+
+
+def residual_shortcut_from_reassigned_x():
+    """The classic slip: `residual = x` written after x was reassigned by the first convolution."""
+    inputs = keras.Input(shape=(32, 32, 128))
+    x = layers.Conv2D(128, 3, activation="relu", padding="same")(inputs)
+    residual = x
+    x = layers.Conv2D(128, 3, activation="relu", padding="same")(x)
+    x = layers.Conv2D(128, 3, activation="relu", padding="same")(x)
+    return keras.Model(inputs, layers.add([x, residual]))
+
+
+def test_residual_first_edition_listings_pass():
+    assert_accepted(check(residual_book_first_edition(), "residual_identity"))
+    assert_accepted(check(residual_book_first_edition(projection=True), "residual_projection"))
+
+
+def test_residual_second_edition_helper_passes_the_projection_block():
+    """Its 1x1 strided shortcut has no padding and its 2x2 pooling pads "same": neither pads here."""
+    assert_accepted(check(residual_second_edition_projection(), "residual_projection"))
+
+
+def test_a_missing_convolution_is_not_called_a_wrong_shortcut():
+    report = check(residual_second_edition_identity(), "residual_identity")
+    assert_rejected(
+        report, OnOneLine("missing", "Conv2D(128, 3"), Absent("wrong tensor"), Absent("named mistake")
+    )
+    assert report.score > HALF, str(report)
+
+
+def test_a_shortcut_from_the_reassigned_x_is_named_with_a_hint_that_keeps_the_input():
+    report = check(residual_shortcut_from_reassigned_x(), "residual_identity")
+    assert_at_most_half(report, "wrong tensor", "residual = inputs", Absent("residual = x)"))
+    assert "conv2d_" not in str(report) and "add_" not in str(report)
+
+
+# ================================================================ siamese_lstm and shared_vision
+
+
+def siamese_book_listing():
+    # Valentine-Mario/sample-code-deep-learning acyclic_graph.py (siamese LSTM)
+    lstm = layers.LSTM(32)
+    left_input = Input(shape=(None, 128))
+    left_output = lstm(left_input)
+    right_input = Input(shape=(None, 128))
+    right_output = lstm(right_input)
+    merged = layers.concatenate([left_output, right_output], axis=-1)
+    predictions = layers.Dense(1, activation="sigmoid")(merged)
+    return Model([left_input, right_input], predictions)
+
+
+def siamese_left_output_twice():
+    """The listing with a copy-paste slip: the left output merged twice."""
+    lstm = layers.LSTM(32)
+    left_input = Input(shape=(None, 128))
+    left_output = lstm(left_input)
+    right_input = Input(shape=(None, 128))
+    merged = layers.concatenate([left_output, left_output], axis=-1)
+    predictions = layers.Dense(1, activation="sigmoid")(merged)
+    return Model([left_input, right_input], predictions)
+
+
+def siamese_encoder_as_nested_model():
+    """keras-team/keras-io guides/functional_api.py ("All models are callable, just like layers"):
+    the shared LSTM written as a small model, called on both inputs."""
+    sentence = keras.Input(shape=(None, 128))
+    encoder = keras.Model(sentence, layers.LSTM(32)(sentence), name="encoder")
+    left_input = Input(shape=(None, 128))
+    right_input = Input(shape=(None, 128))
+    merged = layers.concatenate([encoder(left_input), encoder(right_input)], axis=-1)
+    return Model([left_input, right_input], layers.Dense(1, activation="sigmoid")(merged))
+
+
+def vision_book_listing():
+    # Valentine-Mario/sample-code-deep-learning acyclic_graph.py (siamese vision model)
+    xception_base = applications.Xception(weights=None, include_top=False)
+    left_input = Input(shape=(250, 250, 3))
+    right_input = Input(shape=(250, 250, 3))
+    left_features = xception_base(left_input)
+    right_features = xception_base(right_input)
+    merged_features = layers.concatenate([left_features, right_features], axis=-1)
+    return Model([left_input, right_input], merged_features)
+
+
+def test_siamese_listing_passes_written_flat_or_with_a_nested_encoder():
+    assert_accepted(check(siamese_book_listing(), "siamese_lstm"))
+    assert_accepted(check(siamese_encoder_as_nested_model(), "siamese_lstm"))
+
+
+def test_a_concatenate_of_one_tensor_twice_is_named_as_such():
+    report = check(siamese_left_output_twice(), "siamese_lstm")
+    assert_rejected(report, OnOneLine("Concatenate", "twice"), Absent("Missing layer"))
+
+
+def test_vision_listing_passes():
+    assert_accepted(check(vision_book_listing(), "shared_vision"))
+
+
+# ================================================================ functional_mlp with nested models
+
+
+def mlp_with_nested_hidden_block():
+    """keras-team/keras-io guides/functional_api.py (encoder = keras.Model(..., name="encoder"),
+    then used as a layer), applied to the exercise's MLP."""
+    encoder_input = keras.Input(shape=(64,), name="features")
+    x = layers.Dense(32, activation="relu")(encoder_input)
+    encoder_output = layers.Dense(32, activation="relu")(x)
+    encoder = keras.Model(encoder_input, encoder_output, name="encoder")
+    inputs = keras.Input(shape=(64,))
+    outputs = layers.Dense(10, activation="softmax")(encoder(inputs))
+    return keras.Model(inputs, outputs)
+
+
+def mlp_as_two_nested_models():
+    """The guide's ensembling pattern (get_model() called and its result used as a layer)."""
+
+    def get_model():
+        inputs = keras.Input(shape=(64,))
+        outputs = layers.Dense(32, activation="relu")(inputs)
+        return keras.Model(inputs, outputs)
+
+    first, second = get_model(), keras.Sequential([keras.Input((32,)), layers.Dense(32, activation="relu")])
+    inputs = keras.Input(shape=(64,))
+    return keras.Model(inputs, layers.Dense(10, activation="softmax")(second(first(inputs))))
+
+
+def mlp_nested_with_a_missing_layer():
+    encoder_input = keras.Input(shape=(64,))
+    encoder = keras.Model(encoder_input, layers.Dense(32, activation="relu")(encoder_input), name="encoder")
+    inputs = keras.Input(shape=(64,))
+    return keras.Model(inputs, layers.Dense(10, activation="softmax")(encoder(inputs)))
+
+
+def test_an_mlp_written_with_nested_models_is_the_same_network():
+    assert_accepted(check(mlp_with_nested_hidden_block(), "functional_mlp"))
+    assert_accepted(check(mlp_as_two_nested_models(), "functional_mlp"))
+
+
+def test_a_nested_model_with_a_missing_layer_is_reported_as_missing_a_layer():
+    report = check(mlp_nested_with_a_missing_layer(), "functional_mlp")
+    assert_rejected(report, OnOneLine("missing", "Dense(32"), Absent("Extra layer:"))
+
+
+# ================================================================ trend_model (capstone)
+
+VOCABULARY_SIZE = 300  # solutions/08_capstone_trend_model.ipynb
+
+
+def trend_heads_in_a_nested_model(trend_activation="sigmoid"):
+    """keras-team/keras-io guides/functional_api.py "Models with multiple inputs and outputs"
+    (title/body/tags → priority/department) ported to the capstone's inputs, with the book's
+    second-edition residual_block on the photo and the two heads written as one nested model."""
+    questionnaire = keras.Input(shape=(20,), name="questionnaire")
+    review = keras.Input(shape=(None,), dtype="int32", name="review")
+    photo = keras.Input(shape=(64, 64, 3), name="photo")
+    review_features = layers.LSTM(32)(layers.Embedding(VOCABULARY_SIZE, 64)(review))
+    tags_features = layers.Dense(16, activation="relu")(questionnaire)
+    x = layers.Conv2D(16, 4, strides=4, activation="relu")(photo)
+    x = residual_block(x, filters=16)
+    photo_features = layers.GlobalAveragePooling2D()(x)
+    x = layers.concatenate([review_features, tags_features, photo_features])
+    features = keras.Input(shape=x.shape[1:])
+    heads = keras.Model(
+        features,
+        {
+            "trend": layers.Dense(12, activation=trend_activation, name="trend")(features),
+            "price": layers.Dense(1, name="price")(features),
+        },
+        name="heads",
+    )
+    predictions = heads(x)
+    model = keras.Model(
+        inputs=[questionnaire, review, photo],
+        outputs={"trend": predictions["trend"], "price": predictions["price"]},
+    )
+    model.compile(optimizer="rmsprop", loss={"trend": "binary_crossentropy", "price": "mse"})
+    return model
+
+
+def test_a_capstone_whose_heads_live_in_a_nested_model_is_graded():
+    assert_accepted(check(trend_heads_in_a_nested_model(), "trend_model"))
+
+
+def test_softmax_over_the_trend_elements_earns_at_most_half():
+    report = check(trend_heads_in_a_nested_model("softmax"), "trend_model")
+    assert_at_most_half(report, "softmax", "sigmoid", "named mistake")
+
+
+def test_the_capstone_review_hint_uses_the_notebook_vocabulary():
+    questionnaire = keras.Input(shape=(20,), name="questionnaire")
+    review = keras.Input(shape=(None,), dtype="int32", name="review")
+    photo = keras.Input(shape=(64, 64, 3), name="photo")
+    said = layers.GlobalAveragePooling1D()(layers.Embedding(VOCABULARY_SIZE, 8)(review))
+    x = layers.Conv2D(8, 4, strides=4, activation="relu")(photo)
+    x = layers.GlobalAveragePooling2D()(residual_block(x, 8))
+    merged = layers.concatenate([layers.Dense(8)(questionnaire), said, x])
+    model = keras.Model(
+        [questionnaire, review, photo],
+        {
+            "trend": layers.Dense(12, activation="sigmoid", name="trend")(merged),
+            "price": layers.Dense(1, name="price")(merged),
+        },
+    )
+    model.compile(optimizer="adam", loss={"trend": "binary_crossentropy", "price": "mse"})
+    assert_rejected(check(model, "trend_model"), "recurrent", "VOCABULARY_SIZE", Absent("10000"))
+
+
+# ================================================================ custom layers
+
+
+class ComputeSum(keras.layers.Layer):
+    # keras-team/keras-io guides/making_new_layers_and_models_via_subclassing.py (Keras 3 version)
+    def __init__(self, input_dim):
+        super().__init__()
+        self.total = self.add_weight(initializer="zeros", shape=(input_dim,), trainable=False)
+
+    def call(self, inputs):
+        self.total.assign_add(ops.sum(inputs, axis=0))
+        return self.total
+
+
+class SimpleDenseWithStringNone(keras.layers.Layer):
+    # nickeisenberg/Textbooks DeepLearningWithPython_Chollet/Chapter3/sec3_6_1example.py
+    # (activation='None' as a string: calling it fails)
+    def __init__(self, units, activation="None"):
+        super().__init__()
+        self.units = units
+        self.activation = activation
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        self.W = self.add_weight(shape=(input_dim, self.units), initializer="random_normal")
+        self.b = self.add_weight(shape=(self.units,), initializer="random_normal")
+
+    def call(self, inputs):
+        y = ops.matmul(inputs, self.W) + self.b
+        if self.activation is not None:
+            y = self.activation(y)
+        return y
+
+
+class SimpleDenseOverridingCall(keras.layers.Layer):
+    """A learner's slip: the computation written in __call__ instead of call."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1], self.units), initializer="random_normal")
+        self.b = self.add_weight(shape=(self.units,), initializer="zeros")
+
+    def __call__(self, inputs):
+        if not self.built:
+            self.build(inputs.shape)
+        return ops.matmul(inputs, self.w) + self.b
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+def test_the_official_compute_sum_passes():
+    assert_accepted(check(ComputeSum, "compute_sum"))
+
+
+def test_a_simple_dense_with_activation_string_none_shows_the_failing_line():
+    report = check(SimpleDenseWithStringNone, "simple_dense")
+    assert_rejected(report, "self.activation(y)", "not callable")
+
+
+def test_a_layer_overriding_dunder_call_is_told_so_not_told_about_numpy():
+    report = check(SimpleDenseOverridingCall, "simple_dense")
+    assert_rejected(report, "__call__", "call (no underscores)", Absent("numpy"))
