@@ -11,6 +11,7 @@ from functools import cache
 from checker.judge import graph as graphs
 from checker.judge import pitfalls
 from checker.judge.compile_rules import check_compile
+from checker.judge.diagram import picture_data
 from checker.judge.exercises import EXERCISES
 from checker.judge.feedback import not_a_functional_model, whole_exercise_failed
 from checker.judge.graph import Call, ModelGraph, batch_shape_text, shape_text
@@ -36,7 +37,16 @@ def grade_graph(description: dict, spec: dict, exercise_id: str) -> Report:
         checks.append(check_compile(description, student, spec))
     report = Report(exercise_id, checks)
     report.summary = _summary(report, student, exercise_id)
+    report.diagram_data = _diagram_data(student, reference, alignment)
     return report
+
+
+def _diagram_data(student: ModelGraph, reference: ModelGraph, alignment: Alignment) -> dict:
+    """What the report's picture needs, as plain data; drawn only when the report is shown."""
+    paired = set(alignment.mapping.values())
+    extra = {c.key for c in student.layer_calls() if c.key not in paired}
+    misfed = [m for m in alignment.misfed if _wiring_mistake(m, student, extra)]
+    return picture_data(student, reference, alignment, misfed)
 
 
 @cache
@@ -296,7 +306,7 @@ def _summary(report: Report, student: ModelGraph, exercise_id: str) -> str:
                 f"This looks like the model of exercise '{other}', not '{exercise_id}'. "
                 f"Did you pass the wrong function?"
             )
-    return "Fix the first item marked FIX, then run the check again."
+    return "Fix the first item marked ✗, then run the check again."
 
 
 def looks_like_other_exercise(student: ModelGraph, exercise_id: str) -> str | None:
