@@ -46,7 +46,7 @@ EDGE = "#57606a"
 FONT = "ui-monospace, SFMono-Regular, Menlo, Consolas, 'DejaVu Sans Mono', 'Liberation Mono', monospace"
 CHAR_EM = 0.62  # a monospace glyph is about 0.6 em wide; a little more keeps text inside its box
 LABEL_SIZE, SMALL_SIZE, TITLE_SIZE = 12, 11, 13
-MAX_WIDTH = 860  # the width of a notebook's output area at common window sizes
+MAX_WIDTH = 820  # fits a notebook's output area in a 1280 px JupyterLab window with the file browser open
 BOX_MIN, BOX_MAX = 150, 250
 LANE = 14  # the width an edge passing through a row takes in it
 GAP = 16  # between neighbours in a row
@@ -301,7 +301,7 @@ def render_svg(data: dict) -> str:
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{total_height:.0f}" '
         f'viewBox="0 0 {width:.0f} {total_height:.0f}" role="img" aria-label="{html.escape(title)}" '
-        f'font-family="{html.escape(FONT)}" style="max-width:none">',
+        f'font-family="{html.escape(FONT)}" style="{_fitting(width)}">',
         f"<title>{html.escape(title)}</title>",
         f'<rect x="0.5" y="0.5" width="{width - 1:.0f}" height="{total_height - 1:.0f}" rx="6" '
         f'fill="{CARD}" stroke="{CARD_BORDER}"/>',
@@ -313,6 +313,11 @@ def render_svg(data: dict) -> str:
     parts += _legend_svg(legend_lines, shift_y + height + PAD)
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def _fitting(width: float) -> str:
+    """Shrink into a narrower output area; a picture wider than planned scrolls instead (text stays 11 px)."""
+    return "max-width:100%;height:auto" if width <= MAX_WIDTH else "max-width:none"
 
 
 def _title(calls: list, missing: list) -> str:
