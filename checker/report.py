@@ -141,10 +141,14 @@ class Report:
         )
 
     def _diagram_html(self) -> str:
-        """The picture under a failing report; a passing one needs no picture."""
+        """The picture under a failing report, when it marks something (not for a compile-only mistake)."""
         if self.passed or not self.diagram_data:
             return ""
+        from checker.judge.diagram import marks_something
+
         try:
+            if not marks_something(self.diagram_data):
+                return ""
             svg = self.diagram().svg
         except Exception:  # noqa: BLE001 - a drawing bug must not hide the report's words
             return ""

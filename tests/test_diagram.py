@@ -134,6 +134,15 @@ def test_a_passing_report_shows_no_picture_but_diagram_still_draws_it():
     assert "match the exercise" in report.diagram().svg
 
 
+def test_a_mistake_the_picture_cannot_show_gets_no_picture_in_the_report():
+    model = reference("qa_model")
+    uncompiled = keras.Model(model.inputs, model.outputs)  # only the compile settings differ
+    report = check(uncompiled, "qa_model")
+    assert not report.passed and not marked(report) and not report.diagram_data["missing"]
+    assert "<svg" not in report._repr_html_()
+    assert report.diagram() is not None
+
+
 # ================================================================ readable at 860 px, for every exercise
 
 

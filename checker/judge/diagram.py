@@ -230,6 +230,15 @@ def _missing(student: ModelGraph, reference: ModelGraph, alignment: Alignment) -
     return missing
 
 
+def marks_something(data: dict) -> bool:
+    """True when the picture shows a difference: a marked call or a missing one.
+
+    >>> marks_something({"calls": [{"key": "dense#0", "marks": []}], "missing": []})
+    False
+    """
+    return bool(data.get("missing")) or any(call.get("marks") for call in data.get("calls", []))
+
+
 # ---------------------------------------------------------------- drawing
 
 
