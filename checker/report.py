@@ -152,7 +152,11 @@ class Report:
             svg = self.diagram().svg
         except Exception:  # noqa: BLE001 - a drawing bug must not hide the report's words
             return ""
-        return f"<div class='checker-diagram' style='margin-top:8px;overflow-x:auto'>{svg}</div>"
+        # font-size:0 hides the words an HTML sanitizer leaves when it strips the SVG (JupyterLab
+        # does, for a notebook it does not trust); the SVG's own text sets its size explicitly.
+        return (
+            f"<div class='checker-diagram' style='margin-top:8px;overflow-x:auto;font-size:0px'>{svg}</div>"
+        )
 
 
 MAX_MESSAGES = 6

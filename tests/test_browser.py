@@ -3,7 +3,9 @@
 A small notebook that checks two wrong models is executed with nbclient and signed (so
 JupyterLab trusts its HTML, as it does output the learner produced), then opened in a real
 JupyterLab. In each theme the report's table and its picture must be visible, the picture at
-most 860 px wide, and the status colours must keep 4.5:1 against what they are really drawn on.
+most 860 px wide and not cut off, and the status colours must keep 4.5:1 against what they are
+really drawn on. An unsigned copy (untrusted: JupyterLab's sanitizer drops the SVG and the
+colours) must still show a readable table, and no loose words from the stripped picture.
 Screenshots land in the test's tmp_path.
 
 Needs Debian's `chromium` and Playwright from PyPI (`playwright install` is not needed: the
@@ -76,8 +78,9 @@ def playwright_or_skip():
     return sync_playwright
 
 
-def executed_notebook(folder: Path) -> Path:
-    """The notebook, run by nbclient and signed so JupyterLab shows its HTML as trusted."""
+def executed_notebooks(folder: Path) -> None:
+    """report.ipynb: run by nbclient and signed, so JupyterLab trusts its HTML as it trusts output
+    the learner produced; untrusted.ipynb: the same outputs, unsigned (a notebook run elsewhere)."""
     import nbformat
     from nbclient import NotebookClient
     from nbformat.sign import NotebookNotary
@@ -93,9 +96,9 @@ def executed_notebook(folder: Path) -> Path:
         notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
     ).execute()
     NotebookNotary(data_dir=str(folder / ".data")).sign(notebook)
-    path = folder / "report.ipynb"
-    nbformat.write(notebook, str(path))
-    return path
+    nbformat.write(notebook, str(folder / "report.ipynb"))
+    notebook.metadata["copied"] = True  # other content, so the signature no longer matches
+    nbformat.write(notebook, str(folder / "untrusted.ipynb"))
 
 
 def write_theme(settings: Path, theme: str) -> None:
@@ -178,34 +181,51 @@ def seen_background(backgrounds: list[str]) -> tuple:
 def test_the_report_and_its_picture_read_in_jupyterlab_light_and_dark(jupyterlab, tmp_path):
     sync_playwright = playwright_or_skip()
     url, token, work, settings = jupyterlab
-    executed_notebook(work)
+    executed_notebooks(work)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
             for short, theme in THEMES.items():
-                write_theme(settings, theme)
-                page = browser.new_page(viewport={"width": 1280, "height": 1000})
-                page.goto(f"{url}/lab/tree/report.ipynb?reset&token={token}")
-                page.wait_for_selector(".jp-OutputArea-output .checker-report svg", timeout=120_000)
-                assert page.evaluate("document.body.dataset.jpThemeName") == theme
-                reports = page.locator(".jp-OutputArea-output .checker-report")
-                assert reports.count() == 2
+                reports = open_reports(browser, url, token, settings, theme, "report.ipynb")
                 for index in range(2):
                     check_one_report(reports.nth(index), tmp_path / f"report-{index + 1}-{short}.png")
-                page.screenshot(path=str(tmp_path / f"notebook-{short}.png"), full_page=True)
-                page.close()
+                reports.page.screenshot(path=str(tmp_path / f"notebook-{short}.png"))
+                reports.page.close()
+            # Untrusted, JupyterLab's sanitizer drops the picture and the status colours: the table
+            # must still be there, marked with ✓/✗ in a colour that reads.
+            reports = open_reports(browser, url, token, settings, THEMES["dark"], "untrusted.ipynb")
+            check_one_report(reports.nth(0), tmp_path / "report-1-dark-untrusted.png", with_picture=False)
         finally:
             browser.close()
 
 
-def check_one_report(report, screenshot: Path) -> None:
+def open_reports(browser, url: str, token: str, settings: Path, theme: str, notebook: str):
+    """The notebook's two reports, rendered by JupyterLab in `theme`."""
+    write_theme(settings, theme)
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(f"{url}/lab/tree/{notebook}?reset&token={token}")
+    page.wait_for_selector(".jp-OutputArea-output .checker-report table", timeout=120_000)
+    assert page.evaluate("document.body.dataset.jpThemeName") == theme
+    reports = page.locator(".jp-OutputArea-output .checker-report")
+    assert reports.count() == 2
+    return reports
+
+
+def check_one_report(report, screenshot: Path, with_picture: bool = True) -> None:
     report.scroll_into_view_if_needed()
-    table, picture = report.locator("table"), report.locator("svg")
-    assert table.is_visible() and picture.is_visible()
-    box, room = picture.bounding_box(), report.bounding_box()
-    assert 200 < box["width"] <= min(860, room["width"]) and box["height"] > 100  # whole, not cut off
+    assert report.locator("table").is_visible()
     assert "Not yet" in report.locator(".checker-verdict").inner_text()
-    for sample in report.locator(".checker-verdict, .checker-mark").evaluate_all(COLOURS_JS):
+    if with_picture:
+        picture = report.locator("svg")
+        assert picture.is_visible()
+        box, room = picture.bounding_box(), report.bounding_box()
+        assert 200 < box["width"] <= min(860, room["width"]) and box["height"] > 100  # whole, not cut off
+    else:  # what a sanitizer left of the picture takes no room
+        assert report.locator("svg").count() == 0
+        assert report.locator(".checker-diagram").bounding_box()["height"] < 2
+    samples = report.locator(".checker-verdict, .checker-mark").evaluate_all(COLOURS_JS)
+    assert len(samples) == 5  # the verdict and one mark per row
+    for sample in samples:
         ratio = contrast(browser_colour(sample["colour"]), seen_background(sample["backgrounds"]))
         assert ratio >= 4.5, f"{sample['text']!r} at {ratio:.2f}:1 ({sample})"
     report.screenshot(path=str(screenshot))
