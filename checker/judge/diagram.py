@@ -271,30 +271,66 @@ class _Edge:
     points: list = field(default_factory=list)
 
 
+@dataclass
+class _Layout:
+    boxes: dict
+    edges: list
+    title: str
+    legend: list  # lines of legend items
+    width: float = 0.0
+    graph_bottom: float = 0.0  # where the legend starts
+
+    @property
+    def height(self) -> float:
+        return self.graph_bottom + PAD + 22 * len(self.legend) + PAD / 2
+
+
 def render_svg(data: dict) -> str:
     """The picture of `picture_data(...)` as standalone SVG text (also valid inline in HTML).
 
     >>> render_svg({"calls": [], "missing": []}).startswith("<svg")
     True
     """
-    calls, missing = data.get("calls", []), data.get("missing", [])
+    layout = _layout(data.get("calls", []), data.get("missing", []))
+    width, height, title = layout.width, layout.height, html.escape(layout.title)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
+        f'viewBox="0 0 {width:.0f} {height:.0f}" role="img" aria-label="{title}" '
+        f'font-family="{html.escape(FONT)}" style="{_fitting(width)}">',
+        f"<title>{title}</title>",
+        f'<rect x="0.5" y="0.5" width="{width - 1:.0f}" height="{height - 1:.0f}" rx="6" '
+        f'fill="{CARD}" stroke="{CARD_BORDER}"/>',
+        f'<text x="{PAD}" y="{PAD + TITLE_SIZE}" font-size="{TITLE_SIZE}" font-weight="bold" '
+        f'fill="{TEXT}">{title}</text>',
+    ]
+    parts += [_edge_svg(e) for e in layout.edges]
+    parts += [_box_svg(b) for b in layout.boxes.values()]
+    parts += _legend_svg(layout.legend, layout.graph_bottom + PAD)
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _layout(calls: list, missing: list) -> _Layout:
+    """Boxes sized and placed by depth, edges routed through their lanes, the legend it needs."""
     calls, graph, edges = _drawable(calls, missing)
     depth = _depths(graph)
     rows, paths = _rows(graph, depth)
     box_width = _box_width(rows)
     boxes = {c["key"]: _call_box(c, box_width) for c in calls}
     boxes.update({m["key"]: _missing_box(m, box_width) for m in missing})
-    centres = _place(rows, graph, boxes, paths)
+    centres = _place(rows, boxes, paths)
     spans, height = _stack_rows(rows, boxes)
-    title = _title(calls, missing)
-    legend_kinds = [k for k in KINDS if any(k in b.marks for b in boxes.values())]
-    legend_kinds += ["expected"] if any(e.style == "expected" for e in edges) else []
+    items = [k for k in KINDS if any(k in b.marks for b in boxes.values())]
+    items += ["expected"] if any(e.style == "expected" for e in edges) else []
     left = min((centres[n] - _item_width(n, boxes) / 2 for row in rows for n in row), default=0.0)
     right = max((centres[n] + _item_width(n, boxes) / 2 for row in rows for n in row), default=0.0)
-    legend_lines = _legend_lines(legend_kinds, max(right - left, LEGEND_MIN_WIDTH))
-    legend_width = max((_legend_line_width(line) for line in legend_lines), default=0.0)
-    width = max(right - left, _text_width(title, TITLE_SIZE), legend_width) + 2 * PAD
-    shift_x, shift_y = PAD - left + (width - 2 * PAD - (right - left)) / 2, PAD + TITLE_SIZE * 1.8
+    layout = _Layout(
+        boxes, edges, _title(calls, missing), _legend_lines(items, max(right - left, LEGEND_MIN_WIDTH))
+    )
+    legend_width = max((_legend_line_width(line) for line in layout.legend), default=0.0)
+    layout.width = max(right - left, _text_width(layout.title, TITLE_SIZE), legend_width) + 2 * PAD
+    shift_x = (layout.width - (right - left)) / 2 - left  # the graph centred on the card
+    shift_y = PAD + TITLE_SIZE * 1.8
     for key, box in boxes.items():
         top, bottom = spans[depth[key]]
         box.x, box.y = centres[key] + shift_x, (top + bottom) / 2 + shift_y
@@ -306,22 +342,8 @@ def render_svg(data: dict) -> str:
             for end in (0, 1)
         ]
     _attach_ends(edges, boxes)
-    total_height = shift_y + height + (PAD if not legend_lines else PAD + 22 * len(legend_lines)) + PAD / 2
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{total_height:.0f}" '
-        f'viewBox="0 0 {width:.0f} {total_height:.0f}" role="img" aria-label="{html.escape(title)}" '
-        f'font-family="{html.escape(FONT)}" style="{_fitting(width)}">',
-        f"<title>{html.escape(title)}</title>",
-        f'<rect x="0.5" y="0.5" width="{width - 1:.0f}" height="{total_height - 1:.0f}" rx="6" '
-        f'fill="{CARD}" stroke="{CARD_BORDER}"/>',
-        f'<text x="{PAD}" y="{PAD + TITLE_SIZE}" font-size="{TITLE_SIZE}" font-weight="bold" '
-        f'fill="{TEXT}">{html.escape(title)}</text>',
-    ]
-    parts += [_edge_svg(e) for e in edges]
-    parts += [_box_svg(b) for b in boxes.values()]
-    parts += _legend_svg(legend_lines, shift_y + height + PAD)
-    parts.append("</svg>")
-    return "\n".join(parts)
+    layout.graph_bottom = shift_y + height
+    return layout
 
 
 def _fitting(width: float) -> str:
@@ -455,7 +477,7 @@ def _item_width(name, boxes: dict) -> float:
     return LANE if isinstance(name, tuple) else boxes[name].width
 
 
-def _place(rows: list[list], graph: nx.DiGraph, boxes: dict, paths: dict) -> dict:
+def _place(rows: list[list], boxes: dict, paths: dict) -> dict:
     """x centres: each item under the mean of what feeds it, pushed apart to not overlap."""
     feeders: dict = {}
     for path in paths.values():
