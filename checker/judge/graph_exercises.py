@@ -12,6 +12,7 @@ from functools import cache
 from checker.judge import graph as graphs
 from checker.judge import pitfalls
 from checker.judge.compile_rules import check_compile
+from checker.judge.diagram import picture_data
 from checker.judge.exercises import EXERCISES, cap_for_named_mistakes
 from checker.judge.feedback import not_a_functional_model, whole_exercise_failed
 from checker.judge.graph import Call, ModelGraph, batch_shape_text, shape_text
@@ -39,6 +40,7 @@ def grade_graph(description: dict, spec: dict, exercise_id: str) -> Report:
     report = Report(exercise_id, checks)
     cap_for_named_mistakes(report, named_mistakes(student, reference, alignment))
     report.summary = _summary(report, student, exercise_id)
+    report.diagram_data = _diagram_data(student, reference, alignment)
     return report
 
 
@@ -60,6 +62,14 @@ def named_mistakes(student: ModelGraph, reference: ModelGraph, alignment: Alignm
 def asks_for_nested_model(spec: dict) -> bool:
     """The exercise wants one particular model as a layer (shared_vision's Xception)."""
     return any("model" in layer for layer in spec["layers"])
+
+
+def _diagram_data(student: ModelGraph, reference: ModelGraph, alignment: Alignment) -> dict | None:
+    """What the report's picture needs, as plain data; drawn only when the report is shown."""
+    try:
+        return picture_data(student, reference, alignment, real_misfed(student, reference, alignment))
+    except Exception:  # noqa: BLE001 - a bug in the picture must not cost the learner the verdict
+        return None
 
 
 @cache
@@ -367,7 +377,7 @@ def _summary(report: Report, student: ModelGraph, exercise_id: str) -> str:
                 f"This looks like the model of exercise '{other}', not '{exercise_id}'. "
                 f"Did you pass the wrong function?"
             )
-    return "Fix the first item marked FIX, then run the check again."
+    return "Fix the first item marked ✗, then run the check again."
 
 
 def looks_like_other_exercise(student: ModelGraph, exercise_id: str) -> str | None:

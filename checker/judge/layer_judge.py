@@ -532,7 +532,7 @@ def _summary(report: Report, observations: dict, setup: dict) -> str:
         return (
             f"You passed {name}, but this exercise is about {setup['class']}. Did you pass the wrong class?"
         )
-    return "Fix the first item marked FIX, then run the check again."
+    return "Fix the first item marked ✗, then run the check again."
 
 
 # ------------------------------------------------------------------ helpers

@@ -128,7 +128,7 @@ def _summary(report: Report, learner: Learner) -> str:
                 f"This looks like the model of exercise '{other}', not '{report.exercise}'. "
                 "Did you pass the wrong function?"
             )
-    return "Fix the first item marked FIX, then run the check again."
+    return "Fix the first item marked ✗, then run the check again."
 
 
 def parse(description: dict, spec: dict) -> Learner:
