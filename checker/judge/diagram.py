@@ -55,6 +55,7 @@ PAD = 12
 BOX_PAD = 8
 BADGE = 18  # the width each difference letter takes in a box's first line
 MAX_LABEL_LINES = 4
+MAX_CALLS = 60  # the course's largest model has 14; a picture of hundreds of boxes helps nobody
 LEGEND_MIN_WIDTH = 420
 
 
@@ -82,11 +83,12 @@ class Diagram:
 
 def picture_data(
     student: ModelGraph, reference: ModelGraph, alignment: Alignment, misfed: list[Misfed]
-) -> dict:
+) -> dict | None:
     """What the picture needs, as plain data (JSON-ready), from the grader's graphs and pairing.
 
     `misfed`: the misfed calls that are mistakes of their own (not echoes of a missing or
-    extra layer). Cheap: one pass over the calls, no drawing.
+    extra layer). Cheap: one pass over the calls, no drawing. None for a model of more than
+    MAX_CALLS calls (e.g. a whole Xception handed in): far from the exercise, too big to draw.
 
     >>> from checker.judge.graph import from_spec
     >>> from checker.judge.exercises import EXERCISES
@@ -95,6 +97,8 @@ def picture_data(
     >>> [c["marks"] for c in data["calls"]]
     [[], [], [], []]
     """
+    if len(student.calls) > MAX_CALLS:
+        return None
     inverse = {stu: ref for ref, stu in alignment.mapping.items()}
     wiring = _wiring_notes(student, reference, alignment, misfed)
     outputs = dict(student.outputs)
