@@ -43,10 +43,10 @@ def grade_graph(description: dict, spec: dict, exercise_id: str) -> Report:
 
 def _diagram_data(student: ModelGraph, reference: ModelGraph, alignment: Alignment) -> dict | None:
     """What the report's picture needs, as plain data; drawn only when the report is shown."""
-    paired = set(alignment.mapping.values())
-    extra = {c.key for c in student.layer_calls() if c.key not in paired}
-    misfed = [m for m in alignment.misfed if _wiring_mistake(m, student, extra)]
     try:
+        paired = set(alignment.mapping.values())
+        extra = {c.key for c in student.layer_calls() if c.key not in paired}
+        misfed = [m for m in alignment.misfed if _wiring_mistake(m, student, extra)]
         return picture_data(student, reference, alignment, misfed)
     except Exception:  # noqa: BLE001 - a bug in the picture must not cost the learner the verdict
         return None
