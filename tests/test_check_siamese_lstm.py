@@ -156,3 +156,29 @@ def test_mistake_is_rejected_and_named(name):
 def test_separate_instances_cost_points_but_not_all():
     report = check(siamese(shared=False), EXERCISE)
     assert 0 < report.score < report.max_score, str(report)
+
+
+def two_sequential_encoders():
+    """Each input read by its own keras.Sequential([LSTM(32)]): nested models, Keras-named."""
+    left, right = keras.Input(shape=(None, 128)), keras.Input(shape=(None, 128))
+    left_encoder, right_encoder = keras.Sequential([layers.LSTM(32)]), keras.Sequential([layers.LSTM(32)])
+    merged = layers.concatenate([left_encoder(left), right_encoder(right)])
+    return keras.Model([left, right], layers.Dense(1, activation="sigmoid")(merged))
+
+
+def one_sequential_encoder_shared():
+    left, right = keras.Input(shape=(None, 128)), keras.Input(shape=(None, 128))
+    encoder = keras.Sequential([layers.LSTM(32)])
+    merged = layers.concatenate([encoder(left), encoder(right)])
+    return keras.Model([left, right], layers.Dense(1, activation="sigmoid")(merged))
+
+
+def test_a_shared_nested_encoder_shares_its_layers():
+    assert_accepted(check(one_sequential_encoder_shared(), EXERCISE))
+
+
+def test_separate_nested_encoders_are_separate_instances_named_without_keras_names():
+    report = check(two_sequential_encoders(), EXERCISE)
+    assert_rejected(report, "separate instances", "first nested Sequential", "second nested Sequential")
+    assert "sequential_" not in str(report) and "lstm_" not in str(report)
+    assert report.score <= 5, str(report)

@@ -206,6 +206,11 @@ def test_diagram_shows_itself_in_jupyter_and_saves_to_a_file(tmp_path):
     assert ET.parse(saved).getroot().tag == f"{SVG}svg"
 
 
+def test_a_huge_model_gets_no_picture():
+    report = check(keras.applications.Xception(weights=None, include_top=False), "shared_vision")
+    assert not report.passed and report.diagram_data is None and report.diagram() is None
+
+
 def test_a_report_without_picture_data_has_no_diagram():
     report = check(None, "residual_identity")
     assert report.diagram() is None and "<svg" not in report._repr_html_()

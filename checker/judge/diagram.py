@@ -55,6 +55,7 @@ PAD = 12
 BOX_PAD = 8
 BADGE = 18  # the width each difference letter takes in a box's first line
 MAX_LABEL_LINES = 4
+MAX_CALLS = 60  # the course's largest model has 14; a picture of hundreds of boxes helps nobody
 LEGEND_MIN_WIDTH = 420
 
 
@@ -82,11 +83,12 @@ class Diagram:
 
 def picture_data(
     student: ModelGraph, reference: ModelGraph, alignment: Alignment, misfed: list[Misfed]
-) -> dict:
+) -> dict | None:
     """What the picture needs, as plain data (JSON-ready), from the grader's graphs and pairing.
 
     `misfed`: the misfed calls that are mistakes of their own (not echoes of a missing or
-    extra layer). Cheap: one pass over the calls, no drawing.
+    extra layer). Cheap: one pass over the calls, no drawing. None for a model of more than
+    MAX_CALLS calls (e.g. a whole Xception handed in): far from the exercise, too big to draw.
 
     >>> from checker.judge.graph import from_spec
     >>> from checker.judge.exercises import EXERCISES
@@ -95,6 +97,8 @@ def picture_data(
     >>> [c["marks"] for c in data["calls"]]
     [[], [], [], []]
     """
+    if len(student.calls) > MAX_CALLS:
+        return None
     inverse = {stu: ref for ref, stu in alignment.mapping.items()}
     wiring = _wiring_notes(student, reference, alignment, misfed)
     outputs = dict(student.outputs)
@@ -115,18 +119,31 @@ def picture_data(
         calls.append(
             {
                 "key": key,
-                "name": call.name,
+                "name": _own_name(call),
                 "label": label,
                 "sources": list(call.sources),
                 "marks": marks,
                 "expected": "; ".join(expected) or None,
                 "wiring": wiring.get(key, (None, None))[0],
                 "expected_sources": wiring.get(key, (None, None))[1],
-                "output": outputs.get(key),
+                "output": _output_name(call, outputs.get(key)),
                 "instance": call.instance,
             }
         )
     return {"version": 1, "calls": calls, "missing": _missing(student, reference, alignment)}
+
+
+def _output_name(call: Call, name: str | None) -> str | None:
+    """None for a call that is not an output; '' for an output named only by Keras' made-up name."""
+    return "" if name is not None and name == call.name and not _own_name(call) else name
+
+
+def _own_name(call: Call) -> str:
+    """The learner's name for the layer; none for a name Keras made up (`conv2d_38` changes every build).
+
+    Graphs that know which names Keras made up mark those calls `auto_named`.
+    """
+    return "" if getattr(call, "auto_named", False) else call.name
 
 
 def _label(call: Call, shown: frozenset = frozenset()) -> str:
@@ -207,6 +224,8 @@ def _source_name(student: ModelGraph, reference: ModelGraph, key: str) -> str:
     if key.startswith(MISSING_PREFIX):
         return f"the missing {reference.calls[key[len(MISSING_PREFIX) :]].label}"
     call = student.calls[key]
+    if getattr(call, "position", ""):  # where graphs give one: how to find a layer Keras named
+        return call.position
     return f"the input '{call.name}'" if call.class_name == "Input" else f"'{call.name}'"
 
 
@@ -387,7 +406,7 @@ def _merge_calls(calls: list, node_of: dict) -> list[dict]:
         box = merged.setdefault(node_of[call["key"]], {**call, "marks": [], "calls": 0, "outputs": []})
         box["calls"] += 1
         box["marks"] += [m for m in call.get("marks") or [] if m not in box["marks"]]
-        box["outputs"] += [call["output"]] if call.get("output") else []
+        box["outputs"] += [call["output"]] if call.get("output") is not None else []
         for key in ("expected", "wiring"):
             box[key] = box.get(key) or call.get(key)
     return list(merged.values())
@@ -551,13 +570,14 @@ def _spread(count: int, width: float) -> list[float]:
 def _call_box(call: dict, width: float) -> _Box:
     marks = list(call.get("marks") or [])
     chars = _chars(width, SMALL_SIZE)
-    head = call.get("name") or ""
+    about = [call.get("name") or ""]
     for output in call.get("outputs") or []:
-        head += " · output" if output == call.get("name") else f" · output '{output}'"
+        about.append("output" if output in ("", call.get("name")) else f"output '{output}'")
     if call.get("calls", 1) > 1:
-        head += f" · shared: called {call['calls']} times"
+        about.append(f"shared: called {call['calls']} times")
+    head = " · ".join(part for part in about if part)
     head_chars = chars - math.ceil(BADGE * len(marks) / (SMALL_SIZE * CHAR_EM))
-    lines = [(t, SMALL_SIZE, MUTED, False) for t in _wrap(head, head_chars, 2)]
+    lines = [(t, SMALL_SIZE, MUTED, False) for t in _wrap(head, head_chars, 2) if t or marks]
     lines += [(t, LABEL_SIZE, TEXT, True) for t in _wrap(call["label"], _chars(width, LABEL_SIZE))]
     notes = {
         "setting": f"expected {call.get('expected')}",

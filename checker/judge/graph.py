@@ -29,7 +29,7 @@ class Call:
     nested_config: dict | None = None  # a nested model kept whole (Xception)
     config: dict | None = None  # the layer's own config, as Keras wrote it
     in_shape: tuple | None = None  # the shape of its (first) input, without the batch axis
-    owner: str = ""  # the nested model it was written in, if any
+    owner: str = ""  # the nested model it was written in, as feedback names it ("'block'"), if any
     auto_named: bool = False  # named by Keras (`conv2d_38`), not by the learner
     position: str = ""  # how feedback points at a layer the learner did not name: "the second Conv2D"
 
@@ -226,20 +226,19 @@ def _name_positions(graph: ModelGraph) -> None:
         if call.auto_named:
             call.position = "the input" if len(graph.inputs) == 1 else f"the {ordinal_word(index)} input"
     classes = Counter((c.owner, c.class_name) for c in _first_calls(graph))
-    texts: dict[str, str] = {}
-    for call in _first_calls(graph):
-        if call.auto_named:
-            unique = classes[(call.owner, call.class_name)] == 1
-            texts[call.instance] = f"the {call.class_name}" if unique else _path_position(graph, call)
+    named = [c for c in _first_calls(graph) if c.auto_named]
+    texts = {c.instance: _position(graph, c, classes[(c.owner, c.class_name)] == 1) for c in named}
     seen = Counter(texts.values())
-    for call in _first_calls(graph):
-        text = texts.get(call.instance)
-        if text is not None and seen[text] > 1:
-            texts[call.instance] = _path_position(graph, call, by_settings=True)
+    for call in named:
+        if seen[texts[call.instance]] > 1:
+            texts[call.instance] = _position(graph, call, False, by_settings=True)
     for call in graph.layer_calls():
-        if call.instance in texts:
-            inside = f" inside the nested model '{call.owner}'" if call.owner else ""
-            call.position = texts[call.instance] + inside
+        call.position = texts.get(call.instance, "")
+
+
+def _position(graph: ModelGraph, call: Call, unique: bool, by_settings: bool = False) -> str:
+    text = f"the {call.class_name}" if unique else _path_position(graph, call, by_settings)
+    return text + (f" inside {call.owner}" if call.owner and call.owner not in text else "")
 
 
 def _first_calls(graph: ModelGraph) -> list[Call]:
@@ -266,10 +265,8 @@ def _path_position(graph: ModelGraph, call: Call, by_settings: bool = False) -> 
 
 
 def _anchor_text(anchor: Call | None, owner: str) -> str:
-    if anchor is None:
-        return "the input"
-    if anchor.owner != owner:
-        return "the nested model's input"
+    if anchor is None or anchor.owner != owner:
+        return f"the input of {owner}" if owner else "the input"
     if anchor.class_name == "Input":
         return anchor.position or f"the input '{anchor.name}'"
     return anchor.position or f"'{anchor.name}'"

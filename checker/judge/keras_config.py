@@ -18,7 +18,7 @@ import functools
 import re
 
 from checker.judge import signature
-from checker.judge.graph import Call, ModelGraph
+from checker.judge.graph import Call, ModelGraph, ordinal_word
 
 NESTED_CLASSES = {"Functional", "Sequential", "Model"}
 
@@ -66,7 +66,8 @@ class _Scope:
 
     def __init__(self, prefix: str, owner: str, bound: dict[str, str]):
         self.prefix = prefix  # prepended to keys: "<model>#<call>/"
-        self.owner = owner  # the nested model's name, for feedback ("inside 'block'")
+        self.owner = owner  # the nested model as feedback names it: "'block'", "the second nested Sequential"
+        self.nested_shown: dict[str, str] = {}  # names of this scope's inlined nested models -> as shown
         self.bound = bound  # nested input layer name -> the outer key it was called on
         self.tensors: dict[tuple, str] = {}  # (layer, node, tensor) -> key of the call that made it
         self.functional: set[str] = set()  # names of nested Functional layers (numbering quirk)
@@ -90,6 +91,7 @@ class _Parser:
     # ------------------------------------------------------------------ functional configs
 
     def read_functional(self, config: dict, scope: _Scope) -> _Resolved:
+        scope.nested_shown = _nested_models_shown(config.get("layers", []))
         for layer in config.get("layers", []):
             self.read_layer(layer, scope)
         inputs = [
@@ -168,7 +170,7 @@ class _Parser:
     def inline(self, layer: dict, index: int, sources: list[str], scope: _Scope) -> None:
         """Add the calls of one call of a nested model, and say which keys its outputs are."""
         name, config = layer["config"].get("name", layer.get("name")), layer["config"]
-        inner = _Scope(f"{scope.prefix}{name}#{index}/", name, {})
+        inner = _Scope(f"{scope.prefix}{name}#{index}/", scope.nested_shown.get(name, f"'{name}'"), {})
         if layer["class_name"] == "Sequential" or "input_layers" not in config:
             steps = [entry for entry in config.get("layers", []) if entry["class_name"] != "InputLayer"]
             last = self.read_chain(steps, sources[0] if sources else None, inner)
@@ -182,6 +184,7 @@ class _Parser:
 
     def read_chain(self, layers: list[dict], source: str | None, scope: _Scope) -> str | None:
         """Layers applied one after the other (a Sequential model); the key of the last call."""
+        scope.nested_shown = _nested_models_shown(layers)
         for layer in layers:
             name = layer["config"].get("name", layer.get("name"))
             sources = [source] if source else []
@@ -217,6 +220,24 @@ def _snake_case(name: str) -> str:
     name = re.sub(r"\W+", "", name)
     name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _nested_models_shown(layers: list[dict]) -> dict[str, str]:
+    """How feedback names each nested model of a config: "'block'", or "the second nested Sequential"
+    for one Keras named (its automatic name changes on every build)."""
+    shown, automatic = {}, {}
+    for layer in layers:
+        name, class_name = layer["config"].get("name", layer.get("name")), layer["class_name"]
+        if _inlined(layer):
+            if is_automatic_name(name, class_name):
+                automatic.setdefault(class_name, []).append(name)
+            else:
+                shown[name] = f"'{name}'"
+    for class_name, names in automatic.items():
+        for index, name in enumerate(names):
+            which = "" if len(names) == 1 else f"{ordinal_word(index)} "
+            shown[name] = f"the {which}nested {class_name} model"
+    return shown
 
 
 def _inlined(layer: dict) -> bool:

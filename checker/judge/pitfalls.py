@@ -133,7 +133,7 @@ def taken_twice_message(call: Call, student: ModelGraph) -> str:
     return (
         f"{sentence_start(call.shown)} takes {names(student, twice)} twice, so it joins a tensor with "
         f"itself instead of joining two different branches.{instead} Pass one tensor per branch, e.g. "
-        f"layers.{call.class_name.lower()}([encoded_left, encoded_right])."
+        f"layers.{call.class_name.lower()}([branch_a, branch_b])."
     )
 
 
