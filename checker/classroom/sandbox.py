@@ -71,23 +71,29 @@ class Sandbox:
         wanted = [*self.hidden, *_hidden_env(), *_checker_locations()]
         hidden = _outermost(wanted)
         shown = [f for f in _interpreter_folders(interpreter) if _under_any(f, [*hidden, Path("/tmp")])]
+        hidden_again = _outermost([f for f in wanted if _strictly_under_any(f, shown)], in_tmp=True)
+        writable = [Path(f).resolve() for f in self.writable]
         options = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
-        for folder in hidden:
-            options += ["--tmpfs", str(folder)]
-        for folder in shown:  # the kernel's Python, e.g. a .venv inside the hidden repository
-            options += ["--ro-bind", str(folder), str(folder)]
-        for folder in _outermost([f for f in wanted if any(s in Path(f).resolve().parents for s in shown)]):
-            options += ["--tmpfs", str(folder)]  # e.g. site-packages/checker in that .venv
-        for folder in self.writable:
-            options += ["--bind", str(folder), str(folder)]
+        options += _each("--tmpfs", hidden)
+        options += _each(
+            "--ro-bind", shown, twice=True
+        )  # the kernel's Python, e.g. a .venv in the repository
+        options += _each("--tmpfs", hidden_again)  # e.g. site-packages/checker in that .venv
+        options += _each("--bind", writable, twice=True)
         options += ["--ro-bind", str(kernel_side_package()), PACKAGE_MOUNT]
+        options += _each("--remount-ro", [f for f in [*hidden, *hidden_again] if f not in writable])
         for name, value in {**_SANDBOX_ENVIRONMENT, **self.environment}.items():
             options += ["--setenv", name, value]
         options += ["--unshare-pid", "--unshare-ipc", "--unshare-net", "--die-with-parent", "--new-session"]
-        if self.writable:
-            options += ["--chdir", str(self.writable[0])]
+        if writable:
+            options += ["--chdir", str(writable[0])]
         limit = ["prlimit", f"--data={self.memory_limit}", "--"] if self.memory_limit else []
         return ["bwrap", *options, "--", *limit, *argv]
+
+
+def _each(option: str, folders: list[Path], twice: bool = False) -> list[str]:
+    """[option, folder] (or [option, folder, folder] for binds) for each folder."""
+    return [part for f in folders for part in ([option, str(f), str(f)] if twice else [option, str(f)])]
 
 
 _SANDBOX_ENVIRONMENT = {
@@ -131,18 +137,23 @@ def _interpreter_folders(interpreter: Path) -> list[Path]:
     return sorted(candidates)
 
 
-def _outermost(folders: list[Path]) -> list[Path]:
-    """Absolute, existing, deduplicated, without those inside another one (or inside /tmp, hidden anyway)."""
+def _outermost(folders: list[Path], in_tmp: bool = False) -> list[Path]:
+    """Resolved, existing, deduplicated, without those inside another one (nor, unless `in_tmp`,
+    those inside /tmp, which the sandbox replaces anyway)."""
     resolved = sorted({Path(f).resolve() for f in folders if Path(f).exists()})
     kept: list[Path] = []
     for folder in resolved:
-        if not _under_any(folder, [*kept, Path("/tmp")]) and folder != Path("/"):
+        if not _under_any(folder, kept if in_tmp else [*kept, Path("/tmp")]) and folder != Path("/"):
             kept.append(folder)
     return kept
 
 
 def _under_any(folder: Path, parents: list[Path]) -> bool:
     return any(folder == parent or parent in folder.parents for parent in parents)
+
+
+def _strictly_under_any(folder: Path, parents: list[Path]) -> bool:
+    return any(parent in Path(folder).resolve().parents for parent in parents)
 
 
 # ---------------------------------------------------------------- the kernel-side package
