@@ -276,7 +276,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         argv = super().format_kernel_cmd(extra_arguments)
         return (self.sandbox or Sandbox()).with_writable(self._private).command(argv)
 
-    async def _async_cleanup_resources(self, restart: bool = False) -> None:
-        await super()._async_cleanup_resources(restart)
+    async def cleanup_resources(self, restart: bool = False) -> None:
+        await super().cleanup_resources(restart)
         if not restart:
             shutil.rmtree(self._private, ignore_errors=True)
