@@ -21,6 +21,7 @@ Public surface: `Sandbox` (the command line for one sandboxed process), `availab
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import os
 import shutil
@@ -81,6 +82,12 @@ class Sandbox:
         options += _each("--tmpfs", hidden_again)  # e.g. site-packages/checker in that .venv
         options += _each("--bind", writable, twice=True)
         options += ["--ro-bind", str(kernel_side_package()), PACKAGE_MOUNT]
+        for font_list in matplotlib_font_lists():  # else each kernel rebuilds it, slowly and on stderr
+            options += [
+                "--ro-bind",
+                str(font_list),
+                f"{_SANDBOX_ENVIRONMENT['MPLCONFIGDIR']}/{font_list.name}",
+            ]
         options += _each("--remount-ro", [f for f in [*hidden, *hidden_again] if f not in writable])
         for name, value in {**_SANDBOX_ENVIRONMENT, **self.environment}.items():
             options += ["--setenv", name, value]
@@ -154,6 +161,29 @@ def _under_any(folder: Path, parents: list[Path]) -> bool:
 
 def _strictly_under_any(folder: Path, parents: list[Path]) -> bool:
     return any(parent in Path(folder).resolve().parents for parent in parents)
+
+
+@functools.cache
+def matplotlib_font_lists() -> tuple[Path, ...]:
+    """Matplotlib's font cache files of this user (made once here if there are none).
+
+    >>> all(p.name.startswith("fontlist-") for p in matplotlib_font_lists())
+    True
+    """
+    found = _font_lists()
+    if not found:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            subprocess.run(
+                [sys.executable, "-c", "import matplotlib.font_manager"], capture_output=True, timeout=300
+            )
+        found = _font_lists()
+    return found
+
+
+def _font_lists() -> tuple[Path, ...]:
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "matplotlib"
+    folders = [Path(os.environ["MPLCONFIGDIR"])] if os.environ.get("MPLCONFIGDIR") else [cache]
+    return tuple(sorted(p for folder in folders for p in folder.glob("fontlist-v*.json") if p.is_file()))
 
 
 # ---------------------------------------------------------------- the kernel-side package
