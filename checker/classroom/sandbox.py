@@ -76,18 +76,11 @@ class Sandbox:
         writable = [Path(f).resolve() for f in self.writable]
         options = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
         options += _each("--tmpfs", hidden)
-        options += _each(
-            "--ro-bind", shown, twice=True
-        )  # the kernel's Python, e.g. a .venv in the repository
+        options += _each("--ro-bind", shown, twice=True)  # the kernel's Python, e.g. a .venv in the repo
         options += _each("--tmpfs", hidden_again)  # e.g. site-packages/checker in that .venv
         options += _each("--bind", writable, twice=True)
         options += ["--ro-bind", str(kernel_side_package()), PACKAGE_MOUNT]
-        for font_list in matplotlib_font_lists():  # else each kernel rebuilds it, slowly and on stderr
-            options += [
-                "--ro-bind",
-                str(font_list),
-                f"{_SANDBOX_ENVIRONMENT['MPLCONFIGDIR']}/{font_list.name}",
-            ]
+        options += _font_cache_binds()
         options += _each("--remount-ro", [f for f in [*hidden, *hidden_again] if f not in writable])
         for name, value in {**_SANDBOX_ENVIRONMENT, **self.environment}.items():
             options += ["--setenv", name, value]
@@ -98,6 +91,12 @@ class Sandbox:
         return ["bwrap", *options, "--", *limit, *argv]
 
 
+def _font_cache_binds() -> list[str]:
+    """Matplotlib's font cache, read-only: else each kernel rebuilds it, slowly and on stderr."""
+    folder = _SANDBOX_ENVIRONMENT["MPLCONFIGDIR"]
+    return [part for f in matplotlib_font_lists() for part in ("--ro-bind", str(f), f"{folder}/{f.name}")]
+
+
 def _each(option: str, folders: list[Path], twice: bool = False) -> list[str]:
     """[option, folder] (or [option, folder, folder] for binds) for each folder."""
     return [part for f in folders for part in ([option, str(f), str(f)] if twice else [option, str(f)])]
@@ -106,7 +105,7 @@ def _each(option: str, folders: list[Path], twice: bool = False) -> list[str]:
 _SANDBOX_ENVIRONMENT = {
     "PYTHONPATH": PACKAGE_MOUNT,
     GRADING_ENV: "1",
-    "HOME": "/tmp",  # writable, private, empty: no learner state read from or left in the real home
+    "HOME": "/tmp",  # writable and private: nothing a learner leaves in ~ reaches the next one
     "MPLCONFIGDIR": "/tmp/.matplotlib",
     "IPYTHONDIR": "/tmp/.ipython",
     # jupyter_client sets its own pid, which the kernel cannot see from its PID namespace and would
