@@ -19,11 +19,18 @@ The package, by what each part may do (the trust boundary of class grading):
 >>> report = check(None, "qa_model")
 >>> report.passed
 False
+
+In class grading the learner's kernel imports a copy of this package without judge/ (see
+checker/classroom/sandbox.py): there `check()` only says that the self-check is off.
 """
 
-from checker.judge.exercises import EXERCISES, get_exercise
+import html
+import os
+
 from checker.observe.describe import describe, load_description, save_description
 from checker.report import CheckResult, Report
+
+GRADING_ENV = "CHECKER_GRADING"  # "1" in a learner's kernel during class grading (the sandbox sets it)
 
 __all__ = [
     "check",
@@ -47,6 +54,10 @@ def check(model, exercise_id: str) -> Report:
     >>> check("a string", "functional_mlp").passed
     False
     """
+    if os.environ.get(GRADING_ENV) == "1":
+        return SelfCheckOff(exercise_id)
+    from checker.judge.exercises import get_exercise
+
     spec = get_exercise(exercise_id)
     if spec["kind"] == "layer_class":
         return _guarded(exercise_id, check_layer_class, model, exercise_id)
@@ -59,6 +70,8 @@ def grade_description(description: dict, exercise_id: str) -> Report:
     >>> grade_description(describe(None), "residual_identity").score
     0.0
     """
+    from checker.judge.exercises import get_exercise
+
     spec = get_exercise(exercise_id)
     if spec["kind"] == "trend":
         from checker.judge.trend import grade_trend
@@ -92,3 +105,33 @@ def _guarded(exercise_id, grade, *args) -> Report:
         from checker.judge.feedback import internal_error
 
         return internal_error(exercise_id, exc)
+
+
+class SelfCheckOff(Report):
+    """What `check()` answers in a notebook that the instructor's checker is grading.
+
+    >>> print(SelfCheckOff("qa_model"))  # doctest: +ELLIPSIS
+    qa_model: this notebook is being graded by the instructor's checker, so the self-check is off...
+    """
+
+    def __init__(self, exercise: str):
+        super().__init__(
+            exercise,
+            summary="this notebook is being graded by the instructor's checker, so the self-check is off. "
+            "Your points and feedback come with the graded notebook.",
+        )
+
+    def __str__(self) -> str:
+        return f"{self.exercise}: {self.summary}"
+
+    def _repr_html_(self) -> str:
+        return f"<div style='font-family:system-ui,sans-serif;font-size:13px'>{html.escape(str(self))}</div>"
+
+
+def __getattr__(name: str):
+    """EXERCISES and get_exercise, imported on first use (the kernel-side copy has no judge/)."""
+    if name in ("EXERCISES", "get_exercise"):
+        from checker.judge import exercises
+
+        return getattr(exercises, name)
+    raise AttributeError(f"module 'checker' has no attribute {name!r}")

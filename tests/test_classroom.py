@@ -376,21 +376,11 @@ def test_writing_to_the_grader_s_pipes_changes_nothing(graded):
 
 
 @pytest.mark.slow
-def test_killing_the_grading_process_fails_that_submission_only(autograded, graded):
+def test_the_kernel_cannot_reach_the_grading_process_to_kill_it(autograded, graded):
     status, errors = autograded
-    failures = [line for line in errors.splitlines() if line.startswith("error:")]
-    assert status == 1
-    assert len(failures) == 1 and "kills_grader/01_small_models" in failures[0]
-    assert graded["kills_grader"] == {
-        "functional_mlp": None,
-        "residual_identity": None,
-    }  # as nbgrader leaves it
-    assert all(
-        score is not None
-        for student, cells in graded.items()
-        if student != "kills_grader"
-        for score in cells.values()
-    )
+    assert status == 0, errors  # its own PID namespace: its parent is the sandbox's init
+    assert graded["kills_grader"] == {"functional_mlp": 10, "residual_identity": 10}
+    assert all(score is not None for cells in graded.values() for score in cells.values())
 
 
 @pytest.mark.slow
@@ -406,9 +396,7 @@ def test_every_graded_submission_is_in_the_csv_and_has_feedback(graded, course):
     assert rows[-1] == "(max),20,10,30"
     for student, (assignment, _, _) in CLASS.items():
         feedback = course.folder("feedback", student, assignment) / f"{assignment}.html"
-        assert feedback.is_file() == (student != "kills_grader"), (
-            student
-        )  # no autograded notebook, no feedback
+        assert feedback.is_file(), student
     text = (course.folder("feedback", "hides_output", MODELS) / f"{MODELS}.html").read_text()
     assert "graded by the checker outside" in text
 

@@ -24,11 +24,11 @@ steps (`replay.py`). Plain `nbgrader autograde` in the course folder runs the sa
 
 Limits (what this does not stop):
 
-- The kernel runs the learner's code as the user who autogrades, with that user's access to
-  files and processes: it can read the course's source/ (the solutions; the repository's
-  solutions/ too), edit gradebook.db or the checker's own files, kill the grader, or leave a
-  process behind that tampers with later work. For graded exams, autograde in a container
-  or as a user that can write nothing but the course's autograded/ folder.
+- The kernel (and the layer probe) run the learner's code in a bubblewrap sandbox (sandbox.py):
+  no course, repository, judge or network in reach, writes only to its notebook's folder, no
+  process outliving it. It still reads the rest of the machine (read-only) and runs as the user
+  who autogrades; with `--no-sandbox` (or where bwrap cannot run) it has that user's full
+  access. For graded exams, also autograde in a container.
 - A learner can hand-write the description of a right model (or copy a classmate's code);
   that takes as much as doing the exercise. For the custom layers, a learner who studies the
   checker could make the class's code report consistent fake observations computed with
@@ -37,8 +37,8 @@ Limits (what this does not stop):
   it are not run and score 0 (the cells before keep their points).
 
 Modules: layout (where things are), config (nbgrader_config.py), create (init),
-execute and verdicts (the two preprocessors), evidence (what a verdict may trust),
-clean_grading, layer_grading and layer_probe (the clean processes), nbgrader_run,
+sandbox (bwrap around learner code), execute and verdicts (the two preprocessors),
+evidence (what a verdict may trust), clean_grading, layer_grading and layer_probe (the clean processes), nbgrader_run,
 replay, pool and worker (parallel autograde), results (class table, CSV, feedback),
 simulate (simulated submissions and a small course for trying it).
 """

@@ -5,12 +5,20 @@ Custom-layer exercises: `python -m checker.classroom.layer_grading program.py EX
 itself runs the learner's class in a throw-away process and judges what it observed.
 Either way the process gets a time limit, and a crash, a timeout or an answer that is not a
 well-formed report counts as no evidence: 0 points, with the reason.
+
+These processes cannot be hijacked by what learner code left behind: they start in Python's
+safe-path mode (`-P`: neither the working folder nor a script's folder is on sys.path), in a
+fresh private folder (mode 0700) that no learner process can write, in a session of their own
+whose every process is ended when they finish, fail or run out of time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -20,7 +28,9 @@ from pathlib import Path
 from checker.classroom.config import subprocess_environment
 from checker.classroom.evidence import Evidence
 
-DEFAULT_TIMEOUT = 180  # seconds; the layer grader imports TensorFlow in its throw-away process
+PROBE_TIMEOUT = 120  # seconds for the layer probe: TensorFlow's import, a build and a few calls
+GRADER_OVERHEAD = 60  # seconds for a clean process's own start, imports and judgement
+DEFAULT_TIMEOUT = PROBE_TIMEOUT + GRADER_OVERHEAD  # the whole clean grading of one cell
 
 
 @dataclass
@@ -50,28 +60,62 @@ class GradingFailed(Exception):
 
 
 def _clean_report(evidence: Evidence, timeout: float) -> dict:
-    with tempfile.TemporaryDirectory(prefix="checker-clean-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="checker-clean-") as scratch:  # mode 0700
         if evidence.program is not None:
             path = Path(scratch) / "learner_layer.py"
             path.write_text(evidence.program, encoding="utf-8")
-            command = [sys.executable, "-m", "checker.classroom.layer_grading", str(path), evidence.exercise]
+            probe_timeout = max(timeout - GRADER_OVERHEAD, timeout / 2)
+            arguments = [
+                "checker.classroom.layer_grading",
+                str(path),
+                evidence.exercise,
+                f"{probe_timeout:g}",
+            ]
         else:
             path = Path(scratch) / "description.json"
             path.write_text(json.dumps(evidence.description), encoding="utf-8")
-            command = [sys.executable, "-m", "checker", "grade", str(path), evidence.exercise, "--json"]
-        try:
-            done = subprocess.run(
-                command,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                cwd=scratch,
-                env=subprocess_environment(),
-                stdin=subprocess.DEVNULL,
-            )
-        except subprocess.TimeoutExpired:
-            raise GradingFailed(f"Grading took longer than {timeout:g} s and was stopped.") from None
+            arguments = ["checker", "grade", str(path), evidence.exercise, "--json"]
+        done = run_in_own_session(
+            [sys.executable, "-P", "-m", *arguments], timeout, cwd=scratch, env=subprocess_environment()
+        )
+    if done is None:
+        raise GradingFailed(f"Grading took longer than {timeout:g} s and was stopped.")
     return _parse_report(done, evidence.exercise)
+
+
+def run_in_own_session(
+    command: list[str], timeout: float, cwd: str, env: dict, capture: bool = True
+) -> subprocess.CompletedProcess | None:
+    """Run `command` in a new session and end its whole process group on every way out.
+
+    Returns the finished process (stdout and stderr as text when `capture`), or None when it
+    ran out of time.
+
+    >>> run_in_own_session(["echo", "hi"], 10, cwd="/", env={}).stdout
+    'hi\\n'
+    """
+    output = subprocess.PIPE if capture else subprocess.DEVNULL
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=output,
+        stderr=output,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+        return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+    except subprocess.TimeoutExpired:
+        return None
+    finally:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):  # a process that left the group holds a pipe
+            process.communicate(timeout=5)
 
 
 def _parse_report(done: subprocess.CompletedProcess, exercise: str) -> dict:

@@ -45,6 +45,16 @@ c.CourseDirectory.course_id = {course_id!r}
 # The kernel runs with CHECKER_FAST=1, so training cells use a few epochs.
 c.Execute.timeout = {timeout!r}
 
+# Each learner's kernel runs in a bubblewrap sandbox: it sees the machine read-only, not this
+# course (solutions, gradebook, classmates' work), the checker's repository or its judge; it
+# writes only its notebook's folder; no network; no process outlives it; {memory} of data memory.
+# Where bwrap cannot run (`python -m checker doctor` says why), autograde refuses to start.
+# WARNING: without the sandbox a learner's code runs with your access: it can read the solutions,
+# change the checker or the gradebook, and tamper with classmates' grading. Only for trusted work:
+# c.GuardedExecute.sandbox = False
+# c.GuardedExecute.memory_limit = {memory_bytes}  # bytes (RLIMIT_DATA); None: no limit
+# c.GuardedExecute.hidden_folders = []  # more folders learners' code must not see
+
 # A learner who deletes a locked test cell gets it back, and it is graded.
 # (nbgrader restores edited locked cells from their checksums in any case.)
 c.OverwriteCells.add_missing_cells = True
@@ -63,9 +73,16 @@ c.Autograde.autograde_preprocessors = [
 
 
 def config_text(timeout: int = DEFAULT_CELL_TIMEOUT, course_id: str = COURSE_ID) -> str:
+    from checker.classroom.sandbox import DEFAULT_MEMORY_LIMIT
+
     steps = "\n".join(f"    {step!r}," for step in AUTOGRADE_STEPS)
     return CONFIG_TEMPLATE.format(
-        repository=str(repository_root()), course_id=course_id, timeout=timeout, steps=steps
+        repository=str(repository_root()),
+        course_id=course_id,
+        timeout=timeout,
+        steps=steps,
+        memory=f"{DEFAULT_MEMORY_LIMIT / 1024**3:g} GiB",
+        memory_bytes=DEFAULT_MEMORY_LIMIT,
     )
 
 

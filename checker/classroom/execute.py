@@ -8,6 +8,10 @@ What it adds to nbgrader's `Execute` (whose timeout and interrupt-on-timeout it 
   file is read into nbgrader's memory and deleted. So the evidence `CleanVerdicts` grades
   was written while that very cell ran, and later cells (or another student's code running
   at the same time) cannot change it. The folder is removed when execution ends.
+- The kernel runs in a bubblewrap sandbox (sandbox.py): it sees the machine read-only, not the
+  course, the repository or the checker's judge; it writes only its notebook's folder and the
+  evidence folder; no network; no process outlives it; a memory limit. Where bwrap cannot run,
+  `preprocess` raises SandboxUnavailable unless `GuardedExecute.sandbox = False`.
 - The kernel runs in fast mode (CHECKER_FAST=1: fewer epochs in training cells), on the CPU,
   with TensorFlow's logging quiet and the checker importable.
 - A kernel that dies (os._exit, a crash, out of memory) ends the execution but not the
@@ -32,8 +36,9 @@ from pathlib import Path
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Bool
+from traitlets import Bool, Integer, List, Unicode, default
 
+from checker.classroom import sandbox as sandboxing
 from checker.classroom.evidence import MAX_EVIDENCE_BYTES, checker_exercise
 from checker.paths import repository_root
 
@@ -50,10 +55,39 @@ class GuardedExecute(Execute):
         "epochs; grading does not depend on training).",
     ).tag(config=True)
 
+    sandbox = Bool(
+        help="Run each learner's kernel in the bubblewrap sandbox (default). False runs learners' "
+        "code with your own access to the course, its solutions and the checker: a learner can then "
+        "read the answers or change grades.",
+    ).tag(config=True)
+
+    memory_limit = Integer(
+        sandboxing.DEFAULT_MEMORY_LIMIT,
+        allow_none=True,
+        help="Bytes of data memory (RLIMIT_DATA) a sandboxed kernel may use; None: no limit.",
+    ).tag(config=True)
+
+    hidden_folders = List(
+        Unicode(),
+        help="More folders a sandboxed kernel must not see (the course, the repository and the "
+        "checker package are always hidden), e.g. where you keep other solutions.",
+    ).tag(config=True)
+
+    @default("sandbox")
+    def _sandbox_default(self) -> bool:
+        return os.environ.get(sandboxing.SWITCH_ENV, "").lower() != "off"
+
     def preprocess(self, nb, resources=None, km=None):
         resources = resources if resources is not None else {}
         resources[EVIDENCE_KEY] = {}
+        if self.sandbox:
+            sandboxing.require()
+        else:
+            self.log.warning(
+                "Running the learner's code WITHOUT the sandbox (GuardedExecute.sandbox = False)."
+            )
         self._evidence_dir = Path(tempfile.mkdtemp(prefix="checker-evidence-"))
+        self._sandbox = self._learner_sandbox(resources) if self.sandbox else None
         self._running_cell = None
         self._kernel_stuck = False
         try:
@@ -110,6 +144,28 @@ class GuardedExecute(Execute):
             return super().preprocess_cell(cell, resources, index)
         finally:
             resources[EVIDENCE_KEY][exercise] = _take(evidence)
+
+    def create_kernel_manager(self):
+        if self._sandbox is None:
+            return super().create_kernel_manager()
+        self.kernel_manager_class = sandboxing.SandboxedKernelManager
+        km = super().create_kernel_manager()
+        km.sandbox = self._sandbox
+        return km
+
+    def _learner_sandbox(self, resources: dict) -> sandboxing.Sandbox:
+        """Writes to the notebook's folder and the evidence folder; the course is hidden."""
+        notebook_folder = Path(resources.get("metadata", {}).get("path") or os.getcwd()).resolve()
+        course_root = self.config.CourseDirectory.get("root") or os.getcwd()
+        db_url = resources.get("nbgrader", {}).get("db_url", "")
+        gradebook_folder = (
+            [Path(db_url.removeprefix("sqlite:///")).parent] if db_url.startswith("sqlite:///") else []
+        )
+        return sandboxing.Sandbox(
+            writable=(notebook_folder, self._evidence_dir),
+            hidden=(Path(course_root), *gradebook_folder, *map(Path, self.hidden_folders)),
+            memory_limit=self.memory_limit or None,
+        )
 
     def _kernel_environment(self, evidence_dir: Path) -> dict[str, str | None]:
         python_path = os.pathsep.join(

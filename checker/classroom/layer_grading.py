@@ -1,11 +1,15 @@
 """Grade a custom-layer exercise from outside the learner's kernel.
 
-    python -m checker.classroom.layer_grading PROGRAM EXERCISE     # prints the report as JSON
+    python -m checker.classroom.layer_grading PROGRAM EXERCISE [PROBE_TIMEOUT]   # prints the report as JSON
 
 This process never runs learner code. It chooses the inputs (batches and the weight values
 to set, from a seed derived from the program text, so a regrade gives the same verdict),
 runs `layer_probe` on PROGRAM in a throw-away process with a time limit, and judges the raw
 observations with `checker.judge.layer_judge.judge_layer_observations`.
+
+The probe runs in the same bubblewrap sandbox as learners' kernels (sandbox.py) wherever bwrap
+runs here: it sees the kernel-side copy of the checker (no judge/), writes only its scratch
+folder, has no network, and leaves no process behind.
 
 What the probe reports is learner-controlled, so it is checked before it is judged: the
 weights it says it holds must be exactly the values this process asked it to set. A probe
@@ -14,29 +18,26 @@ that crashes, times out, writes nothing or writes nonsense earns 0 points.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import signal
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from checker.classroom.clean_grading import PROBE_TIMEOUT, run_in_own_session
 from checker.judge.exercises import get_exercise
 from checker.judge.feedback import whole_exercise_failed
 from checker.report import Report
 
-PROBE_TIMEOUT = 120  # seconds: TensorFlow's import, a build and a few calls
 MAX_OBSERVATION_BYTES = 5_000_000
 
 
 def main(argv: list[str]) -> int:
-    program, exercise = argv
-    report = grade_layer_program(Path(program).read_text(encoding="utf-8"), exercise)
+    program, exercise, *timeout = argv
+    text = Path(program).read_text(encoding="utf-8")
+    report = grade_layer_program(text, exercise, float(timeout[0]) if timeout else PROBE_TIMEOUT)
     print(json.dumps(report.to_dict()))
     return 0 if report.passed else 1
 
@@ -75,39 +76,38 @@ def run_probe(program: str, exercise: str, inputs: dict, timeout: float) -> tupl
         files["inputs.json"].write_text(json.dumps(inputs), encoding="utf-8")
         command = [
             sys.executable,
+            "-P",
             "-m",
             "checker.observe.layer_probe",
             str(files["program.py"]),
             exercise,
+            get_exercise(exercise)["builder"],
             str(files["inputs.json"]),
             str(files["observed.json"]),
         ]
-        finished = run_isolated(command, timeout, cwd=scratch, env=subprocess_environment())
-        if not finished:
+        finished = run_in_own_session(
+            _sandboxed(command, Path(scratch)),
+            timeout,
+            cwd=scratch,
+            env=subprocess_environment(),
+            capture=False,
+        )
+        if finished is None:
             return {}, f"Trying the class took longer than {timeout:g} s and was stopped (an endless loop?)."
         return _read_outcome(files["observed.json"])
 
 
-def run_isolated(command: list[str], timeout: float, cwd: str, env: dict) -> bool:
-    """Run in a new session; kill its whole process group afterwards. False on timeout."""
-    process = subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        process.wait(timeout=timeout)
-        return True
-    except subprocess.TimeoutExpired:
-        return False
-    finally:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+def _sandboxed(command: list[str], scratch: Path) -> list[str]:
+    """The probe in the learner sandbox, writing only its scratch folder, wherever bwrap runs.
+
+    Where it does not, GuardedExecute refuses to grade unless the instructor turned the
+    sandbox off, and then the probe runs as plain as the kernel did.
+    """
+    from checker.classroom import sandbox
+
+    if not sandbox.availability().ok:
+        return command
+    return sandbox.Sandbox(writable=(scratch,)).command(command)
 
 
 def _read_outcome(path: Path) -> tuple[dict, str | None]:

@@ -27,6 +27,7 @@ from pathlib import Path
 from checker.classroom.config import replay_config, subprocess_environment
 from checker.classroom.layout import CONFIG_FILE, GRADEBOOK_FILE, Course, Submission
 from checker.classroom.nbgrader_run import run_converter
+from checker.classroom.sandbox import HIDE_ENV
 
 
 @dataclass
@@ -51,7 +52,7 @@ class Worker:
             stdout=subprocess.PIPE,
             stderr=self.log,
             text=True,
-            env=subprocess_environment(),
+            env=subprocess_environment(**{HIDE_ENV: str(course.root)}),  # the real course, from kernels
         )
         self.current: Submission | None = None
 

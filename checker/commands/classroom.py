@@ -15,6 +15,7 @@ checker/classroom/__init__.py); `nbgrader autograde ASSIGNMENT` in DIR gives the
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -47,6 +48,12 @@ def configure(parser) -> None:
     )
     grade.add_argument("--student", action="append", default=None, help="only this student (repeatable)")
     grade.add_argument("--no-feedback", action="store_true", help="skip nbgrader's feedback HTML")
+    grade.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run learners' code without the bubblewrap sandbox, with your access to the course, "
+        "its solutions and the gradebook (only where bwrap cannot run, for work you trust)",
+    )
 
 
 def run(args) -> int:
@@ -75,6 +82,7 @@ def _init(args) -> int:
         return 2
     for assignment, reason in creation.failed:
         print(f"error: nbgrader could not generate {assignment}: {reason}", file=sys.stderr)
+    _say_sandbox()
     root = creation.course.root
     print(
         f"{len(creation.released)} assignment(s) in {root}: learner versions in {root / 'release'}/.\n"
@@ -98,6 +106,8 @@ def _autograde(args) -> int:
             file=sys.stderr,
         )
         return 2
+    if not _sandbox_ready(args.no_sandbox):
+        return 2
     submissions = [
         s
         for s in course.submissions()
@@ -107,8 +117,58 @@ def _autograde(args) -> int:
     if not submissions:
         print(f"No submissions in {course.folder('submitted')}/<student>/<assignment>/ to grade.")
         return 0
-    results = _grade_all(course, submissions, max(1, args.jobs))
+    with _sandbox_switch(args.no_sandbox):
+        results = _grade_all(course, submissions, max(1, args.jobs))
     return _report(course, results, sorted({s.assignment for s in submissions}), not args.no_feedback)
+
+
+def _say_sandbox() -> None:
+    from checker.classroom.sandbox import availability
+
+    found = availability()
+    if found.ok:
+        print("Learners' code will run in a bubblewrap sandbox when autograding.", file=sys.stderr)
+    else:
+        print(
+            f"warning: the learner sandbox is not available: {found.reason}\n"
+            "  classroom autograde and nbgrader autograde will refuse to run until it is "
+            "(or --no-sandbox / c.GuardedExecute.sandbox = False, at your risk).",
+            file=sys.stderr,
+        )
+
+
+def _sandbox_ready(no_sandbox: bool) -> bool:
+    from checker.classroom.sandbox import SandboxUnavailable, require
+
+    if no_sandbox:
+        print(
+            "warning: --no-sandbox: learners' code runs with your access to the course, its "
+            "solutions and the gradebook.",
+            file=sys.stderr,
+        )
+        return True
+    try:
+        require()
+    except SandboxUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _sandbox_switch(no_sandbox: bool):
+    """--no-sandbox reaches the workers' GuardedExecute through their environment."""
+    from checker.classroom.sandbox import SWITCH_ENV
+
+    saved = os.environ.get(SWITCH_ENV)
+    os.environ[SWITCH_ENV] = "off" if no_sandbox else "on"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(SWITCH_ENV, None)
+        else:
+            os.environ[SWITCH_ENV] = saved
 
 
 def _grade_all(course, submissions, jobs: int):
