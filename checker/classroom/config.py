@@ -11,6 +11,8 @@ from checker.paths import repository_root
 
 COURSE_ID = "keras-functional-api"
 DEFAULT_CELL_TIMEOUT = 120  # seconds per cell; training cells run in fast mode (CHECKER_FAST=1)
+DEFAULT_NOTEBOOK_TIMEOUT = 600  # seconds of wall time per notebook, all cells together
+DEFAULT_MAX_OUTPUT_BYTES = 2_000_000  # bytes of output per notebook, all cells together
 
 # nbgrader's default Autograde.autograde_preprocessors, with Execute replaced by ours and the
 # clean verdicts inserted right after it (before anything reads the outputs).
@@ -45,13 +47,23 @@ c.CourseDirectory.course_id = {course_id!r}
 # The kernel runs with CHECKER_FAST=1, so training cells use a few epochs.
 c.Execute.timeout = {timeout!r}
 
+# Limits per notebook, all cells together (GuardedExecute). A notebook that reaches one is
+# graded up to that point, and nbgrader's log names the limit:
+# - wall time in seconds: the cell running then is interrupted, the cells after it are not
+#   run (0 points for their test cells), the cells before keep their points;
+# - output in bytes: later output is dropped as it arrives, with one note saying so.
+# 0 turns a limit off.
+c.GuardedExecute.notebook_timeout = {notebook_timeout!r}
+c.GuardedExecute.max_output_bytes = {max_output_bytes!r}
+
 # A learner who deletes a locked test cell gets it back, and it is graded.
 # (nbgrader restores edited locked cells from their checksums in any case.)
 c.OverwriteCells.add_missing_cells = True
 
 # nbgrader's autograde steps, with two of ours:
-# GuardedExecute: nbgrader's Execute, plus a private folder for the test cells' evidence;
-#   a kernel that dies (os._exit) ends the run, and the cells it did not run score 0.
+# GuardedExecute: nbgrader's Execute, plus a private channel that takes each test cell's
+#   evidence while the cell runs, and the limits above; a kernel that dies (os._exit) ends
+#   the run, and the cells it did not run score 0.
 # CleanVerdicts: in nbgrader's own process, re-grades each checker test cell from that
 #   evidence in a clean process that imports no learner code, and writes the points as the
 #   cell's output (nbgrader reads a number as partial credit). Nothing the learner's kernel
@@ -62,10 +74,20 @@ c.Autograde.autograde_preprocessors = [
 '''
 
 
-def config_text(timeout: int = DEFAULT_CELL_TIMEOUT, course_id: str = COURSE_ID) -> str:
+def config_text(
+    timeout: int = DEFAULT_CELL_TIMEOUT,
+    course_id: str = COURSE_ID,
+    notebook_timeout: int = DEFAULT_NOTEBOOK_TIMEOUT,
+    max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES,
+) -> str:
     steps = "\n".join(f"    {step!r}," for step in AUTOGRADE_STEPS)
     return CONFIG_TEMPLATE.format(
-        repository=str(repository_root()), course_id=course_id, timeout=timeout, steps=steps
+        repository=str(repository_root()),
+        course_id=course_id,
+        timeout=timeout,
+        notebook_timeout=notebook_timeout,
+        max_output_bytes=max_output_bytes,
+        steps=steps,
     )
 
 
