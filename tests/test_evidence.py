@@ -687,3 +687,44 @@ def test_round_trip_a_checker_error_fails_the_submission_with_needs_attention(co
     scores = {k: v for k, v in cell_scores(course).items() if k[0] == "checker_bug"}
     assert all(score is None for score in scores.values())  # not scored 0
     assert not _autograded(course, "checker_bug").exists()
+
+
+def _duplicate_test_cell(notebook):
+    import copy
+
+    cell = simulate.find_cell(notebook, "functional_mlp")
+    notebook.cells.insert(notebook.cells.index(cell), copy.deepcopy(cell))
+
+
+def _test_cell_made_a_solution_cell(notebook):
+    simulate.find_cell(notebook, "functional_mlp").metadata.nbgrader["solution"] = True
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "student, change, reason",
+    [
+        ("duplicates_test_cell", _duplicate_test_cell, None),  # nbgrader keeps one: graded as usual
+        ("test_cell_made_solution", _test_cell_made_a_solution_cell, "Inconsistent checksums"),
+        ("invalid_json", None, "NotJSONError"),
+    ],
+)
+def test_round_trip_a_notebook_that_cannot_be_graded_fails_with_its_reason(
+    course, graded, student, change, reason
+):
+    from checker.classroom.config import load_config
+    from checker.classroom.nbgrader_run import run_converter
+    from checker.classroom.results import cell_scores
+
+    folder = simulate.submit(course, student, MODELS, RIGHT, [change] if change else [])
+    if change is None:
+        (folder / f"{MODELS}.ipynb").write_text('{"cells": [', encoding="utf-8")
+    outcome = run_converter(
+        "autograde", load_config(course), MODELS, student, force=True, create_student=True
+    )
+    if reason is None:
+        assert outcome.success, outcome.log[-2000:]
+        scores = {k[2]: v for k, v in cell_scores(course).items() if k[0] == student}
+        assert scores == {"functional_mlp": 10, "residual_identity": 10}
+    else:
+        assert not outcome.success and reason in outcome.log + outcome.error

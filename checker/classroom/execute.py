@@ -35,7 +35,9 @@ import math
 import os
 import time
 from pathlib import Path
+from queue import Empty
 
+from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
@@ -49,6 +51,8 @@ from checker.paths import repository_root
 EVIDENCE_KEY = "checker_evidence"  # in nbconvert's resources: {exercise: evidence_channel.Window}
 LIMITS_KEY = "checker_limits"  # in nbconvert's resources: the limits this notebook reached
 NOT_RUN = "NotRun"  # ename of the error output on cells a dead or stuck kernel, or a limit, stopped
+SETTLE_SECONDS = 60  # after an interrupt, how long queued output may take to drain
+INTERRUPTED = "The cell ran out of time (nbgrader's per-cell timeout) and was interrupted."
 KEPT_ERROR_CHARS = 2000  # an error or a result past the output limit is kept, this short
 
 
@@ -110,14 +114,44 @@ class GuardedExecute(Execute):
                 self._stopped_by_time_limit(cell)
             elif _timed_out(cell) and cell.get("execution_count") is None:  # it never started
                 self._stuck(index)
-        except CellTimeoutError:  # no output after the interrupt either
-            cell.outputs.append(
-                _error_output(
-                    "The cell ran out of time and did not stop when interrupted.", ename="CellTimeoutError"
+        except CellTimeoutError:  # its output did not end after the interrupt (in time)
+            if self._settled():  # it did stop: it was still sending output (e.g. 200 MB of print)
+                cell.outputs.append(_error_output(INTERRUPTED, ename="CellTimeoutError"))
+            else:
+                cell.outputs.append(
+                    _error_output(
+                        "The cell ran out of time and did not stop when interrupted.",
+                        ename="CellTimeoutError",
+                    )
                 )
-            )
-            self._stuck(index)
+                self._stuck(index)
         return cell, resources
+
+    def _settled(self) -> bool:
+        """After an interrupt: does the kernel answer, its queued output drained, within SETTLE_SECONDS?"""
+        seconds = SETTLE_SECONDS
+        if self._deadline is not None:
+            seconds = min(seconds, self._deadline - time.monotonic())
+        try:
+            return seconds > 0 and run_sync(self._async_settle)(seconds)
+        except Exception:  # noqa: BLE001 - a dead or broken channel: it did not settle
+            return False
+
+    async def _async_settle(self, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        request = self.kc.kernel_info()  # answered on the shell channel only once the cell is over
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=left))
+            except Empty:
+                return False
+            if (
+                msg["parent_header"].get("msg_id") == request
+                and msg["msg_type"] == "status"
+                and msg["content"].get("execution_state") == "idle"
+            ):
+                return True
+        return False
 
     def _stuck(self, index: int) -> None:
         self._kernel_stuck = True
