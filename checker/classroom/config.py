@@ -26,6 +26,15 @@ AUTOGRADE_STEPS = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+# nbgrader's default Autograde.sanitize_preprocessors, with PlainCopies after DeduplicateIds.
+SANITIZE_STEPS = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "checker.classroom.sanitize.PlainCopies",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 EXECUTION_STEPS = {"checker.classroom.execute.GuardedExecute", "checker.classroom.verdicts.CleanVerdicts"}
 
 CONFIG_TEMPLATE = '''\
@@ -60,6 +69,12 @@ c.GuardedExecute.max_output_bytes = {max_output_bytes!r}
 # (nbgrader restores edited locked cells from their checksums in any case.)
 c.OverwriteCells.add_missing_cells = True
 
+# nbgrader's sanitizing steps, with one of ours: PlainCopies turns a learner's copy of an
+# nbgrader cell into an ordinary cell (nbgrader itself would fail the whole submission).
+c.Autograde.sanitize_preprocessors = [
+{sanitize_steps}
+]
+
 # nbgrader's autograde steps, with two of ours:
 # GuardedExecute: nbgrader's Execute, plus a private channel that takes each test cell's
 #   evidence while the cell runs, and the limits above; a kernel that dies (os._exit) ends
@@ -81,7 +96,9 @@ def config_text(
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES,
 ) -> str:
     steps = "\n".join(f"    {step!r}," for step in AUTOGRADE_STEPS)
+    sanitize_steps = "\n".join(f"    {step!r}," for step in SANITIZE_STEPS)
     return CONFIG_TEMPLATE.format(
+        sanitize_steps=sanitize_steps,
         repository=str(repository_root()),
         course_id=course_id,
         timeout=timeout,
