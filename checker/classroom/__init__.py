@@ -4,6 +4,9 @@ How a submission is graded, and what runs where:
 
 1. nbgrader sanitizes it as usual: outputs cleared, locked cells restored from the
    gradebook by checksum, deleted test cells put back (`OverwriteCells.add_missing_cells`).
+   A learner's copy of an nbgrader cell becomes an ordinary cell (`sanitize.PlainCopies`).
+   A notebook that is not valid JSON, or whose test cell was made a solution cell, fails with
+   nbgrader's reason (NotJSONError, "Inconsistent checksums for cell ...").
 2. `GuardedExecute` (nbgrader's `Execute`, same timeout and interrupts) runs it in a fresh
    kernel in fast mode, within limits per notebook (total wall time, total output bytes).
    nbgrader's process serves a private Unix socket (`evidence_channel`) for that run; each
@@ -53,7 +56,7 @@ Limits (what this does not stop):
 
 Modules: layout (where things are), config (nbgrader_config.py), create (init),
 execute and verdicts (the two preprocessors), evidence (what a verdict may trust),
-evidence_channel (the socket that carries it),
+evidence_channel (the socket that carries it), sanitize (PlainCopies),
 clean_grading, layer_grading and layer_probe (the clean processes), nbgrader_run,
 replay, pool and worker (parallel autograde), results (class table, CSV, feedback),
 simulate (simulated submissions and a small course for trying it).
