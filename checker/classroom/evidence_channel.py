@@ -18,7 +18,9 @@ and bytes per window (MAX_MESSAGES_PER_WINDOW, MAX_WINDOW_BYTES; more marks the 
 (MAX_OPEN_CONNECTIONS) and the time a connection may take (READ_SECONDS).
 
 Only the standard library is imported here: the kernel imports `send` from this module, and
-the sandbox imports the names below (SOCKET_ENV, FOLDER_PREFIX, socket_folder).
+the sandbox imports the names below: a kernel launcher that finds SOCKET_ENV in its
+environment binds `socket_folder(os.environ[SOCKET_ENV])` into the sandbox (read-only is
+enough to connect) and passes SOCKET_ENV on to the kernel.
 """
 
 from __future__ import annotations
