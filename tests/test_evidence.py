@@ -757,3 +757,20 @@ def test_round_trip_a_notebook_that_cannot_be_graded_fails_with_its_reason(
         (folder / f"{MODELS}.ipynb").write_text('{"cells": [', encoding="utf-8")
     outcome = _autograde_in_process(course, student)
     assert not outcome.success and reason in outcome.log + outcome.error
+
+
+def test_a_copied_nbgrader_cell_becomes_an_ordinary_cell_after_deduplication():
+    import copy
+
+    from nbgrader.preprocessors import DeduplicateIds
+
+    from checker.classroom.sanitize import PlainCopies
+
+    solution = nbformat.v4.new_code_cell("def build_functional_mlp(): ...")
+    solution.metadata["nbgrader"] = {"grade": False, "solution": True, "grade_id": "functional_mlp_solution"}
+    nb = nbformat.v4.new_notebook(cells=[solution, copy.deepcopy(solution)])
+    nb, _ = DeduplicateIds().preprocess(nb, {})
+    assert nb.cells[0].metadata["nbgrader"] == {}  # what nbgrader's add_missing_cells then fails on
+    nb, _ = PlainCopies().preprocess(nb, {})
+    assert "nbgrader" not in nb.cells[0].metadata
+    assert nb.cells[1].metadata["nbgrader"]["grade_id"] == "functional_mlp_solution"

@@ -44,7 +44,10 @@ Limits (what this does not stop):
   or hand-written its description. A learner who can build the right model can of course
   submit it; copying a classmate's code is not detected.
 - Sending more than a few messages during one test cell scores it 0 as tampering; a message
-  that does not finish within a few seconds is dropped.
+  that does not finish within a few seconds is dropped. Outside a sandbox, a classmate's
+  kernel running at the same time as the same user can find the socket and do that to
+  another student's notebook, lowering (never raising) its scores; the sandbox, which shows
+  each kernel only its own socket folder, prevents it.
 - For the custom layers, a learner who studies the checker could make the class's code report
   consistent fake observations computed with numpy (weights and inputs are the grader's, so
   the arithmetic itself must be right).
