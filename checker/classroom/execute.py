@@ -24,7 +24,9 @@ What it adds to nbgrader's `Execute` (whose timeout and interrupt-on-timeout it 
   KeyboardInterrupt), nbclient gives up waiting for its output (which nbgrader would let end
   the whole notebook), or the next cell times out without ever starting. That cell gets a
   timeout error and the cells after it are not run (error output, 0 points), instead of each
-  waiting out its own timeout; the cells before keep their evidence.
+  waiting out its own timeout; the cells before keep their evidence. A cell that was still
+  sending output when interrupted (e.g. 200 MB of print) is not stuck: before calling the
+  kernel stuck, GuardedExecute waits up to SETTLE_SECONDS for it to answer.
 """
 
 from __future__ import annotations
@@ -115,7 +117,9 @@ class GuardedExecute(Execute):
             elif _timed_out(cell) and cell.get("execution_count") is None:  # it never started
                 self._stuck(index)
         except CellTimeoutError:  # its output did not end after the interrupt (in time)
-            if self._settled():  # it did stop: it was still sending output (e.g. 200 MB of print)
+            if self._out_of_time():  # the later cells are not run anyway
+                self._stopped_by_time_limit(cell)
+            elif self._settled():  # it did stop: it was still sending output (e.g. 200 MB of print)
                 cell.outputs.append(_error_output(INTERRUPTED, ename="CellTimeoutError"))
             else:
                 cell.outputs.append(
