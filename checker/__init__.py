@@ -14,6 +14,8 @@ The package, by what each part may do (the trust boundary of class grading):
 - `authoring/`  instructor tools: make learner notebooks, run the solution notebooks.
 - `commands/`   `python -m checker ...`, one module per command.
 - `report`      `Report` and `CheckResult`, the vocabulary every part shares.
+- `evidence_channel`  the socket that carries a test cell's model description from the
+                sandboxed kernel (client) to nbgrader's process (server).
 
 >>> from checker import check
 >>> report = check(None, "qa_model")

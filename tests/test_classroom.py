@@ -47,26 +47,25 @@ checker.grade_description = lambda description, exercise_id: Report(exercise_id,
 
 HIDE_OUTPUT = 'get_ipython().ast_node_interactivity = "none"'
 
-FORGE_EVIDENCE = """import json, os
-import checker.autograde
-forged = {"exercise": "functional_mlp",
-          "report": {"exercise": "functional_mlp", "passed": True, "score": 10, "max_score": 10,
-                     "summary": "", "checks": [{"name": "all", "points": 10, "earned": 10, "messages": []}]},
-          "description": {"format": "checker-description/1", "kind": "functional", "config": {},
-                          "output_shapes": {}}}
-with open(os.path.join(os.environ["CHECKER_RESULTS_DIR"], "functional_mlp.json"), "w") as f:
-    json.dump(forged, f)
-real_grade = checker.autograde.grade
-checker.autograde.grade = lambda subject, exercise: 10 if exercise == "functional_mlp" else real_grade(subject, exercise)"""
-
-# A later cell overwrites the evidence with the description of a right model built elsewhere.
-REWRITE_EVIDENCE_LATER = """import json, os
+# A right model's description, sent through the evidence channel before the test cell, and
+# grade() replaced so that the test cell itself sends nothing.
+FORGE_EVIDENCE = """import checker.autograde
+from checker.evidence_channel import send
 from checker.observe.describe import describe
 inputs = keras.Input(shape=(64,))
 hidden = layers.Dense(32, activation="relu")(layers.Dense(32, activation="relu")(inputs))
 right = keras.Model(inputs, layers.Dense(10, activation="softmax")(hidden))
-with open(os.path.join(os.environ["CHECKER_RESULTS_DIR"], "functional_mlp.json"), "w") as f:
-    json.dump({"exercise": "functional_mlp", "description": describe(right)}, f)"""
+assert send({"exercise": "functional_mlp", "description": describe(right)})
+real_grade = checker.autograde.grade
+checker.autograde.grade = lambda subject, exercise: 10 if exercise == "functional_mlp" else real_grade(subject, exercise)"""
+
+# A later cell sends the description of a right model built elsewhere.
+REWRITE_EVIDENCE_LATER = """from checker.evidence_channel import send
+from checker.observe.describe import describe
+inputs = keras.Input(shape=(64,))
+hidden = layers.Dense(32, activation="relu")(layers.Dense(32, activation="relu")(inputs))
+right = keras.Model(inputs, layers.Dense(10, activation="softmax")(hidden))
+assert send({"exercise": "functional_mlp", "description": describe(right)})"""
 
 # Learner code can write to the descriptors its kernel inherited from the grading process.
 FAKE_WORKER_ANSWER = """import os
@@ -489,7 +488,7 @@ def _code_cell(outputs=(), execution_count=1):
         (
             [nbformat.v4.new_output("error", ename="NameError", evalue="grade", traceback=[])],
             3,
-            "changed what it runs",
+            "cells before it run without errors",
         ),
         ([], None, "did not run"),
     ],
@@ -519,22 +518,24 @@ def test_a_test_cell_that_ran_cleanly_may_be_graded_whatever_it_printed():
     ],
 )
 def test_evidence_that_the_checker_did_not_write_is_refused(payload, reason):
-    from checker.classroom.evidence import saved_description
+    from checker.classroom.evidence import message_evidence
 
-    assert reason in saved_description(json.dumps(payload), "functional_mlp").problem
+    assert reason in message_evidence(json.dumps(payload), "functional_mlp").problem
 
 
-def test_no_evidence_file_means_no_points():
+def test_no_evidence_means_no_points():
     from checker.classroom.clean_grading import verdict
-    from checker.classroom.evidence import saved_description
+    from checker.classroom.evidence import received_candidates
+    from checker.evidence_channel import Window
 
-    result = verdict(saved_description(None, "functional_mlp"))
-    assert result.share == 0 and "saved no model description" in result.problem
+    (candidate,) = received_candidates(Window(cell=4), "functional_mlp")
+    result = verdict(candidate)
+    assert result.share == 0 and "sent no model description" in result.problem
 
 
 def test_the_score_the_kernel_wrote_is_ignored_only_the_description_is_graded():
     from checker.classroom.clean_grading import verdict
-    from checker.classroom.evidence import saved_description
+    from checker.classroom.evidence import message_evidence
 
     boast = {
         "exercise": "functional_mlp",
@@ -549,7 +550,7 @@ def test_the_score_the_kernel_wrote_is_ignored_only_the_description_is_graded():
         "report": boast,
         "description": {"format": "checker-description/1", "kind": "none", "type": "NoneType"},
     }
-    result = verdict(saved_description(json.dumps(payload), "functional_mlp"))
+    result = verdict(message_evidence(json.dumps(payload), "functional_mlp"))
     assert result.problem is None
     assert result.share == 0 and result.report["score"] == 0
 

@@ -40,7 +40,7 @@ SWITCH_ENV = "CHECKER_SANDBOX"  # "off": the default of GuardedExecute.sandbox b
 DEFAULT_MEMORY_LIMIT = 4 * 1024**3  # bytes of RLIMIT_DATA; TensorFlow reserves far more *virtual* memory
 PACKAGE_MOUNT = "/tmp/.checker-kernel-side"  # where the kernel-side copy appears inside the sandbox
 # What learner code may import of the checker: what the notebooks call, nothing that judges.
-KERNEL_SIDE = ("__init__.py", "autograde.py", "report.py", "paths.py", "observe", "course")
+KERNEL_SIDE = ("__init__.py", "autograde.py", "evidence_channel.py", "report.py", "paths.py", "observe", "course")
 INSTALL_HINT = (
     "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap)"
 )
@@ -60,6 +60,7 @@ class Sandbox:
     """
 
     writable: tuple[Path, ...] = ()  # the only folders learner code may write; the first is its cwd
+    readable: tuple[Path, ...] = ()  # folders it may read (and connect to sockets in), not change
     hidden: tuple[Path, ...] = ()  # folders to hide besides the repository and the checker package
     memory_limit: int | None = DEFAULT_MEMORY_LIMIT
     environment: dict[str, str] = field(default_factory=dict)
@@ -79,6 +80,7 @@ class Sandbox:
         options += _each("--ro-bind", shown, twice=True)  # the kernel's Python, e.g. a .venv in the repo
         options += _each("--tmpfs", hidden_again)  # e.g. site-packages/checker in that .venv
         options += _each("--bind", writable, twice=True)
+        options += _each("--ro-bind", [Path(f).resolve() for f in self.readable], twice=True)
         options += ["--ro-bind", str(kernel_side_package()), PACKAGE_MOUNT]
         options += _font_cache_binds()
         options += _each("--remount-ro", [f for f in [*hidden, *hidden_again] if f not in writable])
