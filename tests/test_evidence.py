@@ -25,10 +25,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from checker.classroom import evidence_channel, simulate
-from checker.evidence_channel import EvidenceServer, Window, send
+from checker import evidence_channel
+from checker.classroom import simulate
 from checker.classroom.layout import Course
 from checker.cli import main as checker_main
+from checker.evidence_channel import EvidenceServer, Window, send
 
 MODELS = "01_small_models"
 WRONG_MLP = simulate.FUNCTIONAL_MLP.replace(

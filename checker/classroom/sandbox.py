@@ -40,7 +40,15 @@ SWITCH_ENV = "CHECKER_SANDBOX"  # "off": the default of GuardedExecute.sandbox b
 DEFAULT_MEMORY_LIMIT = 4 * 1024**3  # bytes of RLIMIT_DATA; TensorFlow reserves far more *virtual* memory
 PACKAGE_MOUNT = "/tmp/.checker-kernel-side"  # where the kernel-side copy appears inside the sandbox
 # What learner code may import of the checker: what the notebooks call, nothing that judges.
-KERNEL_SIDE = ("__init__.py", "autograde.py", "evidence_channel.py", "report.py", "paths.py", "observe", "course")
+KERNEL_SIDE = (
+    "__init__.py",
+    "autograde.py",
+    "evidence_channel.py",
+    "report.py",
+    "paths.py",
+    "observe",
+    "course",
+)
 INSTALL_HINT = (
     "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap)"
 )
