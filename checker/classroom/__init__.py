@@ -17,10 +17,11 @@ How a submission is graded, and what runs where:
    judged by the clean process. No trustworthy evidence, 0 points.
 4. nbgrader's `SaveAutoGrades` reads the number in that output as the cell's partial credit.
 
-`classroom autograde --jobs N` runs steps 1-3 for several students at once, each worker on
-a private copy of the course (its own gradebook), and writes every result into the real
-gradebook from one process by replaying the executed notebooks through nbgrader's own
-steps (`replay.py`). Plain `nbgrader autograde` in the course folder runs the same steps.
+`classroom autograde` runs steps 1-3 on a Dask cluster (`--jobs N` local worker processes,
+or `--scheduler ADDRESS`), each task on a private copy of the course (its own gradebook) built
+from bytes it carries, and writes every result into the real gradebook from one process by
+replaying the executed notebooks through nbgrader's own steps (`replay.py`). Plain
+`nbgrader autograde` in the course folder runs the same steps.
 
 Limits (what this does not stop):
 
@@ -39,6 +40,7 @@ Limits (what this does not stop):
 Modules: layout (where things are), config (nbgrader_config.py), create (init),
 execute and verdicts (the two preprocessors), evidence (what a verdict may trust),
 clean_grading, layer_grading and layer_probe (the clean processes), nbgrader_run,
-replay, pool and worker (parallel autograde), results (class table, CSV, feedback),
+replay, pool (class grading on Dask) with payload, grading_task, deadline, leftovers,
+cluster, interrupts and undo, results (class table, CSV, feedback),
 simulate (simulated submissions and a small course for trying it).
 """
