@@ -8,12 +8,15 @@ with the folder; the head writes the real gradebook from the returned notebooks 
 
 Every process the task starts carries its marker (leftovers.py) and is ended when the task
 ends, so kernels never outlive their task, and a watchdog holds it to its deadline
-(deadline.py). Tasks in one process run one at a time (nbgrader and the kernel environment
+(deadline.py). While it grades, the process's standard output and error (which the kernels
+inherit) go to a log in the task's folder. Tasks in one process run one at a time (nbgrader and the kernel environment
 are per process), so a worker started with more threads is safe, only not faster.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import tempfile
 import threading
 import time
@@ -56,7 +59,11 @@ def grade_submission(
         started = time.perf_counter()
         course = unpack(course_files, submission_files, Path(scratch))
         try:
-            with marked(marker), Watchdog(marker, deadline) as watchdog:
+            with (
+                _output_to(Path(scratch) / "grading.log"),
+                marked(marker),
+                Watchdog(marker, deadline) as watchdog,
+            ):
                 outcome = _autograde(course, submission)
         finally:
             end_marked_processes(marker)
@@ -83,6 +90,23 @@ def _autograde(course, submission: Submission):
         force=True,
         create_student=True,
     )
+
+
+@contextlib.contextmanager
+def _output_to(log: Path):
+    """Descriptors 1 and 2 of this process into `log` while grading: the kernels inherit them,
+    and their start-up noise (TensorFlow, ipykernel) belongs in no one's terminal."""
+    with open(log, "ab") as target:
+        saved = [os.dup(1), os.dup(2)]
+        try:
+            os.dup2(target.fileno(), 1)
+            os.dup2(target.fileno(), 2)
+            yield
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for descriptor in saved:
+                os.close(descriptor)
 
 
 def failure_reason(outcome) -> str:

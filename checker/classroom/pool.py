@@ -9,7 +9,7 @@ computes from the same outputs.
 
 No submission is dropped: each one ends as a `Graded`, graded or failed with its reason (a task
 whose worker died on every try, one past its deadline, a checker error, no answer from the
-cluster). A few tasks more than there are workers are in flight at a time, longest expected
+cluster). As many tasks as there are live workers are in flight at a time, longest expected
 first (Dask priorities from `Durations`). Ctrl-C stops the workers' kernels, puts the gradebook
 and autograded/ back as they were before the run (undo.py) and raises GradingInterrupted.
 """
@@ -40,6 +40,8 @@ WORKER_DIED = (
     "the process that grades it, or use too much memory)"
 )
 CLEANUP_SECONDS = 60.0
+CHECK_SECONDS = 30.0  # how often the head looks at the cluster while it waits
+NO_WORKERS_SECONDS = 300.0  # a cluster without workers this long is given up on
 
 
 @dataclass
@@ -135,21 +137,41 @@ class ClassGrading:
         from distributed import wait
 
         in_flight: dict = {}
-        while pending or in_flight:
-            self._fill(client, pending, in_flight)
-            limit = self._stall_limit(in_flight.values())
+        self._fill(client, pending, in_flight)
+        waited = without_workers = 0.0
+        while in_flight:
             try:
-                done, _ = wait(list(in_flight), timeout=limit, return_when="FIRST_COMPLETED")
+                done, _ = wait(list(in_flight), timeout=CHECK_SECONDS, return_when="FIRST_COMPLETED")
             except TimeoutError:
-                self._give_up(client, in_flight, pending, f"no answer from the cluster within {limit:.0f} s")
-                return
-            for future in done:
-                submission = in_flight.pop(future)
+                waited += CHECK_SECONDS
+                without_workers = without_workers + CHECK_SECONDS if worker_count(client) == 0 else 0.0
+                reason = self._stalled(waited, without_workers, in_flight.values())
+                if reason:
+                    self._give_up(client, in_flight, pending, reason)
+                    return
+                continue
+            waited = 0.0
+            finished = [(future, in_flight.pop(future)) for future in done]
+            self._fill(client, pending, in_flight)  # the workers go on while this process writes
+            for future, submission in finished:
                 self._record(self._write(submission, task_outcome(future, submission)))
 
+    def _stalled(self, waited: float, without_workers: float, in_flight) -> str:
+        """Why to stop waiting, or "": no workers for a while, or no answer far past every deadline."""
+        if without_workers >= NO_WORKERS_SECONDS:
+            return f"the cluster had no workers for {without_workers:.0f} s (they died and none came back)"
+        longest = max((self.deadlines[s] for s in in_flight), default=0.0)
+        limit = 2 * (longest + GRACE_SECONDS) + 300  # a retry, each past its deadline and grace
+        return f"no answer from the cluster within {limit:.0f} s" if waited >= limit else ""
+
     def _fill(self, client, pending: deque, in_flight: dict) -> None:
-        """Keep a few more tasks than workers in flight, the longest expected first."""
-        window = 2 * max(1, worker_count(client))
+        """One task per live worker, the longest expected first.
+
+        Not more: when a worker dies, Dask counts a death against every task it held, running
+        or only waiting there, and a submission that merely waited behind one that kills its
+        worker must not be failed for it.
+        """
+        window = max(1, worker_count(client))
         while pending and len(in_flight) < window:
             submission = self.durations.take_longest(pending)
             in_flight[self._submit(client, submission)] = submission
@@ -173,11 +195,6 @@ class ClassGrading:
         if assignment not in self._course_files:
             self._course_files[assignment] = pack_course(self.course, assignment, self.gradebook)
         return self._course_files[assignment]
-
-    def _stall_limit(self, in_flight) -> float:
-        """If nothing at all finishes for this long, the cluster has stopped answering."""
-        longest = max((self.deadlines[s] for s in in_flight), default=0.0)
-        return 2 * (longest + GRACE_SECONDS) + 300
 
     def _give_up(self, client, in_flight: dict, pending: deque, reason: str) -> None:
         client.cancel(list(in_flight))

@@ -151,7 +151,14 @@ def _grade_all(course, submissions, jobs: int, scheduler: str | None):
             bar.set_postfix_str(f"{graded.submission}{'' if graded.success else ' NEEDS ATTENTION'}")
             bar.update(1)
 
-        return autograde_class(course, jobs, submissions, on_graded, scheduler, announce=bar.write)
+        return autograde_class(
+            course,
+            jobs,
+            submissions,
+            on_graded,
+            scheduler,
+            announce=lambda text: bar.write(text, file=sys.stderr),
+        )
 
 
 def _report(course, submissions, results, feedback: bool) -> int:
