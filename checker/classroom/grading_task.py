@@ -29,6 +29,7 @@ from checker.classroom.leftovers import end_marked_processes, marked
 from checker.classroom.payload import CourseFiles, SubmissionFiles, notebook_bytes, unpack
 
 NEEDS_ATTENTION = "checker error: needs attention"  # how a checker bug fails a submission
+STARTED_TOPIC = "checker-grading-started"
 
 _one_at_a_time = threading.Lock()
 
@@ -57,6 +58,7 @@ def grade_submission(
     submission = submission_files.submission
     with _one_at_a_time, tempfile.TemporaryDirectory(prefix="checker-grading-") as scratch:
         started = time.perf_counter()
+        announce_start(marker)
         course = unpack(course_files, submission_files, Path(scratch))
         try:
             with (
@@ -120,6 +122,20 @@ def failure_reason(outcome) -> str:
         if NEEDS_ATTENTION in line:
             return line[line.index(NEEDS_ATTENTION) :].strip()[:300]
     return outcome.last_error_line()
+
+
+def announce_start(marker: str) -> None:
+    """Tell the scheduler this task really started here (event topic STARTED_TOPIC).
+
+    Dask counts a worker's death against every task the worker held, also those only waiting
+    there; the head counts real starts to retry a task whose own run was cut short only once.
+    """
+    try:
+        from distributed import get_worker
+
+        get_worker().log_event(STARTED_TOPIC, marker)
+    except (ImportError, ValueError):
+        pass
 
 
 def worker_name() -> str:

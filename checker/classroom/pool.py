@@ -27,7 +27,7 @@ from pathlib import Path
 from checker.classroom.cluster import dashboard_address, grading_client, worker_count
 from checker.classroom.config import load_config, replay_config
 from checker.classroom.deadline import GRACE_SECONDS, cell_timeout, submission_deadline
-from checker.classroom.grading_task import TaskResult, failure_reason, grade_submission
+from checker.classroom.grading_task import STARTED_TOPIC, TaskResult, failure_reason, grade_submission
 from checker.classroom.interrupts import Interrupts
 from checker.classroom.layout import Course, Submission
 from checker.classroom.leftovers import cancel_run, end_marked_processes
@@ -40,6 +40,8 @@ WORKER_DIED = (
     "the process that grades it, or use too much memory)"
 )
 CLEANUP_SECONDS = 60.0
+MAX_RUNS = 2  # a submission whose grading really started twice and died twice is failed
+MAX_ATTEMPTS = 3  # tasks sent for one submission, at most
 CHECK_SECONDS = 30.0  # how often the head looks at the cluster while it waits
 NO_WORKERS_SECONDS = 300.0  # a cluster without workers this long is given up on
 
@@ -98,6 +100,7 @@ class ClassGrading:
         self.run_id = uuid.uuid4().hex[:12]
         self.durations = Durations()
         self.deadlines: dict[Submission, float] = {}
+        self.attempts: dict[Submission, int] = {}
         self.results: list[Graded] = []
         self._course_files: dict[str, object] = {}
 
@@ -154,7 +157,26 @@ class ClassGrading:
             finished = [(future, in_flight.pop(future)) for future in done]
             self._fill(client, pending, in_flight)  # the workers go on while this process writes
             for future, submission in finished:
+                if self._retried_after_death(client, future, submission, in_flight):
+                    continue
                 self._record(self._write(submission, task_outcome(future, submission)))
+
+    def _retried_after_death(self, client, future, submission: Submission, in_flight: dict) -> bool:
+        """Send a task Dask gave up on (KilledWorker) once more, unless it really ran twice.
+
+        Dask counts a worker's death against every task the worker held, also one that only
+        waited there behind the task that ended it; the tasks' own start events tell them apart.
+        """
+        from distributed import KilledWorker
+
+        if future.status != "error" or not isinstance(future.exception(), KilledWorker):
+            return False
+        marker = f"{self.run_id}:{submission}"
+        starts = sum(1 for _, message in client.get_events(STARTED_TOPIC) if message == marker)
+        if starts >= MAX_RUNS or self.attempts[submission] >= MAX_ATTEMPTS:
+            return False
+        in_flight[self._submit(client, submission)] = submission
+        return True
 
     def _stalled(self, waited: float, without_workers: float, in_flight) -> str:
         """Why to stop waiting, or "": no workers for a while, or no answer far past every deadline."""
@@ -177,6 +199,7 @@ class ClassGrading:
             in_flight[self._submit(client, submission)] = submission
 
     def _submit(self, client, submission: Submission):
+        self.attempts[submission] = self.attempts.get(submission, 0) + 1
         files = pack_submission(self.course, submission)
         notebooks = {name: data for name, data in files.files.items() if name.endswith(".ipynb")}
         self.deadlines[submission] = submission_deadline(notebooks, self.timeout)
@@ -186,7 +209,7 @@ class ClassGrading:
             files,
             f"{self.run_id}:{submission}",
             self.deadlines[submission],
-            key=f"grade-{self.run_id}-{submission.student}-{submission.assignment}",
+            key=f"grade-{self.run_id}-{submission.student}-{submission.assignment}-{self.attempts[submission]}",
             priority=self.durations.priority(submission),
             retries=1,
         )
