@@ -8,7 +8,9 @@ package installed, nothing else.
 
 A worker that dies while grading: the scheduler gives its task to another worker once
 (`allowed-failures` 1, set here for a local cluster; a scheduler of your own keeps its own
-setting, Dask's default being 3), then reports it as failed.
+setting, Dask's default being 3), then reports it as failed (KilledWorker). Dask counts a
+death against every task the worker held, also one only waiting there, so the head sends a
+task Dask gave up on once more unless the task's own start events show it ran twice (pool.py).
 """
 
 from __future__ import annotations
