@@ -21,6 +21,7 @@ import logging
 
 ALLOWED_FAILURES = 1  # worker deaths a task may survive: one retry on another worker
 WORKER_WAIT_SECONDS = 120.0
+LOST_WORKER_TIMEOUT = "1h"
 
 
 class NoWorkers(Exception):
@@ -43,7 +44,15 @@ def grading_client(jobs: int, scheduler: str | None = None):
             yield client
         return
     with (
-        dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}),
+        dask.config.set(
+            {
+                "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+                # A dead worker's nanny starts a new one; a LocalCluster closes that nanny for
+                # good when the new worker is not back within this time (15 s by default, too
+                # short on a busy machine). The head gives up on a cluster without workers.
+                "distributed.deploy.lost-worker-timeout": LOST_WORKER_TIMEOUT,
+            }
+        ),
         LocalCluster(
             n_workers=jobs,
             threads_per_worker=1,
