@@ -538,3 +538,38 @@ def _scores_of_gradebook_bytes(content: bytes, tmp_path: Path) -> dict:
     folder.mkdir()
     (folder / "gradebook.db").write_bytes(content)
     return _scores(Course(folder))
+
+
+def test_a_cluster_without_workers_fails_every_submission_with_the_reason(
+    empty_course, tmp_path, monkeypatch
+):
+    """Nothing waits forever, and nothing is dropped: each submission comes back, failed, with why."""
+    from distributed import Client, LocalCluster
+
+    from checker.classroom import pool
+
+    students = {
+        "right": (MODELS, RIGHT_MODELS, ()),
+        "layer": (LAYER, {"simple_dense": simulate.SIMPLE_DENSE}, ()),
+    }
+    course = _class_course(empty_course, tmp_path / "course", students)
+
+    @contextlib.contextmanager
+    def cluster_without_workers(jobs, scheduler=None):
+        with (
+            LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster,
+            Client(cluster) as client,
+        ):
+            yield client
+
+    monkeypatch.setattr(pool, "grading_client", cluster_without_workers)
+    monkeypatch.setattr(pool, "CHECK_SECONDS", 0.5)
+    monkeypatch.setattr(pool, "NO_WORKERS_SECONDS", 2.0)
+    results = pool.autograde_class(course, jobs=2)
+
+    assert sorted(str(r.submission) for r in results) == ["layer/02_small_layer", "right/01_small_models"]
+    assert all(not r.success and "no workers" in r.error for r in results)
+    assert _scores(course)["right"] == {
+        "functional_mlp": None,
+        "residual_identity": None,
+    }  # recorded, unscored
