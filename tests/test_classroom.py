@@ -390,9 +390,12 @@ def test_forged_observations_from_the_layer_class_earn_nothing(graded):
 @pytest.mark.slow
 def test_every_graded_submission_is_in_the_csv_and_has_feedback(graded, course):
     rows = course.scores_csv.read_text().splitlines()
-    assert rows[0] == f"student,{MODELS},{LAYER},total"
+    assert rows[0] == f"student,{MODELS},{LAYER},total,needs_attention"
     assert any(row.startswith("partial,") for row in rows)
-    assert rows[-1] == "(max),20,10,30"
+    assert any(
+        row.startswith("kills_grader,") and f"{MODELS}: its grading process died" in row for row in rows
+    )
+    assert rows[-1] == "(max),20,10,30,"
     for student, (assignment, _, _) in CLASS.items():
         feedback = course.folder("feedback", student, assignment) / f"{assignment}.html"
         assert feedback.is_file(), student
@@ -669,10 +672,10 @@ def test_the_class_table_and_its_csv(tmp_path):
     assert "17.75" in text and "27.75" in text and " -" in text
     write_csv(table, tmp_path / "scores.csv")
     assert (tmp_path / "scores.csv").read_text().splitlines() == [
-        "student,01_a,02_b,total",
-        "ann,17.75,10,27.75",
-        "bo,0,,0",
-        "(max),20,10,30",
+        "student,01_a,02_b,total,needs_attention",
+        "ann,17.75,10,27.75,",
+        "bo,0,,0,",
+        "(max),20,10,30,",
     ]
 
 

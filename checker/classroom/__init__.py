@@ -23,10 +23,11 @@ How a submission is graded, and what runs where:
    ("checker error: needs attention") instead of scoring it.
 4. nbgrader's `SaveAutoGrades` reads the number in that output as the cell's partial credit.
 
-`classroom autograde --jobs N` runs steps 1-3 for several students at once, each worker on
-a private copy of the course (its own gradebook), and writes every result into the real
-gradebook from one process by replaying the executed notebooks through nbgrader's own
-steps (`replay.py`). Plain `nbgrader autograde` in the course folder runs the same steps.
+`classroom autograde` runs steps 1-3 on a Dask cluster (`--jobs N` local worker processes,
+or `--scheduler ADDRESS`), each task on a private copy of the course (its own gradebook) built
+from bytes it carries, and writes every result into the real gradebook from one process by
+replaying the executed notebooks through nbgrader's own steps (`replay.py`). Plain
+`nbgrader autograde` in the course folder runs the same steps.
 
 Limits (what this does not stop):
 
@@ -59,9 +60,9 @@ Limits (what this does not stop):
 
 Modules: layout (where things are), config (nbgrader_config.py), create (init),
 sandbox (bwrap around learner code), execute and verdicts (the two preprocessors),
-evidence (what a verdict may trust), evidence_channel (the socket that carries it),
-sanitize (PlainCopies), clean_grading, layer_grading and observe.layer_probe (the clean
-processes), nbgrader_run,
-replay, pool and worker (parallel autograde), results (class table, CSV, feedback),
+evidence (what a verdict may trust), sanitize (PlainCopies), clean_grading, layer_grading
+(the clean processes; the probe is observe.layer_probe), nbgrader_run, replay, pool (class
+grading on Dask) with payload, grading_task, deadline, leftovers, cluster, interrupts and
+undo, results (class table, CSV, feedback),
 simulate (simulated submissions and a small course for trying it).
 """
