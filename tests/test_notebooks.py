@@ -343,7 +343,41 @@ def test_plot_history_of_each_output_loss_leaves_the_total_to_the_left_panel(sho
     }
     legend = [text.get_text() for text in outputs_axes.get_legend().get_texts()]
     assert legend == ["age_loss", "gender_loss", "training", "validation"]
-    assert outputs_axes.get_title() == "each output's loss"
+    assert loss_axes.get_title() == "loss: weighted total of the outputs"
+    assert outputs_axes.get_title() == "each output's own loss (unweighted)"
+
+
+def test_plot_history_draws_each_chance_level_in_its_curve_colour(shown):
+    from checker.course import plot_history
+
+    history = {
+        "loss": [3.0, 2.0],
+        "val_loss": [3.1, 2.5],
+        "income_accuracy": [0.2, 0.4],
+        "val_income_accuracy": [0.2, 0.3],
+        "gender_accuracy": [0.5, 0.7],
+        "val_gender_accuracy": [0.5, 0.6],
+    }
+
+    plot_history(history, "accuracy", chance={"income_accuracy": 0.1, "gender_accuracy": 0.5})
+
+    loss_axes, metric_axes = shown[0][1].axes
+    chance_lines = [line for line in metric_axes.lines if line.get_linestyle() == ":"]
+    assert sorted(line.get_ydata()[0] for line in chance_lines) == [0.1, 0.5]
+    income = next(line for line in metric_axes.lines if line.get_label() == "income_accuracy (training)")
+    assert any(line.get_color() == income.get_color() for line in chance_lines)
+    assert "chance (guessing)" in [text.get_text() for text in metric_axes.get_legend().get_texts()]
+    assert not [line for line in loss_axes.lines if line.get_linestyle() == ":"]
+
+
+def test_plot_history_of_one_output_draws_one_chance_line(shown):
+    from checker.course import plot_history
+
+    plot_history({"loss": [1.0, 0.5], "accuracy": [0.4, 0.8]}, "accuracy", chance=0.1)
+
+    _, metric_axes = shown[0][1].axes
+    assert [line.get_ydata()[0] for line in metric_axes.lines if line.get_linestyle() == ":"] == [0.1]
+    assert metric_axes.get_title() == "accuracy"
 
 
 def test_plot_history_names_the_recorded_metrics_after_a_typo():
@@ -449,13 +483,20 @@ def test_solutions_command_passes_a_good_notebook(notebook_maker, mlp_notebook_c
             "--out",
             str(tmp_path / "executed"),
             "--fast",
+            "--json",
         ]
     )
 
-    assert status == 0, capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
     executed = nbformat.read(str(tmp_path / "executed" / "01_functional_api.ipynb"), as_version=4)
     graded_output = executed.cells[4].outputs[0]
     assert graded_output["data"]["text/plain"] == "10"
+    [notebook] = json.loads(captured.out)["notebooks"]
+    assert notebook["metrics"] == [
+        {"name": "accuracy", "value": 0.9, "chance": 0.1, "better": "higher", "beats_chance": True}
+    ]
+    assert notebook["exercises"][0]["passed"] is True
 
 
 def test_solutions_command_says_plainly_when_there_is_nothing_to_run(tmp_path, capsys):
@@ -489,6 +530,44 @@ def test_doctor_explains_how_to_get_graphviz(without_dot, capsys):
     checker_main(["doctor"])
 
     assert "apt-get install graphviz" in capsys.readouterr().out
+
+
+def _run_with_three_heads(tmp_path):
+    from checker.authoring.run_solutions import NotebookRun
+
+    return NotebookRun(
+        tmp_path / "03_profiling.ipynb",
+        seconds=12.34,
+        metrics={
+            "gender accuracy": {"value": 1.0, "chance": 0.5, "lower_is_better": False},
+            "income accuracy": {"value": 0.1, "chance": 0.1, "lower_is_better": False},
+            "age error": {"value": 4.5, "chance": 12.2, "lower_is_better": True},
+        },
+    )
+
+
+def test_the_table_shows_every_metric_a_notebook_reported(tmp_path):
+    from checker.authoring.run_solutions import format_table
+
+    lines = format_table([_run_with_three_heads(tmp_path)]).splitlines()
+
+    assert "03_profiling" in lines[2] and "gender accuracy=1.00 vs chance 0.50" in lines[2]
+    assert "income accuracy=0.10 vs chance 0.10" in lines[3]
+    assert "age error=4.50 vs chance 12.20" in lines[4]
+
+
+def test_json_lists_every_metric_with_its_chance_and_direction(tmp_path):
+    from checker.authoring.run_solutions import as_json
+
+    data = json.loads(json.dumps(as_json([_run_with_three_heads(tmp_path)])))
+
+    [notebook] = data["notebooks"]
+    assert notebook["notebook"] == "03_profiling" and notebook["seconds"] == 12.3
+    assert notebook["metrics"] == [
+        {"name": "gender accuracy", "value": 1.0, "chance": 0.5, "better": "higher", "beats_chance": True},
+        {"name": "income accuracy", "value": 0.1, "chance": 0.1, "better": "higher", "beats_chance": False},
+        {"name": "age error", "value": 4.5, "chance": 12.2, "better": "lower", "beats_chance": True},
+    ]
 
 
 def test_a_metric_no_better_than_chance_is_noted(tmp_path):
