@@ -4,5 +4,6 @@ from checker.course import set_seed, fresh_seed, epochs, show_model, plot_histor
 """
 
 from checker.course.helpers import epochs, fresh_seed, plot_history, report_metric, set_seed, show_model
+from checker.course.startup import start_quietly
 
-__all__ = ["set_seed", "fresh_seed", "epochs", "show_model", "plot_history", "report_metric"]
+__all__ = ["start_quietly", "set_seed", "fresh_seed", "epochs", "show_model", "plot_history", "report_metric"]
