@@ -95,11 +95,13 @@ def run_notebook(
     fast: bool = False,
     progress: bool = True,
     stop_after: int | None = None,
+    extra_cells: list[str] | None = None,
 ) -> NotebookRun:
     """Execute one notebook; never raises for what happens inside the notebook.
 
     `stop_after`: execute only the cells before this index (used to run a learner notebook
-    up to its first unsolved exercise).
+    up to its first unsolved exercise). `extra_cells`: code run after the notebook's own
+    cells, in the same kernel (used by tests to probe what the notebook defined).
     """
     import nbformat
 
@@ -108,6 +110,7 @@ def run_notebook(
     expected = graded_exercises(notebook)
     if stop_after is not None:
         notebook.cells = notebook.cells[:stop_after]
+    notebook.cells += [nbformat.v4.new_code_cell(source) for source in extra_cells or []]
     with tempfile.TemporaryDirectory(prefix=f"checker-{run.path.stem}-") as scratch:
         workdir, results_dir = Path(scratch) / "work", Path(scratch) / "results"
         workdir.mkdir()
