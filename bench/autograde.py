@@ -1,20 +1,27 @@
-"""Autograde a simulated class twice: plain sequential nbgrader, and `classroom autograde --jobs N`.
+"""Autograde a simulated class twice: plain sequential nbgrader, and `classroom autograde` on Dask.
 
     python bench/autograde.py [--students 12] [--jobs 2] [--repeat 1] [--keep DIR]
     python bench/autograde.py --notebooks 01 07 --students 4     # real course notebooks
+    python bench/autograde.py --all-notebooks --students 2       # all 8 course notebooks
+    python bench/autograde.py --scheduler tcp://HOST:8786        # on a running Dask cluster
 
 By default makes a course from two small notebooks with real exercises (01_small_models:
 functional_mlp and residual_identity; 02_small_layer: simple_dense) and hands in answers for
-every student (right, partly right or unanswered, varying by student). With --notebooks it
-uses those notebooks of the real course instead (fast-mode training included), every student
-handing in the solutions. Then it times, in one run:
+every student (right, partly right or unanswered, varying by student). With --notebooks (or
+--all-notebooks) it uses those notebooks of the real course instead (fast-mode training
+included), every student handing in the solutions. Then it times, in one run:
 
   plain:     `nbgrader autograde ASSIGNMENT` for each assignment, one after the other
   classroom: `python -m checker classroom autograde DIR --jobs N --no-feedback`
+             (or `--scheduler ADDRESS`: the cluster's workers grade, this machine writes)
 
-and prints seconds per student-notebook for each, their ratio, and whether both gradebooks
-hold identical scores. Both run the course's nbgrader_config.py (clean verdicts included);
-the difference is only how many students run at once and who writes the gradebook.
+and prints seconds per student-notebook for each, their ratio, the projected time of a class
+of 100 students x 8 notebooks graded the classroom way on this machine (or cluster), and
+whether both gradebooks hold identical scores. Both run the course's nbgrader_config.py
+(clean verdicts included); the difference is only how many students run at once and who
+writes the gradebook. The projection scales the measured seconds per student-notebook, so it
+assumes the class's notebooks are like the ones measured (the small course is faster than
+the real one: use --all-notebooks for a projection worth quoting).
 
 Other work on the machine skews the figures, so each run also prints the load average and
 the CPU seconds it used (CPU/wall near 1.0 means one busy core); with --repeat N the two
@@ -40,6 +47,8 @@ from checker.classroom.config import subprocess_environment  # noqa: E402
 from checker.classroom.create import create_course  # noqa: E402
 from checker.classroom.layout import Course  # noqa: E402
 from checker.classroom.results import cell_scores  # noqa: E402
+
+PROJECTED_STUDENTS, PROJECTED_NOTEBOOKS = 100, 8
 
 ANSWER_SETS = [  # cycled over the students
     {
@@ -69,7 +78,17 @@ def main() -> int:
         metavar="NB",
         help="real course notebooks (stems or numbers such as 01) instead of the small course",
     )
+    parser.add_argument(
+        "--all-notebooks", action="store_true", help="all the real course notebooks (the whole course)"
+    )
+    parser.add_argument(
+        "--scheduler", default=None, metavar="ADDRESS", help="grade on this running Dask cluster"
+    )
     args = parser.parse_args()
+    if args.all_notebooks:
+        from checker.paths import default_solutions_dir, notebook_paths
+
+        args.notebooks = [path.stem for path in notebook_paths(default_solutions_dir())]
 
     work = Path(tempfile.mkdtemp(prefix="bench-autograde-")) if args.keep is None else args.keep
     if args.notebooks:
@@ -84,22 +103,24 @@ def main() -> int:
     )
 
     plain_times, classroom_times = [], []
+    where = f"--scheduler {args.scheduler}" if args.scheduler else f"--jobs {args.jobs}"
     for round_ in range(args.repeat):
         plain = copy_course(template, work / f"plain{round_}")
         classroom = copy_course(template, work / f"classroom{round_}")
         plain_times.append(timed("plain nbgrader autograde, sequential", run_plain, plain))
-        classroom_times.append(
-            timed(f"classroom autograde --jobs {args.jobs}", run_classroom, classroom, args.jobs)
-        )
+        classroom_times.append(timed(f"classroom autograde {where}", run_classroom, classroom, where.split()))
     plain_seconds, classroom_seconds = min(plain_times), min(classroom_times)
 
     plain_scores, classroom_scores = cell_scores(plain), cell_scores(classroom)
     per_plain, per_classroom = plain_seconds / notebooks, classroom_seconds / notebooks
+    print(f"\nseconds per student-notebook: plain {per_plain:.2f}, classroom {where} {per_classroom:.2f}")
+    print(f"ratio plain / classroom: {plain_seconds / classroom_seconds:.2f}x")
+    class_size = PROJECTED_STUDENTS * PROJECTED_NOTEBOOKS
     print(
-        f"\nseconds per student-notebook: plain {per_plain:.2f}, classroom --jobs {args.jobs} "
-        f"{per_classroom:.2f}"
+        f"projected for {PROJECTED_STUDENTS} students x {PROJECTED_NOTEBOOKS} notebooks: classroom "
+        f"{_duration(per_classroom * class_size)}, plain {_duration(per_plain * class_size)} "
+        f"(scaled from these {'course' if args.notebooks else 'small-course'} notebooks)"
     )
-    print(f"speed-up: {plain_seconds / classroom_seconds:.2f}x")
     graded = {(student, assignment) for student, assignment, _ in plain_scores}
     same = plain_scores == classroom_scores and len(graded) == notebooks
     print(
@@ -113,6 +134,12 @@ def main() -> int:
     if args.keep is None:
         shutil.rmtree(work, ignore_errors=True)
     return 0 if same else 1
+
+
+def _duration(seconds: float) -> str:
+    """ "2 h 05 min" """
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
 
 
 def make_class(work: Path, students: int) -> Course:
@@ -198,21 +225,10 @@ def run_plain(course: Course) -> None:
         _run([sys.executable, "-m", "nbgrader", "autograde", assignment], cwd=course.root)
 
 
-def run_classroom(course: Course, jobs: int) -> None:
-    _run(
-        [
-            sys.executable,
-            "-m",
-            "checker",
-            "classroom",
-            "autograde",
-            str(course.root),
-            "--jobs",
-            str(jobs),
-            "--no-feedback",
-        ],
-        cwd=course.root,
-    )
+def run_classroom(course: Course, where: list[str]) -> None:
+    """`where`: ["--jobs", "N"] or ["--scheduler", ADDRESS]."""
+    command = [sys.executable, "-m", "checker", "classroom", "autograde", str(course.root), *where]
+    _run([*command, "--no-feedback"], cwd=course.root)
 
 
 def _run(command: list[str], cwd: Path) -> None:

@@ -14,18 +14,26 @@ The package, by what each part may do (the trust boundary of class grading):
 - `authoring/`  instructor tools: make learner notebooks, run the solution notebooks.
 - `commands/`   `python -m checker ...`, one module per command.
 - `report`      `Report` and `CheckResult`, the vocabulary every part shares.
+- `evidence_channel`  the socket that carries a test cell's model description from the
+                sandboxed kernel (client) to nbgrader's process (server).
 
 >>> from checker import check
 >>> report = check(None, "qa_model")
 >>> report.passed
 False
+
+In class grading the learner's kernel imports a copy of this package without judge/ (see
+checker/classroom/sandbox.py): there `check()` only says that the self-check is off.
 """
 
 import contextlib
+import html
+import os
 
-from checker.judge.exercises import EXERCISES, get_exercise
 from checker.observe.describe import describe, load_description, save_description
 from checker.report import CheckResult, Report
+
+GRADING_ENV = "CHECKER_GRADING"  # "1" in a learner's kernel during class grading (the sandbox sets it)
 
 __all__ = [
     "check",
@@ -51,6 +59,10 @@ def check(model, exercise_id: str) -> Report:
     >>> check("a string", "functional_mlp").passed
     False
     """
+    if os.environ.get(GRADING_ENV) == "1":
+        return SelfCheckOff(exercise_id)
+    from checker.judge.exercises import get_exercise
+
     spec = get_exercise(exercise_id)
     if spec["kind"] == "layer_class":
         return _guarded(exercise_id, check_layer_class, model, exercise_id)
@@ -68,6 +80,7 @@ def build_and_grade(subject, exercise_id: str, silent: bool = False) -> tuple[Re
     >>> build_and_grade(lambda: None, "functional_mlp")[0].score
     0.0
     """
+    from checker.judge.exercises import get_exercise
     from checker.judge.feedback import builder_failed
     from checker.observe.quiet import quiet
 
@@ -104,6 +117,8 @@ def grade_description(description: dict, exercise_id: str) -> Report:
     >>> grade_description(describe(None), "residual_identity").score
     0.0
     """
+    from checker.judge.exercises import get_exercise
+
     spec = get_exercise(exercise_id)
     if description.get("kind") == "checker_error":
         raise CheckerError(f"describing the model failed: {description.get('error')}")
@@ -143,3 +158,33 @@ def _guarded(exercise_id, grade, *args) -> Report:
         from checker.judge.feedback import internal_error
 
         return internal_error(exercise_id, exc)
+
+
+class SelfCheckOff(Report):
+    """What `check()` answers in a notebook that the instructor's checker is grading.
+
+    >>> print(SelfCheckOff("qa_model"))  # doctest: +ELLIPSIS
+    qa_model: this notebook is being graded by the instructor's checker, so the self-check is off...
+    """
+
+    def __init__(self, exercise: str):
+        super().__init__(
+            exercise,
+            summary="this notebook is being graded by the instructor's checker, so the self-check is off. "
+            "Your points and feedback come with the graded notebook.",
+        )
+
+    def __str__(self) -> str:
+        return f"{self.exercise}: {self.summary}"
+
+    def _repr_html_(self) -> str:
+        return f"<div style='font-family:system-ui,sans-serif;font-size:13px'>{html.escape(str(self))}</div>"
+
+
+def __getattr__(name: str):
+    """EXERCISES and get_exercise, imported on first use (the kernel-side copy has no judge/)."""
+    if name in ("EXERCISES", "get_exercise"):
+        from checker.judge import exercises
+
+        return getattr(exercises, name)
+    raise AttributeError(f"module 'checker' has no attribute {name!r}")

@@ -1,10 +1,15 @@
 """The autograded test cell of every graded exercise calls `grade()`.
 
-In JupyterLab it shows the report; for nbgrader its plain-text value is the number of
-points earned (nbgrader reads a numeric cell result as partial credit). When the
-environment variable CHECKER_RESULTS_DIR is set, the description and the report are
-also written there as `<exercise_id>.json`, for graders that recompute the verdict in a
-clean process.
+In JupyterLab it shows the report; its plain-text value is the number of points earned.
+When the environment variable CHECKER_RESULTS_DIR is set, the description and the report are
+also written there as `<exercise_id>.json` (for `run_solutions`).
+
+Class grading (the environment variable CHECKER_EVIDENCE_SOCKET set by `GuardedExecute`):
+`grade()` only calls the build function, describes the model and sends the description to
+nbgrader's process (`checker.evidence_channel`), which grades it in a clean process.
+It imports nothing from `checker.judge` and writes nothing to stderr; its return value is 0
+(the grader replaces the cell's output). Custom-layer exercises send nothing: their evidence is
+the notebook's source.
 """
 
 from __future__ import annotations
@@ -13,7 +18,10 @@ import json
 import os
 from pathlib import Path
 
-from checker.judge.exercises import get_exercise
+from checker import _is_builder
+from checker.evidence_channel import SOCKET_ENV, send
+from checker.observe.describe import describe
+from checker.observe.quiet import quiet
 from checker.report import Report
 
 RESULTS_DIR_ENV = "CHECKER_RESULTS_DIR"
@@ -48,14 +56,44 @@ def grade(subject, exercise_id: str, record: bool = True) -> Score:
     >>> grade(lambda: None, "functional_mlp")
     0
     """
+    if os.environ.get(SOCKET_ENV):
+        return _send_for_class_grading(subject, exercise_id, record)
     report, description = _run(subject, exercise_id)
     if record:
         _record(exercise_id, report, description)
     return Score(report.score, report)
 
 
+def _send_for_class_grading(subject, exercise_id: str, record: bool) -> Score:
+    """Build, describe, send: no verdict here (the kernel is not trusted with one)."""
+    if record and not isinstance(subject, type):  # a class: a custom-layer exercise
+        description, error = _build_and_describe(subject)
+        send({"exercise": exercise_id, "description": description, "builder_error": error})
+    return Score(0, None)
+
+
+def _build_and_describe(subject) -> tuple[dict | None, dict | None]:
+    """(description, None), or (None, {"type", "message"}) when the build function raised."""
+    model = subject
+    with quiet():
+        if _is_builder(subject):
+            try:
+                model = subject()
+            except Exception as exc:  # noqa: BLE001 - the learner's code may raise anything
+                return None, {"type": type(exc).__name__, "message": _first_line(exc)}
+        return describe(model), None
+
+
+def _first_line(exc: BaseException) -> str:
+    try:
+        return (str(exc).strip().splitlines() or [""])[0][:300]
+    except Exception:  # noqa: BLE001 - an exception whose __str__ raises
+        return ""
+
+
 def _run(subject, exercise_id: str) -> tuple[Report, dict | None]:
     from checker import build_and_grade, check
+    from checker.judge.exercises import get_exercise
 
     spec = get_exercise(exercise_id)
     if spec["kind"] == "layer_class":

@@ -47,26 +47,25 @@ checker.grade_description = lambda description, exercise_id: Report(exercise_id,
 
 HIDE_OUTPUT = 'get_ipython().ast_node_interactivity = "none"'
 
-FORGE_EVIDENCE = """import json, os
-import checker.autograde
-forged = {"exercise": "functional_mlp",
-          "report": {"exercise": "functional_mlp", "passed": True, "score": 10, "max_score": 10,
-                     "summary": "", "checks": [{"name": "all", "points": 10, "earned": 10, "messages": []}]},
-          "description": {"format": "checker-description/1", "kind": "functional", "config": {},
-                          "output_shapes": {}}}
-with open(os.path.join(os.environ["CHECKER_RESULTS_DIR"], "functional_mlp.json"), "w") as f:
-    json.dump(forged, f)
-real_grade = checker.autograde.grade
-checker.autograde.grade = lambda subject, exercise: 10 if exercise == "functional_mlp" else real_grade(subject, exercise)"""
-
-# A later cell overwrites the evidence with the description of a right model built elsewhere.
-REWRITE_EVIDENCE_LATER = """import json, os
+# A right model's description, sent through the evidence channel before the test cell, and
+# grade() replaced so that the test cell itself sends nothing.
+FORGE_EVIDENCE = """import checker.autograde
+from checker.evidence_channel import send
 from checker.observe.describe import describe
 inputs = keras.Input(shape=(64,))
 hidden = layers.Dense(32, activation="relu")(layers.Dense(32, activation="relu")(inputs))
 right = keras.Model(inputs, layers.Dense(10, activation="softmax")(hidden))
-with open(os.path.join(os.environ["CHECKER_RESULTS_DIR"], "functional_mlp.json"), "w") as f:
-    json.dump({"exercise": "functional_mlp", "description": describe(right)}, f)"""
+assert send({"exercise": "functional_mlp", "description": describe(right)})
+real_grade = checker.autograde.grade
+checker.autograde.grade = lambda subject, exercise: 10 if exercise == "functional_mlp" else real_grade(subject, exercise)"""
+
+# A later cell sends the description of a right model built elsewhere.
+REWRITE_EVIDENCE_LATER = """from checker.evidence_channel import send
+from checker.observe.describe import describe
+inputs = keras.Input(shape=(64,))
+hidden = layers.Dense(32, activation="relu")(layers.Dense(32, activation="relu")(inputs))
+right = keras.Model(inputs, layers.Dense(10, activation="softmax")(hidden))
+assert send({"exercise": "functional_mlp", "description": describe(right)})"""
 
 # Learner code can write to the descriptors its kernel inherited from the grading process.
 FAKE_WORKER_ANSWER = """import os
@@ -376,21 +375,11 @@ def test_writing_to_the_grader_s_pipes_changes_nothing(graded):
 
 
 @pytest.mark.slow
-def test_killing_the_grading_process_fails_that_submission_only(autograded, graded):
+def test_the_kernel_cannot_reach_the_grading_process_to_kill_it(autograded, graded):
     status, errors = autograded
-    failures = [line for line in errors.splitlines() if line.startswith("error:")]
-    assert status == 1
-    assert len(failures) == 1 and "kills_grader/01_small_models" in failures[0]
-    assert graded["kills_grader"] == {
-        "functional_mlp": None,
-        "residual_identity": None,
-    }  # as nbgrader leaves it
-    assert all(
-        score is not None
-        for student, cells in graded.items()
-        if student != "kills_grader"
-        for score in cells.values()
-    )
+    assert status == 0, errors  # its own PID namespace: its parent is the sandbox's init
+    assert graded["kills_grader"] == {"functional_mlp": 10, "residual_identity": 10}
+    assert all(score is not None for cells in graded.values() for score in cells.values())
 
 
 @pytest.mark.slow
@@ -401,14 +390,15 @@ def test_forged_observations_from_the_layer_class_earn_nothing(graded):
 @pytest.mark.slow
 def test_every_graded_submission_is_in_the_csv_and_has_feedback(graded, course):
     rows = course.scores_csv.read_text().splitlines()
-    assert rows[0] == f"student,{MODELS},{LAYER},total"
+    assert rows[0] == f"student,{MODELS},{LAYER},total,needs_attention"
     assert any(row.startswith("partial,") for row in rows)
-    assert rows[-1] == "(max),20,10,30"
+    assert any(
+        row.startswith("kills_grader,") and f"{MODELS}: its grading process died" in row for row in rows
+    )
+    assert rows[-1] == "(max),20,10,30,"
     for student, (assignment, _, _) in CLASS.items():
         feedback = course.folder("feedback", student, assignment) / f"{assignment}.html"
-        assert feedback.is_file() == (student != "kills_grader"), (
-            student
-        )  # no autograded notebook, no feedback
+        assert feedback.is_file(), student
     text = (course.folder("feedback", "hides_output", MODELS) / f"{MODELS}.html").read_text()
     assert "graded by the checker outside" in text
 
@@ -501,7 +491,7 @@ def _code_cell(outputs=(), execution_count=1):
         (
             [nbformat.v4.new_output("error", ename="NameError", evalue="grade", traceback=[])],
             3,
-            "changed what it runs",
+            "cells before it run without errors",
         ),
         ([], None, "did not run"),
     ],
@@ -531,22 +521,24 @@ def test_a_test_cell_that_ran_cleanly_may_be_graded_whatever_it_printed():
     ],
 )
 def test_evidence_that_the_checker_did_not_write_is_refused(payload, reason):
-    from checker.classroom.evidence import saved_description
+    from checker.classroom.evidence import message_evidence
 
-    assert reason in saved_description(json.dumps(payload), "functional_mlp").problem
+    assert reason in message_evidence(json.dumps(payload), "functional_mlp").problem
 
 
-def test_no_evidence_file_means_no_points():
+def test_no_evidence_means_no_points():
     from checker.classroom.clean_grading import verdict
-    from checker.classroom.evidence import saved_description
+    from checker.classroom.evidence import received_candidates
+    from checker.evidence_channel import Window
 
-    result = verdict(saved_description(None, "functional_mlp"))
-    assert result.share == 0 and "saved no model description" in result.problem
+    (candidate,) = received_candidates(Window(cell=4), "functional_mlp")
+    result = verdict(candidate)
+    assert result.share == 0 and "sent no model description" in result.problem
 
 
 def test_the_score_the_kernel_wrote_is_ignored_only_the_description_is_graded():
     from checker.classroom.clean_grading import verdict
-    from checker.classroom.evidence import saved_description
+    from checker.classroom.evidence import message_evidence
 
     boast = {
         "exercise": "functional_mlp",
@@ -561,7 +553,7 @@ def test_the_score_the_kernel_wrote_is_ignored_only_the_description_is_graded():
         "report": boast,
         "description": {"format": "checker-description/1", "kind": "none", "type": "NoneType"},
     }
-    result = verdict(saved_description(json.dumps(payload), "functional_mlp"))
+    result = verdict(message_evidence(json.dumps(payload), "functional_mlp"))
     assert result.problem is None
     assert result.share == 0 and result.report["score"] == 0
 
@@ -680,10 +672,10 @@ def test_the_class_table_and_its_csv(tmp_path):
     assert "17.75" in text and "27.75" in text and " -" in text
     write_csv(table, tmp_path / "scores.csv")
     assert (tmp_path / "scores.csv").read_text().splitlines() == [
-        "student,01_a,02_b,total",
-        "ann,17.75,10,27.75",
-        "bo,0,,0",
-        "(max),20,10,30",
+        "student,01_a,02_b,total,needs_attention",
+        "ann,17.75,10,27.75,",
+        "bo,0,,0,",
+        "(max),20,10,30,",
     ]
 
 

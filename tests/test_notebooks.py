@@ -17,6 +17,7 @@ from checker.authoring.generate import FIX_HINT, first_unsolved_cell, generate
 from checker.authoring.run_solutions import failure_messages, run_notebook
 from checker.cli import main as checker_main
 from checker.paths import default_notebooks_dir, default_solutions_dir, notebook_paths, resolve_notebooks
+from tests.conftest import FUNCTIONAL_MLP_SOLUTION
 
 SOLUTIONS = notebook_paths(default_solutions_dir())
 LEARNER_NOTEBOOKS = notebook_paths(default_notebooks_dir())
@@ -132,12 +133,152 @@ def test_notebooks_are_named_by_stem_number_or_path(notebook_maker, mlp_notebook
 
 @pytest.mark.slow
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=_ids(SOLUTIONS))
-def test_solution_notebook_runs_and_every_exercise_passes(solution, tmp_path):
-    run = run_notebook(solution, tmp_path, fast=True, progress=False)
+def test_solution_notebook_runs_and_every_exercise_passes_and_no_helper_is_an_answer(solution, tmp_path):
+    probe = LEAK_PROBE.replace("NAMES", repr(learner_visible_names(solution)))
+
+    run = run_notebook(solution, tmp_path, fast=True, progress=False, extra_cells=[probe])
 
     assert run.ok, "\n".join(failure_messages([run]))
     assert run.exercises, f"{solution.name} has no autograded cell"
     assert run.metrics, f"{solution.name} never calls report_metric for its trained model"
+    first_code_cell = next(
+        c for c in nbformat.read(str(run.executed_path), as_version=4).cells if c.cell_type == "code"
+    )
+    assert [o for o in first_code_cell.outputs if o.get("name") == "stderr"] == [], (
+        "start-up lines under cell 1"
+    )
+    full_marks = _probe_result(run.executed_path)
+    assert full_marks == {}, (
+        f"{solution.name}: functions or classes a learner can call outside the exercise cells "
+        f"earn full marks: {full_marks}"
+    )
+
+
+@pytest.mark.slow
+def test_03_says_what_its_full_run_shows(tmp_path):
+    """03's text: weights 0.3/1/1 teach all three heads; with equal weights age takes the trunk."""
+    solution = next(p for p in SOLUTIONS if p.stem.startswith("03"))
+
+    run = run_notebook(solution, tmp_path, fast=False, progress=False)
+
+    assert run.ok, "\n".join(failure_messages([run]))
+    balanced, equal, guessing = _scores_table(run.executed_path, "equal_weights = head_scores")
+    assert balanced["gender accuracy"] > 0.9 and balanced["income accuracy"] > 2 * guessing["income accuracy"]
+    assert balanced["age error (years)"] < 0.6 * guessing["age error (years)"]
+    assert equal["age error (years)"] < 0.6 * guessing["age error (years)"]  # "age takes the trunk over"
+    assert equal["gender accuracy"] < 0.6 and equal["income accuracy"] < 0.2  # "at (or near) guessing"
+
+
+def _scores_table(executed: Path, cell_marker: str) -> list[dict]:
+    """03's printed table, one {head: score} per column (the last column is guessing)."""
+    import re
+
+    notebook = nbformat.read(str(executed), as_version=4)
+    cell = next(c for c in notebook.cells if c.cell_type == "code" and cell_marker in c.source)
+    text = "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
+    rows = [re.split(r"\s{2,}", line.strip()) for line in text.splitlines()[1:4]]
+    columns = len(rows[0]) - 1
+    return [{row[0]: float(row[1 + i]) for row in rows} for i in range(columns)]
+
+
+# Runs after a solution notebook, in its kernel: which learner-visible function called with its
+# defaults returns a model (or which layer class) that earns full marks on some exercise?
+LEAK_PROBE = """
+import inspect as _inspect, json as _json
+import keras as _keras
+from checker import EXERCISES as _EXERCISES, check as _check
+_full = {}
+for _name in NAMES:
+    _obj = globals().get(_name)
+    if isinstance(_obj, type) and issubclass(_obj, _keras.layers.Layer):
+        _subjects, _kinds = [_obj], {"layer_class"}
+    elif callable(_obj) and all(
+        p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        for p in _inspect.signature(_obj).parameters.values()
+    ):
+        try:
+            _subjects, _kinds = [_obj()], {"graph"}
+        except Exception:
+            continue
+    else:
+        continue
+    for _exercise, _spec in _EXERCISES.items():
+        if _spec["kind"] in _kinds:
+            _report = _check(_subjects[0], _exercise)
+            if _report.passed and _report.score >= _report.max_score:
+                _full.setdefault(_name, []).append(_exercise)
+print("LEAK-PROBE " + _json.dumps(_full))
+"""
+
+
+def learner_visible_names(solution: Path) -> list[str]:
+    """Top-level functions and classes of the cells a learner gets as they are (not solutions).
+
+    A class derived from an exercise's own class (07's RegisteredSimpleDense) is the learner's
+    own answer in their notebook, so it is left out.
+    """
+    import ast
+
+    notebook = nbformat.read(str(solution), as_version=4)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    own = {
+        node.name
+        for cell in code
+        if cell.metadata.get("nbgrader", {}).get("solution")
+        for node in ast.parse(cell.source).body
+        if isinstance(node, ast.FunctionDef | ast.ClassDef)
+    }
+    names = []
+    for cell in code:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            continue
+        for node in ast.parse(cell.source).body:
+            if isinstance(node, ast.FunctionDef) or (
+                isinstance(node, ast.ClassDef)
+                and not any(isinstance(b, ast.Name) and b.id in own for b in node.bases)
+            ):
+                names.append(node.name)
+    return names
+
+
+def _probe_result(executed: Path) -> dict:
+    notebook = nbformat.read(str(executed), as_version=4)
+    for output in notebook.cells[-1].outputs:
+        for line in output.get("text", "").splitlines():
+            if line.startswith("LEAK-PROBE "):
+                return json.loads(line[len("LEAK-PROBE ") :])
+    raise AssertionError(f"the leak probe printed nothing: {notebook.cells[-1].outputs}")
+
+
+@pytest.mark.slow
+def test_the_leak_probe_finds_a_helper_that_returns_the_answer(notebook_maker, mlp_notebook_cells, tmp_path):
+    nb = notebook_maker
+    answer = FUNCTIONAL_MLP_SOLUTION.replace("build_functional_mlp", "build_demo_mlp")
+    cells = mlp_notebook_cells + [
+        nb.code(answer.replace("    ### BEGIN SOLUTION\n", "").replace("    ### END SOLUTION", ""))
+    ]
+    path = nb.write("01_leaky", cells)
+    probe = LEAK_PROBE.replace("NAMES", repr(learner_visible_names(path)))
+
+    run = run_notebook(path, tmp_path, fast=True, progress=False, extra_cells=[probe])
+
+    assert _probe_result(run.executed_path) == {"build_demo_mlp": ["functional_mlp"]}
+
+
+def test_learner_visible_names_leave_out_exercises_and_subclasses_of_them(notebook_maker):
+    nb = notebook_maker
+    path = nb.write(
+        "07_layers",
+        [
+            nb.solution(
+                "simple_dense", "class SimpleDense:\n    ### BEGIN SOLUTION\n    pass\n    ### END SOLUTION"
+            ),
+            nb.code("class Registered(SimpleDense):\n    pass\n\n\nclass Other:\n    pass"),
+            nb.code("def build_demo():\n    return 1\n\n\nvalue = build_demo()"),
+        ],
+    )
+
+    assert learner_visible_names(path) == ["Other", "build_demo"]
 
 
 # ---------------------------------------------------------------- (c) learner notebooks
@@ -171,6 +312,25 @@ def _runs_up_to_first_exercise(path: Path, tmp_path: Path):
 
     assert run.problem is None, f"{path.name}: {run.problem}"
     return run
+
+
+@pytest.mark.slow
+def test_start_quietly_hides_tensorflows_start_up_lines_but_not_a_learners_errors(tmp_path, monkeypatch):
+    from nbclient import NotebookClient
+
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell("from checker.course import start_quietly\nstart_quietly()\nimport keras"),
+        nbformat.v4.new_code_cell("import sys\nprint('my own warning', file=sys.stderr)\n1 / 0"),
+    ]
+
+    NotebookClient(notebook, kernel_name="python3", allow_errors=True, timeout=300).execute()
+
+    assert notebook.cells[0].outputs == []
+    outputs = notebook.cells[1].outputs
+    assert [o["text"] for o in outputs if o.get("name") == "stderr"] == ["my own warning\n"]
+    assert [o["ename"] for o in outputs if o["output_type"] == "error"] == ["ZeroDivisionError"]
 
 
 # ---------------------------------------------------------------- (d) show_model
@@ -343,7 +503,41 @@ def test_plot_history_of_each_output_loss_leaves_the_total_to_the_left_panel(sho
     }
     legend = [text.get_text() for text in outputs_axes.get_legend().get_texts()]
     assert legend == ["age_loss", "gender_loss", "training", "validation"]
-    assert outputs_axes.get_title() == "each output's loss"
+    assert loss_axes.get_title() == "loss: weighted total of the outputs"
+    assert outputs_axes.get_title() == "each output's own loss (unweighted)"
+
+
+def test_plot_history_draws_each_chance_level_in_its_curve_colour(shown):
+    from checker.course import plot_history
+
+    history = {
+        "loss": [3.0, 2.0],
+        "val_loss": [3.1, 2.5],
+        "income_accuracy": [0.2, 0.4],
+        "val_income_accuracy": [0.2, 0.3],
+        "gender_accuracy": [0.5, 0.7],
+        "val_gender_accuracy": [0.5, 0.6],
+    }
+
+    plot_history(history, "accuracy", chance={"income_accuracy": 0.1, "gender_accuracy": 0.5})
+
+    loss_axes, metric_axes = shown[0][1].axes
+    chance_lines = [line for line in metric_axes.lines if line.get_linestyle() == ":"]
+    assert sorted(line.get_ydata()[0] for line in chance_lines) == [0.1, 0.5]
+    income = next(line for line in metric_axes.lines if line.get_label() == "income_accuracy (training)")
+    assert any(line.get_color() == income.get_color() for line in chance_lines)
+    assert "chance (guessing)" in [text.get_text() for text in metric_axes.get_legend().get_texts()]
+    assert not [line for line in loss_axes.lines if line.get_linestyle() == ":"]
+
+
+def test_plot_history_of_one_output_draws_one_chance_line(shown):
+    from checker.course import plot_history
+
+    plot_history({"loss": [1.0, 0.5], "accuracy": [0.4, 0.8]}, "accuracy", chance=0.1)
+
+    _, metric_axes = shown[0][1].axes
+    assert [line.get_ydata()[0] for line in metric_axes.lines if line.get_linestyle() == ":"] == [0.1]
+    assert metric_axes.get_title() == "accuracy"
 
 
 def test_plot_history_names_the_recorded_metrics_after_a_typo():
@@ -449,13 +643,20 @@ def test_solutions_command_passes_a_good_notebook(notebook_maker, mlp_notebook_c
             "--out",
             str(tmp_path / "executed"),
             "--fast",
+            "--json",
         ]
     )
 
-    assert status == 0, capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
     executed = nbformat.read(str(tmp_path / "executed" / "01_functional_api.ipynb"), as_version=4)
     graded_output = executed.cells[4].outputs[0]
     assert graded_output["data"]["text/plain"] == "10"
+    [notebook] = json.loads(captured.out)["notebooks"]
+    assert notebook["metrics"] == [
+        {"name": "accuracy", "value": 0.9, "chance": 0.1, "better": "higher", "beats_chance": True}
+    ]
+    assert notebook["exercises"][0]["passed"] is True
 
 
 def test_solutions_command_says_plainly_when_there_is_nothing_to_run(tmp_path, capsys):
@@ -489,6 +690,44 @@ def test_doctor_explains_how_to_get_graphviz(without_dot, capsys):
     checker_main(["doctor"])
 
     assert "apt-get install graphviz" in capsys.readouterr().out
+
+
+def _run_with_three_heads(tmp_path):
+    from checker.authoring.run_solutions import NotebookRun
+
+    return NotebookRun(
+        tmp_path / "03_profiling.ipynb",
+        seconds=12.34,
+        metrics={
+            "gender accuracy": {"value": 1.0, "chance": 0.5, "lower_is_better": False},
+            "income accuracy": {"value": 0.1, "chance": 0.1, "lower_is_better": False},
+            "age error": {"value": 4.5, "chance": 12.2, "lower_is_better": True},
+        },
+    )
+
+
+def test_the_table_shows_every_metric_a_notebook_reported(tmp_path):
+    from checker.authoring.run_solutions import format_table
+
+    lines = format_table([_run_with_three_heads(tmp_path)]).splitlines()
+
+    assert "03_profiling" in lines[2] and "gender accuracy=1.00 vs chance 0.50" in lines[2]
+    assert "income accuracy=0.10 vs chance 0.10" in lines[3]
+    assert "age error=4.50 vs chance 12.20" in lines[4]
+
+
+def test_json_lists_every_metric_with_its_chance_and_direction(tmp_path):
+    from checker.authoring.run_solutions import as_json
+
+    data = json.loads(json.dumps(as_json([_run_with_three_heads(tmp_path)])))
+
+    [notebook] = data["notebooks"]
+    assert notebook["notebook"] == "03_profiling" and notebook["seconds"] == 12.3
+    assert notebook["metrics"] == [
+        {"name": "gender accuracy", "value": 1.0, "chance": 0.5, "better": "higher", "beats_chance": True},
+        {"name": "income accuracy", "value": 0.1, "chance": 0.1, "better": "higher", "beats_chance": False},
+        {"name": "age error", "value": 4.5, "chance": 12.2, "better": "lower", "beats_chance": True},
+    ]
 
 
 def test_a_metric_no_better_than_chance_is_noted(tmp_path):

@@ -95,11 +95,13 @@ def run_notebook(
     fast: bool = False,
     progress: bool = True,
     stop_after: int | None = None,
+    extra_cells: list[str] | None = None,
 ) -> NotebookRun:
     """Execute one notebook; never raises for what happens inside the notebook.
 
     `stop_after`: execute only the cells before this index (used to run a learner notebook
-    up to its first unsolved exercise).
+    up to its first unsolved exercise). `extra_cells`: code run after the notebook's own
+    cells, in the same kernel (used by tests to probe what the notebook defined).
     """
     import nbformat
 
@@ -108,6 +110,7 @@ def run_notebook(
     expected = graded_exercises(notebook)
     if stop_after is not None:
         notebook.cells = notebook.cells[:stop_after]
+    notebook.cells += [nbformat.v4.new_code_cell(source) for source in extra_cells or []]
     with tempfile.TemporaryDirectory(prefix=f"checker-{run.path.stem}-") as scratch:
         workdir, results_dir = Path(scratch) / "work", Path(scratch) / "results"
         workdir.mkdir()
@@ -266,18 +269,26 @@ def _read_metrics(results_dir: Path) -> dict:
 # ---------------------------------------------------------------- the table
 
 
-def final_metric(run: NotebookRun) -> str:
-    """The last metric the notebook reported, e.g. 'accuracy=0.93 vs chance 0.10'."""
-    if not run.metrics:
-        return "-"
+def metric_summaries(run: NotebookRun) -> list[str]:
+    """Every metric the notebook reported, in order, e.g. 'accuracy=0.93 vs chance 0.10'."""
     from checker.course.helpers import _format_number
 
-    name, entry = list(run.metrics.items())[-1]
-    value, chance = entry.get("value"), entry.get("chance")
-    try:
-        return f"{name}={_format_number(float(value))} vs chance {_format_number(float(chance))}"
-    except (TypeError, ValueError):
-        return f"{name}={value}"
+    summaries = []
+    for name, entry in run.metrics.items():
+        value, chance = entry.get("value"), entry.get("chance")
+        try:
+            summaries.append(
+                f"{name}={_format_number(float(value))} vs chance {_format_number(float(chance))}"
+            )
+        except (TypeError, ValueError):
+            summaries.append(f"{name}={value}")
+    return summaries
+
+
+def final_metric(run: NotebookRun) -> str:
+    """The last metric the notebook reported, e.g. 'accuracy=0.93 vs chance 0.10'."""
+    summaries = metric_summaries(run)
+    return summaries[-1] if summaries else "-"
 
 
 def beats_chance(entry: dict) -> bool:
@@ -302,20 +313,70 @@ def chance_notes(runs: list[NotebookRun]) -> list[str]:
 
 
 def format_table(runs: list[NotebookRun]) -> str:
-    rows = [("notebook", "exercises passed", "final validation metric", "seconds", "slowest cell")]
+    """One row per notebook, and one more per further metric it reported."""
+    rows = [("notebook", "exercises passed", "validation metrics", "seconds", "slowest cell")]
     for run in runs:
         passed = sum(1 for e in run.exercises if e.passed)
         exercises = f"{passed}/{len(run.exercises)}" if run.exercises else "-"
         if run.problem:
             exercises += " (stopped)"
         slowest = f"#{run.slowest_cell[0]}: {run.slowest_cell[1]:.1f} s" if run.slowest_cell else "-"
-        rows.append((run.path.stem, exercises, final_metric(run), f"{run.seconds:.1f}", slowest))
+        metrics = metric_summaries(run) or ["-"]
+        rows.append((run.path.stem, exercises, metrics[0], f"{run.seconds:.1f}", slowest))
+        rows.extend(("", "", metric, "", "") for metric in metrics[1:])
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [" | ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "-+-".join("-" * w for w in widths))
     total = sum(run.seconds for run in runs)
     lines.append(f"total: {total:.1f} s for {len(runs)} notebook(s)")
     return "\n".join(lines)
+
+
+def as_json(runs: list[NotebookRun]) -> dict:
+    """What the runs measured, for a maintainer's CI: every metric with its chance level.
+
+    >>> as_json([])["notebooks"]
+    []
+    """
+    notebooks = []
+    for run in runs:
+        metrics = [
+            {
+                "name": name,
+                "value": entry.get("value"),
+                "chance": entry.get("chance"),
+                "better": "lower" if entry.get("lower_is_better") else "higher",
+                "beats_chance": _safe_beats_chance(entry),
+            }
+            for name, entry in run.metrics.items()
+        ]
+        exercises = [
+            {
+                "exercise": e.exercise,
+                "recorded": e.recorded,
+                "passed": e.passed,
+                "score": e.score,
+                "max_score": e.max_score,
+            }
+            for e in run.exercises
+        ]
+        notebooks.append(
+            {
+                "notebook": run.path.stem,
+                "seconds": round(run.seconds, 1),
+                "problem": run.problem,
+                "exercises": exercises,
+                "metrics": metrics,
+            }
+        )
+    return {"notebooks": notebooks, "total_seconds": round(sum(r.seconds for r in runs), 1)}
+
+
+def _safe_beats_chance(entry: dict) -> bool | None:
+    try:
+        return beats_chance(entry)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def failure_messages(runs: list[NotebookRun]) -> list[str]:

@@ -3,14 +3,27 @@
 Model exercises: `python -m checker grade description.json EXERCISE --json`.
 Custom-layer exercises: `python -m checker.classroom.layer_grading program.py EXERCISE`, which
 itself runs the learner's class in a throw-away process and judges what it observed.
-Either way the process gets a time limit, and a crash, a timeout or an answer that is not a
-well-formed report counts as no evidence: 0 points, with the reason.
+Either way the process gets a time limit. What comes back is one of three outcomes:
+
+- a well-formed report: the points;
+- the evidence could not be used (`checker grade` exit status 2): 0 points, with the reason;
+- the checker failed (exit status 3 with a {"error": "checker"} line, any other crash, a
+  timeout, an answer that is not a well-formed report): `Verdict.checker_error`, never the
+  learner's 0. `CleanVerdicts` fails the submission so that the instructor looks at it.
+
+These processes cannot be hijacked by what learner code left behind: they start in Python's
+safe-path mode (`-P`: neither the working folder nor a script's folder is on sys.path), in a
+fresh private folder (mode 0700) that no learner process can write, in a session of their own
+whose every process is ended when they finish, fail or run out of time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -19,8 +32,11 @@ from pathlib import Path
 
 from checker.classroom.config import subprocess_environment
 from checker.classroom.evidence import Evidence
+from checker.commands.grade import EXIT_CHECKER_ERROR, EXIT_UNUSABLE
 
-DEFAULT_TIMEOUT = 180  # seconds; the layer grader imports TensorFlow in its throw-away process
+PROBE_TIMEOUT = 120  # seconds for the layer probe: TensorFlow's import, a build and a few calls
+GRADER_OVERHEAD = 60  # seconds for a clean process's own start, imports and judgement
+DEFAULT_TIMEOUT = PROBE_TIMEOUT + GRADER_OVERHEAD  # the whole clean grading of one cell
 
 
 @dataclass
@@ -29,7 +45,7 @@ class Verdict:
     share: float  # of the cell's points, 0..1
     report: dict | None = None  # Report.to_dict() of the clean grading
     problem: str | None = None  # why there are no points to give
-    kernel_report: dict | None = None  # feedback the notebook itself produced, with a problem
+    checker_error: str | None = None  # the checker failed: no verdict, the instructor must look
 
     def points(self, cell_points: float) -> float:
         return round(cell_points * self.share, 2)
@@ -37,53 +53,104 @@ class Verdict:
 
 def verdict(evidence: Evidence, timeout: float = DEFAULT_TIMEOUT) -> Verdict:
     if evidence.problem:
-        return Verdict(evidence.exercise, 0.0, problem=evidence.problem, kernel_report=evidence.kernel_report)
+        return Verdict(evidence.exercise, 0.0, problem=evidence.problem)
     try:
         report = _clean_report(evidence, timeout)
     except GradingFailed as failure:
         return Verdict(evidence.exercise, 0.0, problem=str(failure))
+    except CheckerFailed as failure:
+        return Verdict(evidence.exercise, 0.0, checker_error=str(failure))
     return Verdict(evidence.exercise, _share(report), report=report)
 
 
 class GradingFailed(Exception):
-    pass
+    """The evidence could not be graded: the learner's 0."""
+
+
+class CheckerFailed(Exception):
+    """The checker itself failed: no verdict."""
 
 
 def _clean_report(evidence: Evidence, timeout: float) -> dict:
-    with tempfile.TemporaryDirectory(prefix="checker-clean-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="checker-clean-") as scratch:  # mode 0700
         if evidence.program is not None:
             path = Path(scratch) / "learner_layer.py"
             path.write_text(evidence.program, encoding="utf-8")
-            command = [sys.executable, "-m", "checker.classroom.layer_grading", str(path), evidence.exercise]
+            probe_timeout = max(timeout - GRADER_OVERHEAD, timeout / 2)
+            arguments = [
+                "checker.classroom.layer_grading",
+                str(path),
+                evidence.exercise,
+                f"{probe_timeout:g}",
+            ]
         else:
             path = Path(scratch) / "description.json"
             path.write_text(json.dumps(evidence.description), encoding="utf-8")
-            command = [sys.executable, "-m", "checker", "grade", str(path), evidence.exercise, "--json"]
-        try:
-            done = subprocess.run(
-                command,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                cwd=scratch,
-                env=subprocess_environment(),
-                stdin=subprocess.DEVNULL,
-            )
-        except subprocess.TimeoutExpired:
-            raise GradingFailed(f"Grading took longer than {timeout:g} s and was stopped.") from None
+            arguments = ["checker", "grade", str(path), evidence.exercise, "--json"]
+        done = run_in_own_session(
+            [sys.executable, "-P", "-m", *arguments], timeout, cwd=scratch, env=subprocess_environment()
+        )
+    if done is None:
+        raise CheckerFailed(f"clean grading took longer than {timeout:g} s and was stopped")
     return _parse_report(done, evidence.exercise)
 
 
-def _parse_report(done: subprocess.CompletedProcess, exercise: str) -> dict:
-    lines = done.stdout.strip().splitlines()
+def run_in_own_session(
+    command: list[str], timeout: float, cwd: str, env: dict, capture: bool = True
+) -> subprocess.CompletedProcess | None:
+    """Run `command` in a new session and end its whole process group on every way out.
+
+    Returns the finished process (stdout and stderr as text when `capture`), or None when it
+    ran out of time.
+
+    >>> run_in_own_session(["echo", "hi"], 10, cwd="/", env={}).stdout
+    'hi\\n'
+    """
+    output = subprocess.PIPE if capture else subprocess.DEVNULL
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=output,
+        stderr=output,
+        text=True,
+        start_new_session=True,
+    )
     try:
-        report = json.loads(lines[-1]) if lines else None
-    except json.JSONDecodeError:
-        report = None
-    if done.returncode not in (0, 1) or not _well_formed(report, exercise):
-        detail = (done.stderr.strip().splitlines() or ["no message"])[-1][:300]
-        raise GradingFailed(f"The clean grader could not grade this evidence ({detail}).")
-    return report
+        stdout, stderr = process.communicate(timeout=timeout)
+        return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+    except subprocess.TimeoutExpired:
+        return None
+    finally:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):  # a process that left the group holds a pipe
+            process.communicate(timeout=5)
+
+
+def _parse_report(done: subprocess.CompletedProcess, exercise: str) -> dict:
+    """The report; GradingFailed for unusable evidence; CheckerFailed for anything else."""
+    answer = _last_json_line(done.stdout)
+    detail = (done.stderr.strip().splitlines() or ["no message"])[-1][:300]
+    if done.returncode == EXIT_UNUSABLE:
+        raise GradingFailed(f"The clean grader could not use this evidence ({detail}).")
+    if isinstance(answer, dict) and answer.get("error") == "checker":
+        raise CheckerFailed(f"{exercise}: {str(answer.get('message', ''))[:300]}")
+    if done.returncode == EXIT_CHECKER_ERROR or done.returncode not in (0, 1):
+        raise CheckerFailed(f"{exercise}: the clean grader ended with status {done.returncode} ({detail})")
+    if not _well_formed(answer, exercise):
+        raise CheckerFailed(f"{exercise}: the clean grader answered something that is not a report")
+    return answer
+
+
+def _last_json_line(stdout: str):
+    lines = stdout.strip().splitlines()
+    try:
+        return json.loads(lines[-1]) if lines else None
+    except (json.JSONDecodeError, RecursionError):
+        return None
 
 
 def _well_formed(report, exercise: str) -> bool:

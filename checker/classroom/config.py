@@ -11,6 +11,8 @@ from checker.paths import repository_root
 
 COURSE_ID = "keras-functional-api"
 DEFAULT_CELL_TIMEOUT = 120  # seconds per cell; training cells run in fast mode (CHECKER_FAST=1)
+DEFAULT_NOTEBOOK_TIMEOUT = 600  # seconds of wall time per notebook, all cells together
+DEFAULT_MAX_OUTPUT_BYTES = 2_000_000  # bytes of output per notebook, all cells together
 
 # nbgrader's default Autograde.autograde_preprocessors, with Execute replaced by ours and the
 # clean verdicts inserted right after it (before anything reads the outputs).
@@ -22,6 +24,15 @@ AUTOGRADE_STEPS = [
     "nbgrader.preprocessors.LimitOutput",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# nbgrader's default Autograde.sanitize_preprocessors, with PlainCopies after DeduplicateIds.
+SANITIZE_STEPS = [
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "checker.classroom.sanitize.PlainCopies",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 EXECUTION_STEPS = {"checker.classroom.execute.GuardedExecute", "checker.classroom.verdicts.CleanVerdicts"}
@@ -45,13 +56,39 @@ c.CourseDirectory.course_id = {course_id!r}
 # The kernel runs with CHECKER_FAST=1, so training cells use a few epochs.
 c.Execute.timeout = {timeout!r}
 
+# Each learner's kernel runs in a bubblewrap sandbox: it sees the machine read-only, not this
+# course (solutions, gradebook, classmates' work), the checker's repository or its judge; it
+# writes only its notebook's folder; no network; no process outlives it; {memory} of data memory.
+# Where bwrap cannot run (`python -m checker doctor` says why), autograde refuses to start.
+# WARNING: without the sandbox a learner's code runs with your access: it can read the solutions,
+# change the checker or the gradebook, and tamper with classmates' grading. Only for trusted work:
+# c.GuardedExecute.sandbox = False
+# c.GuardedExecute.memory_limit = {memory_bytes}  # bytes (RLIMIT_DATA); None: no limit
+# c.GuardedExecute.hidden_folders = []  # more folders learners' code must not see
+
+# Limits per notebook, all cells together (GuardedExecute). A notebook that reaches one is
+# graded up to that point, and nbgrader's log names the limit:
+# - wall time in seconds: the cell running then is interrupted, the cells after it are not
+#   run (0 points for their test cells), the cells before keep their points;
+# - output in bytes: later output is dropped as it arrives, with one note saying so.
+# 0 turns a limit off.
+c.GuardedExecute.notebook_timeout = {notebook_timeout!r}
+c.GuardedExecute.max_output_bytes = {max_output_bytes!r}
+
 # A learner who deletes a locked test cell gets it back, and it is graded.
 # (nbgrader restores edited locked cells from their checksums in any case.)
 c.OverwriteCells.add_missing_cells = True
 
+# nbgrader's sanitizing steps, with one of ours: PlainCopies turns a learner's copy of an
+# nbgrader cell into an ordinary cell (nbgrader itself would fail the whole submission).
+c.Autograde.sanitize_preprocessors = [
+{sanitize_steps}
+]
+
 # nbgrader's autograde steps, with two of ours:
-# GuardedExecute: nbgrader's Execute, plus a private folder for the test cells' evidence;
-#   a kernel that dies (os._exit) ends the run, and the cells it did not run score 0.
+# GuardedExecute: nbgrader's Execute, plus a private channel that takes each test cell's
+#   evidence while the cell runs, and the limits above; a kernel that dies (os._exit) ends
+#   the run, and the cells it did not run score 0.
 # CleanVerdicts: in nbgrader's own process, re-grades each checker test cell from that
 #   evidence in a clean process that imports no learner code, and writes the points as the
 #   cell's output (nbgrader reads a number as partial credit). Nothing the learner's kernel
@@ -62,10 +99,26 @@ c.Autograde.autograde_preprocessors = [
 '''
 
 
-def config_text(timeout: int = DEFAULT_CELL_TIMEOUT, course_id: str = COURSE_ID) -> str:
+def config_text(
+    timeout: int = DEFAULT_CELL_TIMEOUT,
+    course_id: str = COURSE_ID,
+    notebook_timeout: int = DEFAULT_NOTEBOOK_TIMEOUT,
+    max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES,
+) -> str:
+    from checker.classroom.sandbox import DEFAULT_MEMORY_LIMIT
+
     steps = "\n".join(f"    {step!r}," for step in AUTOGRADE_STEPS)
+    sanitize_steps = "\n".join(f"    {step!r}," for step in SANITIZE_STEPS)
     return CONFIG_TEMPLATE.format(
-        repository=str(repository_root()), course_id=course_id, timeout=timeout, steps=steps
+        sanitize_steps=sanitize_steps,
+        repository=str(repository_root()),
+        course_id=course_id,
+        timeout=timeout,
+        notebook_timeout=notebook_timeout,
+        max_output_bytes=max_output_bytes,
+        steps=steps,
+        memory=f"{DEFAULT_MEMORY_LIMIT / 1024**3:g} GiB",
+        memory_bytes=DEFAULT_MEMORY_LIMIT,
     )
 
 

@@ -2,12 +2,22 @@
 
 What it adds to nbgrader's `Execute` (whose timeout and interrupt-on-timeout it keeps):
 
-- Before the kernel starts, it creates a private folder for this notebook and tells the kernel
-  to record there (CHECKER_RESULTS_DIR): each autograded test cell writes `<exercise>.json`.
-  Right before a checker test cell runs, any file of that name is deleted; right after, the
-  file is read into nbgrader's memory and deleted. So the evidence `CleanVerdicts` grades
-  was written while that very cell ran, and later cells (or another student's code running
-  at the same time) cannot change it. The folder is removed when execution ends.
+- Before the kernel starts, it starts an `EvidenceServer` (evidence_channel.py): a Unix socket
+  in a fresh private folder, served by a thread of nbgrader's process, whose path the kernel
+  gets in CHECKER_EVIDENCE_SOCKET. Each autograded test cell sends its model description
+  there and waits for the acknowledgement. The server keeps only what arrives while a checker
+  test cell runs (its window opens right before the cell and closes right after its reply),
+  by cell; nothing the kernel does later can change it. `CleanVerdicts` grades every
+  candidate of a window and counts the lowest. The folder is removed when execution ends.
+- Limits per notebook: `notebook_timeout` seconds of wall time in all (the cell running
+  when it is reached is interrupted, the cells after it are not run and score 0; the cells
+  before keep their points) and `max_output_bytes` of output in all (later output is dropped
+  as it arrives, with one note saying so; error outputs are kept, shortened). The log says
+  which limit a notebook reached.
+- The kernel runs in a bubblewrap sandbox (sandbox.py): it sees the machine read-only, not the
+  course, the repository or the checker's judge; it writes only its notebook's folder (the evidence
+  socket's folder is bound read-only); no network; no process outlives it; a memory limit. Where bwrap cannot run,
+  `preprocess` raises SandboxUnavailable unless `GuardedExecute.sandbox = False`.
 - The kernel runs in fast mode (CHECKER_FAST=1: fewer epochs in training cells), on the CPU,
   with TensorFlow's logging quiet and the checker importable.
 - A kernel that dies (os._exit, a crash, out of memory) ends the execution but not the
@@ -18,46 +28,97 @@ What it adds to nbgrader's `Execute` (whose timeout and interrupt-on-timeout it 
   KeyboardInterrupt), nbclient gives up waiting for its output (which nbgrader would let end
   the whole notebook), or the next cell times out without ever starting. That cell gets a
   timeout error and the cells after it are not run (error output, 0 points), instead of each
-  waiting out its own timeout; the cells before keep their evidence.
+  waiting out its own timeout; the cells before keep their evidence. A cell that was still
+  sending output when interrupted (e.g. 200 MB of print) is not stuck: before calling the
+  kernel stuck, GuardedExecute waits up to SETTLE_SECONDS for it to answer.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
+import math
 import os
-import shutil
-import tempfile
+import time
 from pathlib import Path
+from queue import Empty
 
+from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Bool
+from traitlets import Bool, Integer, List, Unicode, default
 
-from checker.classroom.evidence import MAX_EVIDENCE_BYTES, checker_exercise
+from checker.classroom import sandbox as sandboxing
+from checker.classroom.config import DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_NOTEBOOK_TIMEOUT
+from checker.classroom.evidence import checker_exercise
+from checker.evidence_channel import SOCKET_ENV, EvidenceServer
 from checker.paths import repository_root
 
-EVIDENCE_KEY = "checker_evidence"  # in nbconvert's resources: {exercise: text the test cell wrote}
-NOT_RUN = "NotRun"  # ename of the error output on cells a dead or stuck kernel did not run
+EVIDENCE_KEY = "checker_evidence"  # in nbconvert's resources: {exercise: evidence_channel.Window}
+LIMITS_KEY = "checker_limits"  # in nbconvert's resources: the limits this notebook reached
+NOT_RUN = "NotRun"  # ename of the error output on cells a dead or stuck kernel, or a limit, stopped
+SETTLE_SECONDS = 60  # after an interrupt, how long queued output may take to drain
+INTERRUPTED = "The cell ran out of time (nbgrader's per-cell timeout) and was interrupted."
+KEPT_ERROR_CHARS = 2000  # an error or a result past the output limit is kept, this short
 
 
 class GuardedExecute(Execute):
-    """nbgrader's Execute, recording test-cell evidence into a private folder per notebook."""
+    """nbgrader's Execute, taking test-cell evidence through a private socket, with limits per notebook."""
 
     fast = Bool(
         True,
         help="Run the kernel with CHECKER_FAST=1 (training cells use a few "
         "epochs; grading does not depend on training).",
     ).tag(config=True)
+    notebook_timeout = Integer(
+        DEFAULT_NOTEBOOK_TIMEOUT,
+        help="Seconds of wall time a whole notebook may take; the cells after that are not run "
+        "(0 points for their test cells). 0: no limit.",
+    ).tag(config=True)
+    max_output_bytes = Integer(
+        DEFAULT_MAX_OUTPUT_BYTES,
+        help="Bytes of output a whole notebook may produce; later output is dropped as it "
+        "arrives (error outputs are kept, shortened). 0: no limit.",
+    ).tag(config=True)
+
+    sandbox = Bool(
+        help="Run each learner's kernel in the bubblewrap sandbox (default). False runs learners' "
+        "code with your own access to the course, its solutions and the checker: a learner can then "
+        "read the answers or change grades.",
+    ).tag(config=True)
+
+    memory_limit = Integer(
+        sandboxing.DEFAULT_MEMORY_LIMIT,
+        allow_none=True,
+        help="Bytes of data memory (RLIMIT_DATA) a sandboxed kernel may use; None: no limit.",
+    ).tag(config=True)
+
+    hidden_folders = List(
+        Unicode(),
+        help="More folders a sandboxed kernel must not see (the course, the repository and the "
+        "checker package are always hidden), e.g. where you keep other solutions.",
+    ).tag(config=True)
+
+    @default("sandbox")
+    def _sandbox_default(self) -> bool:
+        return os.environ.get(sandboxing.SWITCH_ENV, "").lower() != "off"
 
     def preprocess(self, nb, resources=None, km=None):
         resources = resources if resources is not None else {}
-        resources[EVIDENCE_KEY] = {}
-        self._evidence_dir = Path(tempfile.mkdtemp(prefix="checker-evidence-"))
+        if self.sandbox:
+            sandboxing.require()
+        else:
+            self.log.warning(
+                "Running the learner's code WITHOUT the sandbox (GuardedExecute.sandbox = False)."
+            )
         self._running_cell = None
         self._kernel_stuck = False
+        self._start_limits(resources)
+        self._start_evidence_channel(resources)
+        self._sandbox = self._learner_sandbox(resources) if self.sandbox else None
         try:
-            with _environment(self._kernel_environment(self._evidence_dir)):
+            with _environment(self._kernel_environment(self._evidence.socket_path)):
                 return super().preprocess(nb, resources, km)
         except Exception as exc:  # nbclient raises DeadKernelError (or a RuntimeError) on death
             if not _is_dead_kernel(exc):
@@ -68,7 +129,7 @@ class GuardedExecute(Execute):
             _mark_dead(nb, self._running_cell)
             return nb, resources
         finally:
-            shutil.rmtree(self._evidence_dir, ignore_errors=True)
+            self._stop_evidence_channel()
 
     def preprocess_cell(self, cell, resources, index):
         if self._kernel_stuck and cell.cell_type == "code":
@@ -79,19 +140,56 @@ class GuardedExecute(Execute):
                 )
             ]
             return cell, resources
+        if self._out_of_time() and cell.cell_type == "code":
+            cell.outputs = [_error_output(f"Not run: the notebook's time limit ({self.notebook_timeout} s).")]
+            return cell, resources
         self._running_cell = index
         try:
             cell, resources = self._run_cell(cell, resources, index)
-            if _timed_out(cell) and cell.get("execution_count") is None:  # it never started
+            if _timed_out(cell) and self._out_of_time():
+                self._stopped_by_time_limit(cell)
+            elif _timed_out(cell) and cell.get("execution_count") is None:  # it never started
                 self._stuck(index)
-        except CellTimeoutError:  # no output after the interrupt either
-            cell.outputs.append(
-                _error_output(
-                    "The cell ran out of time and did not stop when interrupted.", ename="CellTimeoutError"
+        except CellTimeoutError:  # its output did not end after the interrupt (in time)
+            if self._out_of_time():  # the later cells are not run anyway
+                self._stopped_by_time_limit(cell)
+            elif self._settled():  # it did stop: it was still sending output (e.g. 200 MB of print)
+                cell.outputs.append(_error_output(INTERRUPTED, ename="CellTimeoutError"))
+            else:
+                cell.outputs.append(
+                    _error_output(
+                        "The cell ran out of time and did not stop when interrupted.",
+                        ename="CellTimeoutError",
+                    )
                 )
-            )
-            self._stuck(index)
+                self._stuck(index)
         return cell, resources
+
+    def _settled(self) -> bool:
+        """After an interrupt: does the kernel answer, its queued output drained, within SETTLE_SECONDS?"""
+        seconds = SETTLE_SECONDS
+        if self._deadline is not None:
+            seconds = min(seconds, self._deadline - time.monotonic())
+        try:
+            return seconds > 0 and run_sync(self._async_settle)(seconds)
+        except Exception:  # noqa: BLE001 - a dead or broken channel: it did not settle
+            return False
+
+    async def _async_settle(self, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        request = self.kc.kernel_info()  # answered on the shell channel only once the cell is over
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=left))
+            except Empty:
+                return False
+            if (
+                msg["parent_header"].get("msg_id") == request
+                and msg["msg_type"] == "status"
+                and msg["content"].get("execution_state") == "idle"
+            ):
+                return True
+        return False
 
     def _stuck(self, index: int) -> None:
         self._kernel_stuck = True
@@ -100,23 +198,113 @@ class GuardedExecute(Execute):
         )
 
     def _run_cell(self, cell, resources, index):
-        """Execute; for a checker test cell, keep only what the cell itself wrote as evidence."""
+        """Execute; for a checker test cell, keep what reached the evidence channel while it ran."""
         exercise = checker_exercise(cell)
         if exercise is None:
             return super().preprocess_cell(cell, resources, index)
-        evidence = self._evidence_dir / f"{exercise}.json"
-        evidence.unlink(missing_ok=True)
+        self._evidence.open_window(index)
         try:
             return super().preprocess_cell(cell, resources, index)
         finally:
-            resources[EVIDENCE_KEY][exercise] = _take(evidence)
+            resources[EVIDENCE_KEY][exercise] = self._evidence.close_window()
 
-    def _kernel_environment(self, evidence_dir: Path) -> dict[str, str | None]:
+    def create_kernel_manager(self):
+        if self._sandbox is None:
+            return super().create_kernel_manager()
+        self.kernel_manager_class = sandboxing.SandboxedKernelManager
+        km = super().create_kernel_manager()
+        km.sandbox = self._sandbox
+        return km
+
+    def _learner_sandbox(self, resources: dict) -> sandboxing.Sandbox:
+        """Writes to the notebook's folder, reaches the evidence socket; the course is hidden."""
+        notebook_folder = Path(resources.get("metadata", {}).get("path") or os.getcwd()).resolve()
+        course_root = self.config.CourseDirectory.get("root") or os.getcwd()
+        db_url = resources.get("nbgrader", {}).get("db_url", "")
+        gradebook_folder = (
+            [Path(db_url.removeprefix("sqlite:///")).parent] if db_url.startswith("sqlite:///") else []
+        )
+        return sandboxing.Sandbox(
+            writable=(notebook_folder,),
+            readable=(self._evidence_dir,),
+            hidden=(Path(course_root), *gradebook_folder, *map(Path, self.hidden_folders)),
+            memory_limit=self.memory_limit or None,
+        )
+
+    # ---- the evidence channel
+
+    def _start_evidence_channel(self, resources) -> None:
+        resources[EVIDENCE_KEY] = {}
+        self._evidence = EvidenceServer.start()
+        self._evidence_dir = self._evidence.folder  # the folder a sandbox binds into the kernel's view
+
+    def _stop_evidence_channel(self) -> None:
+        self._evidence.stop()
+
+    # ---- limits per notebook
+
+    def _start_limits(self, resources) -> None:
+        self._deadline = time.monotonic() + self.notebook_timeout if self.notebook_timeout > 0 else None
+        self._output_bytes = 0
+        self._output_cut = False
+        self._limits = resources.setdefault(LIMITS_KEY, [])
+
+    def _reached(self, limit: str) -> None:
+        if limit not in self._limits:
+            self._limits.append(limit)
+            self.log.warning("Limit reached: %s; the notebook is graded up to that point.", limit)
+
+    def _out_of_time(self) -> bool:
+        if self._deadline is None or time.monotonic() < self._deadline:
+            return False
+        self._reached(f"the notebook's time limit ({self.notebook_timeout} s)")
+        return True
+
+    def _get_timeout(self, cell):
+        """nbclient's timeout for this cell, cut to what is left of the notebook's time."""
+        timeout = super()._get_timeout(cell)
+        if self._deadline is None:
+            return timeout
+        left = max(1, math.ceil(self._deadline - time.monotonic()))
+        return left if timeout is None else min(timeout, left)
+
+    def _stopped_by_time_limit(self, cell) -> None:
+        reason = f"Stopped: the notebook's time limit ({self.notebook_timeout} s) was reached in this cell."
+        cell.outputs = [o for o in cell.outputs if o.get("output_type") != "error"]
+        cell.outputs.append(_error_output(reason))
+
+    def output(self, outs, msg, display_id, cell_index):
+        """nbclient's per-output hook: outputs past `max_output_bytes` are dropped as they arrive."""
+        if self.max_output_bytes <= 0:
+            return super().output(outs, msg, display_id, cell_index)
+        self._output_bytes += _message_size(msg)
+        if self._output_bytes <= self.max_output_bytes:
+            return super().output(outs, msg, display_id, cell_index)
+        if not self._output_cut:
+            self._output_cut = True
+            self._reached(f"the notebook's output limit ({self.max_output_bytes} bytes)")
+            outs.append(_output_cut_note(self.max_output_bytes))
+        if msg.get("msg_type") in ("error", "execute_result"):  # kept: nbgrader scores a cell by them
+            return super().output(outs, _shortened(msg), display_id, cell_index)
+        if _is_stderr(msg) and not any(_is_stderr_output(o) for o in outs):
+            outs.append(NotebookNode(output_type="stream", name="stderr", text="(stderr output cut)\n"))
+        return None
+
+    def _update_display_id(self, display_id, msg):
+        """update_display_data replaces earlier outputs without passing through `output`: count it too."""
+        if self.max_output_bytes > 0 and msg.get("msg_type") == "update_display_data":
+            self._output_bytes += _message_size(msg)
+            if self._output_bytes > self.max_output_bytes:
+                return None
+        return super()._update_display_id(display_id, msg)
+
+    def _kernel_environment(self, socket_path: Path) -> dict[str, str | None]:
         python_path = os.pathsep.join(
             p for p in (str(repository_root()), os.environ.get("PYTHONPATH", "")) if p
         )
         return {
-            "CHECKER_RESULTS_DIR": str(evidence_dir),
+            SOCKET_ENV: str(socket_path),
+            "CHECKER_RESULTS_DIR": None,  # the kernel sends its evidence; it records nothing
             "CHECKER_FAST": "1" if self.fast else None,
             "TF_CPP_MIN_LOG_LEVEL": "3",
             "CUDA_VISIBLE_DEVICES": "",
@@ -124,17 +312,43 @@ class GuardedExecute(Execute):
         }
 
 
-def _take(path: Path) -> str | None:
-    """The file's text, and the file gone; None when there is none (or it is not a plain file)."""
-    try:
-        if not path.is_file() or path.is_symlink() or path.stat().st_size > MAX_EVIDENCE_BYTES:
-            return None
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    finally:
-        with contextlib.suppress(OSError):
-            path.unlink()
+def _message_size(msg: dict) -> int:
+    """About how many bytes an output message adds to the notebook."""
+    content = msg.get("content", {})
+    if msg.get("msg_type") == "stream":
+        return len(content.get("text", ""))
+    return len(json.dumps(content, default=str))
+
+
+def _is_stderr(msg: dict) -> bool:
+    return msg.get("msg_type") == "stream" and msg.get("content", {}).get("name") == "stderr"
+
+
+def _is_stderr_output(output) -> bool:
+    return output.get("output_type") == "stream" and output.get("name") == "stderr"
+
+
+def _shortened(msg: dict) -> dict:
+    """An error (its value and the end of its traceback) or a result (its plain text), kept short."""
+    content = msg["content"]
+    if msg["msg_type"] == "execute_result":
+        text = str(content.get("data", {}).get("text/plain", ""))[:KEPT_ERROR_CHARS]
+        return {**msg, "content": {**content, "data": {"text/plain": text}, "metadata": {}}}
+    traceback = [str(line)[:KEPT_ERROR_CHARS] for line in content.get("traceback", [])[-10:]]
+    shortened = {
+        **content,
+        "evalue": str(content.get("evalue", ""))[:KEPT_ERROR_CHARS],
+        "traceback": traceback,
+    }
+    return {**msg, "content": shortened}
+
+
+def _output_cut_note(limit: int) -> NotebookNode:
+    text = (
+        f"[Output cut: this notebook's outputs passed {limit:,} bytes, the limit for grading; "
+        "later output was not kept.]\n"
+    )
+    return NotebookNode(output_type="stream", name="stdout", text=text)
 
 
 def _is_dead_kernel(exc: Exception) -> bool:

@@ -1,11 +1,15 @@
 """Grade a custom-layer exercise from outside the learner's kernel.
 
-    python -m checker.classroom.layer_grading PROGRAM EXERCISE     # prints the report as JSON
+    python -m checker.classroom.layer_grading PROGRAM EXERCISE [PROBE_TIMEOUT]   # prints the report as JSON
 
 This process never runs learner code. It chooses the inputs (batches and the weight values
 to set, from a seed derived from the program text, so a regrade gives the same verdict),
 runs `layer_probe` on PROGRAM in a throw-away process with a time limit, and judges the raw
 observations with `checker.judge.layer_judge.judge_layer_observations`.
+
+The probe runs in the same bubblewrap sandbox as learners' kernels (sandbox.py) wherever bwrap
+runs here: it sees the kernel-side copy of the checker (no judge/), writes only its scratch
+folder, has no network, and leaves no process behind.
 
 What the probe reports is learner-controlled, so it is checked before it is judged: the
 weights it says it holds must be exactly the values this process asked it to set. A probe
@@ -14,29 +18,32 @@ that crashes, times out, writes nothing or writes nonsense earns 0 points.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import signal
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from checker.classroom.clean_grading import PROBE_TIMEOUT, run_in_own_session
 from checker.judge.exercises import get_exercise
 from checker.judge.feedback import whole_exercise_failed
 from checker.report import Report
 
-PROBE_TIMEOUT = 120  # seconds: TensorFlow's import, a build and a few calls
 MAX_OBSERVATION_BYTES = 5_000_000
 
 
 def main(argv: list[str]) -> int:
-    program, exercise = argv
-    report = grade_layer_program(Path(program).read_text(encoding="utf-8"), exercise)
+    """Exit status 0 passed, 1 not passed, 3 the checker failed ({"error": "checker"} printed)."""
+    from checker.commands.grade import checker_error
+
+    program, exercise, *timeout = argv
+    try:
+        text = Path(program).read_text(encoding="utf-8")
+        report = grade_layer_program(text, exercise, float(timeout[0]) if timeout else PROBE_TIMEOUT)
+    except Exception as exc:  # noqa: BLE001 - a checker bug: no verdict, not the learner's 0
+        return checker_error(exercise, exc)
     print(json.dumps(report.to_dict()))
     return 0 if report.passed else 1
 
@@ -75,39 +82,38 @@ def run_probe(program: str, exercise: str, inputs: dict, timeout: float) -> tupl
         files["inputs.json"].write_text(json.dumps(inputs), encoding="utf-8")
         command = [
             sys.executable,
+            "-P",
             "-m",
             "checker.observe.layer_probe",
             str(files["program.py"]),
             exercise,
+            get_exercise(exercise)["builder"],
             str(files["inputs.json"]),
             str(files["observed.json"]),
         ]
-        finished = run_isolated(command, timeout, cwd=scratch, env=subprocess_environment())
-        if not finished:
+        finished = run_in_own_session(
+            _sandboxed(command, Path(scratch)),
+            timeout,
+            cwd=scratch,
+            env=subprocess_environment(),
+            capture=False,
+        )
+        if finished is None:
             return {}, f"Trying the class took longer than {timeout:g} s and was stopped (an endless loop?)."
         return _read_outcome(files["observed.json"])
 
 
-def run_isolated(command: list[str], timeout: float, cwd: str, env: dict) -> bool:
-    """Run in a new session; kill its whole process group afterwards. False on timeout."""
-    process = subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        process.wait(timeout=timeout)
-        return True
-    except subprocess.TimeoutExpired:
-        return False
-    finally:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+def _sandboxed(command: list[str], scratch: Path) -> list[str]:
+    """The probe in the learner sandbox, writing only its scratch folder, wherever bwrap runs.
+
+    Where it does not, GuardedExecute refuses to grade unless the instructor turned the
+    sandbox off, and then the probe runs as plain as the kernel did.
+    """
+    from checker.classroom import sandbox
+
+    if not sandbox.availability().ok:
+        return command
+    return sandbox.Sandbox(writable=(scratch,)).command(command)
 
 
 def _read_outcome(path: Path) -> tuple[dict, str | None]:
@@ -124,6 +130,8 @@ def _read_outcome(path: Path) -> tuple[dict, str | None]:
 
 
 def judge(observations, exercise: str, inputs: dict) -> Report:
+    """Judge what the probe observed. Malformed observations (learner-controlled) earn 0 points;
+    the judge failing on well-formed ones is a checker bug and raises."""
     from checker.judge.layer_judge import judge_layer_observations
 
     spec = get_exercise(exercise)
@@ -131,14 +139,95 @@ def judge(observations, exercise: str, inputs: dict) -> Report:
         "What the class reported does not fit what the grader asked it to do "
         "(weights it did not set, or malformed data), so it earns no points."
     )
-    if not isinstance(observations, dict) or observations.get("exercise") != exercise:
+    if not well_shaped(observations, exercise) or not weights_as_set(observations, exercise, inputs):
         return whole_exercise_failed(exercise, spec, untrusted)
-    if not weights_as_set(observations, exercise, inputs):
-        return whole_exercise_failed(exercise, spec, untrusted)
+    return judge_layer_observations(observations, exercise, inputs)
+
+
+def well_shaped(observations, exercise: str) -> bool:
+    """Observations with the types and nesting `layer_observe` writes, numbers where the judge computes.
+
+    >>> well_shaped({"exercise": "simple_dense", "subject": {"kind": "none"}, "failure": None}, "simple_dense")
+    True
+    >>> well_shaped({"exercise": "simple_dense", "subject": {"kind": "layer_class"}, "calls": "x"}, "simple_dense")
+    False
+    """
     try:
-        return judge_layer_observations(observations, exercise, inputs)
-    except Exception:  # noqa: BLE001 - malformed observations: they come from learner code
-        return whole_exercise_failed(exercise, spec, untrusted)
+        return (
+            isinstance(observations, dict)
+            and observations.get("exercise") == exercise
+            and isinstance(observations.get("subject"), dict)
+            and isinstance(observations["subject"].get("kind"), str)
+            and isinstance(observations["subject"].get("name", ""), (str, type(None)))
+            and _error_or_none(observations.get("failure"))
+            and all(_weight_shaped(w) for w in _list(observations, "weights"))
+            and all(_call_shaped(c) for c in _list(observations, "calls"))
+            and all(
+                _outcome_shaped(observations.get(k)) for k in ("config", "round_trip") if k in observations
+            )
+            and _in_model_shaped(observations.get("in_model", {"output_shape": None, "error": None}))
+        )
+    except (TypeError, ValueError, KeyError, AttributeError, RecursionError):
+        return False
+
+
+def _list(observations: dict, key: str) -> list:
+    value = observations.get(key, [])
+    if not isinstance(value, list):
+        raise TypeError(key)
+    return value
+
+
+def _error_or_none(error) -> bool:
+    return error is None or (
+        isinstance(error, dict)
+        and isinstance(error.get("method"), str)
+        and isinstance(error.get("error"), str)
+        and isinstance(error.get("line"), (str, type(None)))
+    )
+
+
+def _numbers(value) -> bool:
+    array = np.asarray(value, dtype=float)  # raises for ragged or non-numeric data
+    return array.dtype == float
+
+
+def _weight_shaped(weight) -> bool:
+    return (
+        isinstance(weight, dict)
+        and isinstance(weight.get("attribute"), (str, type(None)))
+        and isinstance(weight.get("path"), str)
+        and isinstance(weight.get("shape"), list)
+        and all(isinstance(d, int) for d in weight["shape"])
+        and isinstance(weight.get("trainable"), bool)
+        and _numbers(weight.get("initial"))
+        and _numbers(weight.get("value"))
+    )
+
+
+def _call_shaped(call) -> bool:
+    return (
+        isinstance(call, dict)
+        and _error_or_none(call.get("error"))
+        and (call.get("output") is None or _numbers(call["output"]))
+        and isinstance(call.get("returned", ""), str)
+    )
+
+
+def _outcome_shaped(outcome) -> bool:
+    return isinstance(outcome, dict) and "value" in outcome and _error_or_none(outcome.get("error"))
+
+
+def _in_model_shaped(used) -> bool:
+    shape = used.get("output_shape") if isinstance(used, dict) else 0
+    return (
+        isinstance(used, dict)
+        and _error_or_none(used.get("error"))
+        and (
+            shape is None
+            or (isinstance(shape, list) and all(isinstance(d, (int, type(None))) for d in shape))
+        )
+    )
 
 
 def weights_as_set(observations: dict, exercise: str, inputs: dict) -> bool:

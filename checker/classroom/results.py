@@ -1,5 +1,10 @@
 """After autograding: the class table (student x assignment) from the gradebook, its CSV, and
-nbgrader's feedback HTML (feedback/<student>/<assignment>/<notebook>.html)."""
+nbgrader's feedback HTML (feedback/<student>/<assignment>/<notebook>.html).
+
+A submission that needs attention (it could not be graded, or something went wrong on the
+way) is marked "!" in the table, listed under it with the reason, and the CSV's last column,
+needs_attention, gives "<assignment>: <reason>" for each of the student's.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import csv
 from dataclasses import dataclass, field
 
 from checker.classroom.config import load_config
-from checker.classroom.layout import Course
+from checker.classroom.layout import Course, Submission
 from checker.classroom.nbgrader_run import Outcome, run_converter
 
 
@@ -16,6 +21,7 @@ class ClassTable:
     assignments: list[str]
     max_scores: dict[str, float]
     scores: dict[str, dict[str, float]] = field(default_factory=dict)  # student -> assignment -> score
+    attention: dict[str, dict[str, str]] = field(default_factory=dict)  # student -> assignment -> reason
 
     def total(self, student: str) -> float:
         return sum(self.scores[student].values())
@@ -25,8 +31,13 @@ class ClassTable:
         return sum(self.max_scores.values())
 
 
-def class_table(course: Course) -> ClassTable:
-    """Every submission's score as the gradebook has it (manual grades included)."""
+def class_table(course: Course, attention: dict[Submission, str] | None = None) -> ClassTable:
+    """Every submission's score as the gradebook has it (manual grades included), and the
+    reasons of those that need attention (a student nbgrader never recorded still gets a row).
+
+    >>> class_table(course, {Submission("ann", "01_a"): "its worker died"}).attention  # doctest: +SKIP
+    {'ann': {'01_a': 'its worker died'}}
+    """
     from nbgrader.api import Gradebook
 
     with Gradebook(course.db_url) as gradebook:
@@ -37,6 +48,9 @@ def class_table(course: Course) -> ClassTable:
         for assignment in assignments:
             for submission in assignment.submissions:
                 table.scores.setdefault(submission.student.id, {})[assignment.name] = float(submission.score)
+    for submission, reason in (attention or {}).items():
+        table.scores.setdefault(submission.student, {})
+        table.attention.setdefault(submission.student, {})[submission.assignment] = reason
     return table
 
 
@@ -58,9 +72,12 @@ def cell_scores(course: Course) -> dict[tuple[str, str, str], float | None]:
 
 
 def format_table(table: ClassTable) -> str:
+    """The table as text; "!" marks a submission that needs attention, listed below with why."""
     header = ["student"] + table.assignments + ["total"]
     rows = [
-        [student] + [_cell(scores.get(a)) for a in table.assignments] + [_cell(table.total(student))]
+        [student]
+        + [_cell(scores.get(a)) + _mark(table, student, a) for a in table.assignments]
+        + [_cell(table.total(student))]
         for student, scores in table.scores.items()
     ]
     rows.append(
@@ -72,22 +89,39 @@ def format_table(table: ClassTable) -> str:
         for row in [header] + rows
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return "\n".join(lines + _attention_lines(table))
+
+
+def _attention_lines(table: ClassTable) -> list[str]:
+    listed = [
+        f"  {student}/{assignment}: {reason}"
+        for student, reasons in table.attention.items()
+        for assignment, reason in reasons.items()
+    ]
+    return ["", f"Needs attention (! above, {len(listed)}):", *listed] if listed else []
+
+
+def _mark(table: ClassTable, student: str, assignment: str) -> str:
+    return "!" if assignment in table.attention.get(student, {}) else ""
 
 
 def write_csv(table: ClassTable, path) -> None:
-    """One row per student, one column per assignment ("" = not submitted), then the total."""
+    """One row per student, one column per assignment ("" = not submitted), the total, and
+    needs_attention ("<assignment>: <reason>; ..." for submissions that could not be graded)."""
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student"] + table.assignments + ["total"])
+        writer.writerow(["student"] + table.assignments + ["total", "needs_attention"])
         for student, scores in table.scores.items():
+            reasons = table.attention.get(student, {})
             writer.writerow(
                 [student]
                 + [_number(scores.get(a)) for a in table.assignments]
-                + [_number(table.total(student))]
+                + [_number(table.total(student)), "; ".join(f"{a}: {r}" for a, r in reasons.items())]
             )
         writer.writerow(
-            ["(max)"] + [_number(table.max_scores[a]) for a in table.assignments] + [_number(table.max_total)]
+            ["(max)"]
+            + [_number(table.max_scores[a]) for a in table.assignments]
+            + [_number(table.max_total), ""]
         )
 
 

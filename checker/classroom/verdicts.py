@@ -7,6 +7,11 @@ evidence (evidence.py), has it graded in a clean process (clean_grading.py) and 
 cell's outputs with one numeric execute_result: the report's share of the cell's points,
 with the report as HTML for the feedback. nbgrader reads that number as partial credit.
 Other grade cells are left to nbgrader's usual rules.
+
+When a test cell's window holds several candidates (a thread or hook of the learner's sent a
+description too), each is graded and the lowest score counts. When the checker itself fails
+(`Verdict.checker_error`), this step raises `NeedsAttention`: nbgrader then lists the
+submission as failed, with the reason, instead of recording a 0 the learner did not earn.
 """
 
 from __future__ import annotations
@@ -18,8 +23,12 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float
 
 from checker.classroom.clean_grading import DEFAULT_TIMEOUT, Verdict, verdict
-from checker.classroom.evidence import checker_exercise, gather
+from checker.classroom.evidence import Evidence, checker_exercise, gather
 from checker.classroom.execute import EVIDENCE_KEY
+
+
+class NeedsAttention(Exception):
+    """The checker failed on a submission: nbgrader fails it so that the instructor looks."""
 
 
 class CleanVerdicts(NbGraderPreprocessor):
@@ -35,13 +44,40 @@ class CleanVerdicts(NbGraderPreprocessor):
                 self._grade_cell(nb, index, written)
         return nb, resources
 
-    def _grade_cell(self, nb, index: int, written: dict | None) -> None:
+    def _grade_cell(self, nb, index: int, windows: dict | None) -> None:
         cell = nb.cells[index]
-        result = verdict(gather(nb, index, written), timeout=self.timeout)
+        candidates = gather(nb, index, windows)
+        result = lowest_verdict(candidates, self.timeout)
+        if result.checker_error:
+            raise NeedsAttention(f"checker error: needs attention: {result.checker_error}")
         points = float(cell.metadata["nbgrader"]["points"])
         if result.problem:
             self.log.warning("%s: 0 points: %s", result.exercise, result.problem)
+        if len(candidates) > 1:
+            self.log.warning(
+                "%s: %d different answers reached the grader while the cell ran; the lowest counts.",
+                result.exercise,
+                len(candidates),
+            )
         cell.outputs = [verdict_output(result, points, cell.get("execution_count"))]
+
+
+def lowest_verdict(candidates: list[Evidence], timeout: float = DEFAULT_TIMEOUT) -> Verdict:
+    """The verdict of the candidate with the lowest score (the first checker error, if any).
+
+    >>> lowest_verdict([Evidence("qa_model", problem="The cell did not run.")]).share
+    0.0
+    """
+    lowest = None
+    for evidence in candidates:
+        result = verdict(evidence, timeout=timeout)
+        if result.checker_error:
+            return result
+        if lowest is None or result.share < lowest.share:
+            lowest = result
+        if lowest.share == 0:  # nothing can be lower
+            break
+    return lowest
 
 
 def verdict_output(result: Verdict, points: float, execution_count) -> NotebookNode:
@@ -60,9 +96,7 @@ def verdict_html(result: Verdict, earned: float, points: float) -> str:
         "(graded by the checker outside your notebook's kernel)</p>"
     )
     if result.problem:
-        said = _report_html(result.kernel_report)
-        said = f"<p>Your notebook's own check said:</p>{said}" if said else ""
-        return heading + f"<p>No points: {html.escape(result.problem)}</p>" + said
+        return heading + f"<p>No points: {html.escape(result.problem)}</p>"
     return heading + _report_html(result.report)
 
 

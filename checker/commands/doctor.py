@@ -1,8 +1,10 @@
 """Say whether this machine can run the course, and how to fix what is missing.
 
 Prints the versions of Python and the course's libraries, whether Graphviz `dot` is
-installed (optional: notebooks draw models without it), and whether Jupyter has a
-"python3" kernel. Exit status 1 when something required is missing.
+installed (optional: notebooks draw models without it), whether Jupyter has a
+"python3" kernel, and whether the class-grading sandbox (bubblewrap) runs here (needed
+only to autograde a class; learners do not need it). Exit status 1 when something
+required is missing.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ def run(args) -> int:
         ok=kernel is not None,
         fix=f"{sys.executable} -m ipykernel install --user",
     )
+    sandbox_line()
     print()
     print(
         "Everything required is there."
@@ -63,6 +66,19 @@ def run(args) -> int:
         else f"{problems} required item(s) missing: see the lines marked MISSING."
     )
     return 1 if problems else 0
+
+
+def sandbox_line() -> bool:
+    """Whether learners' code can be sandboxed when grading a class; prints why not."""
+    from checker.classroom.sandbox import availability
+
+    found = availability()
+    print(
+        f"{'ok' if found.ok else 'grading':9}{'Grading sandbox (bwrap)':24} {'works' if found.ok else 'unavailable'}"
+    )
+    if not found.ok:
+        print(f"{'':33} -> needed to autograde a class safely: {found.reason}")
+    return found.ok
 
 
 def _line(label: str, value: str, ok: bool, fix: str) -> int:

@@ -6,6 +6,9 @@ final validation metric against chance, and the seconds each notebook took. Exec
 copies go to --out. Exit status 1 when a cell fails, a cell times out, the kernel dies,
 or an exercise does not pass; each is named with the reason.
 
+--json prints, instead of the table, every metric each notebook reported (name, value,
+chance level, whether higher or lower is better), for a CI that watches them.
+
 CHECKER_FAST=1 (or --fast) trains for about a quarter of the epochs, to see quickly that
 everything runs.
 """
@@ -34,6 +37,11 @@ def configure(parser) -> None:
         "--fast", action="store_true", help="train for fewer epochs (sets CHECKER_FAST=1 in the kernels)"
     )
     parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print what was measured as JSON (every metric with its chance level) instead of the table",
+    )
+    parser.add_argument(
         "--solutions-dir",
         type=Path,
         default=None,
@@ -42,10 +50,12 @@ def configure(parser) -> None:
 
 
 def run(args) -> int:
+    import json
     import os
 
     from checker.authoring.run_solutions import (
         DEFAULT_CELL_TIMEOUT,
+        as_json,
         chance_notes,
         failure_messages,
         format_table,
@@ -80,14 +90,18 @@ def run(args) -> int:
         file=sys.stderr,
     )
     runs = [run_notebook(path, args.out, timeout=timeout, fast=fast) for path in paths]
-    print(format_table(runs))
-    for note in slow_cell_notes(runs) + chance_notes(runs):
-        print(f"note: {note}")
+    if args.json:
+        print(json.dumps(as_json(runs), indent=1))
+    else:
+        print(format_table(runs))
+        for note in slow_cell_notes(runs) + chance_notes(runs):
+            print(f"note: {note}")
     failures = failure_messages(runs)
     if failures:
         print(f"\n{len(failures)} problem(s):", file=sys.stderr)
         for message in failures:
             print(f"  - {message}", file=sys.stderr)
         return 1
-    print("Every notebook ran and every exercise passed.")
+    if not args.json:
+        print("Every notebook ran and every exercise passed.")
     return 0

@@ -1,8 +1,9 @@
 """Helpers the course notebooks call: seeds, epoch counts, model pictures, curves, results.
 
-from checker.course import set_seed, epochs, show_model, plot_history, report_metric
+from checker.course import set_seed, fresh_seed, epochs, show_model, plot_history, report_metric
 """
 
-from checker.course.helpers import epochs, plot_history, report_metric, set_seed, show_model
+from checker.course.helpers import epochs, fresh_seed, plot_history, report_metric, set_seed, show_model
+from checker.course.startup import start_quietly
 
-__all__ = ["set_seed", "epochs", "show_model", "plot_history", "report_metric"]
+__all__ = ["start_quietly", "set_seed", "fresh_seed", "epochs", "show_model", "plot_history", "report_metric"]

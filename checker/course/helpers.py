@@ -1,6 +1,6 @@
 """Helpers the course notebooks call: seeds, epoch counts, model pictures, curves, results.
 
-    from checker.course import set_seed, epochs, show_model, plot_history, report_metric
+    from checker.course import set_seed, fresh_seed, epochs, show_model, plot_history, report_metric
 
 Environment variables (set by `python -m checker solutions` and the tests, never needed
 by a learner):
@@ -29,19 +29,39 @@ GRAPHVIZ_HINT = (
 )
 
 
+_last_seed = {"seed": 42, "deterministic_ops": True}
+
+
 def set_seed(seed: int = 42, deterministic_ops: bool = True) -> None:
     """Seed Python, NumPy and the Keras backend so a rerun gives the same numbers.
 
     With `deterministic_ops` (TensorFlow backend only) TensorFlow also picks deterministic
-    kernels, so even the last digits of the curves repeat on the same machine.
+    kernels, so even the last digits of the curves repeat on the same machine with the same
+    library versions. Another CPU, a GPU or other versions round differently: the curves
+    then tell the same story, but the last digits differ.
+
+    >>> set_seed(42)
     """
     import keras
 
+    _last_seed.update(seed=seed, deterministic_ops=deterministic_ops)
     keras.utils.set_random_seed(seed)
     if deterministic_ops and keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
+
+
+def fresh_seed() -> None:
+    """Seed again with the notebook's seed, right before building a model you will train.
+
+    Keras draws every new layer's initial weights from the random generator, so without
+    this the weights (and the curves) would depend on how many models earlier cells built,
+    or how often you reran them.
+
+    >>> fresh_seed()
+    """
+    set_seed(**_last_seed)
 
 
 def epochs(n: int) -> int:
@@ -143,17 +163,21 @@ def _display_figure(figure) -> None:
 # ---------------------------------------------------------------- plot_history
 
 
-def plot_history(history, metric: str | None = None) -> None:
+def plot_history(history, metric: str | None = None, chance=None) -> None:
     """Plot loss and `metric` per epoch, training (solid) against validation (dashed).
 
     `history` is what `model.fit(...)` returned. With several outputs every recorded
-    metric ending in `metric` is drawn, e.g. "income_accuracy" for metric="accuracy".
+    metric ending in `metric` is drawn, e.g. "income_accuracy" for metric="accuracy",
+    and the left panel is the weighted total loss. `chance` draws what guessing scores as a
+    dotted line: a number, or {curve name: number} for several outputs.
+
+    >>> plot_history({"loss": [1.0, 0.5], "accuracy": [0.4, 0.8]}, "accuracy", chance=0.1)
     """
     import matplotlib.pyplot as plt
 
     from checker.course.plotting import history_figure
 
-    figure = history_figure(history, metric)
+    figure = history_figure(history, metric, chance)
     _display_figure(figure)
     plt.close(figure)
 

@@ -400,34 +400,61 @@ def _training_key(key: str) -> str:
     return key[len("val_") :] if key.startswith("val_") else key
 
 
-def history_figure(history, metric: str | None = None):
-    """Loss (left) and metric (right) per epoch; solid = training, dashed = validation."""
+def history_figure(history, metric: str | None = None, chance=None):
+    """Loss (left) and metric (right) per epoch; solid = training, dashed = validation.
+
+    `chance`: what guessing scores on the right panel, drawn as a dotted line: one number,
+    or {curve name: number} with several outputs (e.g. {"income_accuracy": 0.1}).
+    """
     losses, metrics = history_series(history, metric)
-    metric_title = "each output's loss" if metric == "loss" else metric
-    panels = [("loss", losses)] + ([(metric_title, metrics)] if metrics else [])
+    total_title, metric_title = _panel_titles(history, metric)
+    panels = [(total_title, losses, None)] + ([(metric_title, metrics, chance)] if metrics else [])
     figure, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 3.6), squeeze=False)
-    for ax, (title, series) in zip(axes[0], panels):
+    for ax, (title, series, levels) in zip(axes[0], panels):
         colours = _plot_series(ax, series)
+        chance_drawn = _draw_chance(ax, levels, colours)
         ax.set_title(title)
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
-        _legend(ax, colours)
+        _legend(ax, colours, chance_drawn)
     figure.tight_layout()
     return figure
 
 
-def _legend(ax, colours: dict) -> None:
+def _panel_titles(history, metric: str | None) -> tuple[str, str | None]:
+    """With several outputs the left panel is the weighted total, the right one each output's own."""
+    logs = getattr(history, "history", history)
+    several_outputs = any(k.endswith("_loss") and _training_key(k) != "loss" for k in logs)
+    total = "loss: weighted total of the outputs" if several_outputs else "loss"
+    if metric == "loss":
+        return total, "each output's own loss (unweighted)"
+    return total, metric
+
+
+def _draw_chance(ax, levels, colours: dict) -> bool:
+    """Dotted lines at the guessing level(s); True when at least one was drawn."""
+    if levels is None:
+        return False
+    if not isinstance(levels, dict):
+        levels = {None: levels}
+    for name, level in levels.items():
+        colour = colours.get(name, "0.4") if name is not None else "0.4"
+        ax.axhline(float(level), color=colour, linestyle=":", linewidth=1.2, label="chance")
+    return bool(levels)
+
+
+def _legend(ax, colours: dict, chance: bool = False) -> None:
     """One entry per curve name (its colour) and one per line style, not one per line."""
     from matplotlib.lines import Line2D
 
     if len(colours) <= 1:
-        ax.legend(fontsize=8)
+        handles, labels = ax.get_legend_handles_labels()
+        unique = dict(zip(labels, handles))
+        ax.legend(unique.values(), unique.keys(), fontsize=8)
         return
     handles = [Line2D([], [], color=colour, label=name) for name, colour in colours.items()]
-    handles += [
-        Line2D([], [], color="0.3", linestyle=style, label=label)
-        for style, label in (("-", "training"), ("--", "validation"))
-    ]
+    styles = [("-", "training"), ("--", "validation")] + ([(":", "chance (guessing)")] if chance else [])
+    handles += [Line2D([], [], color="0.3", linestyle=style, label=label) for style, label in styles]
     ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
 
 

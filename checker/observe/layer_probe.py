@@ -1,13 +1,14 @@
 """The throw-away process that runs a learner's layer class: it observes, it does not judge.
 
-    python -m checker.observe.layer_probe PROGRAM EXERCISE INPUTS OBSERVATIONS
+    python -m checker.observe.layer_probe PROGRAM EXERCISE CLASS_NAME INPUTS OBSERVATIONS
 
 PROGRAM holds the imports and definitions of the learner's notebook (see evidence.py). They
 are executed one statement at a time (an import that fails does not stop the others), then
 `checker.observe.layer_observe.observe_layer_class` tries the class on the grader's INPUTS, and the
 raw observations are written to OBSERVATIONS as JSON: {"observations": ...} or, when the
 class could not be defined, {"definition_error": "..."}. The parent (layer_grading) decides
-what they are worth; since this process runs learner code, it trusts none of it.
+what they are worth; since this process runs learner code, it trusts none of it. In class
+grading it runs in the learner sandbox with no judge/ in reach, so the parent names the class.
 """
 
 from __future__ import annotations
@@ -19,10 +20,7 @@ from pathlib import Path
 
 
 def main(argv: list[str]) -> int:
-    program, exercise, inputs_path, out_path = argv
-    from checker.judge.exercises import get_exercise
-
-    class_name = get_exercise(exercise)["builder"]
+    program, exercise, class_name, inputs_path, out_path = argv
     namespace = {"__name__": "__learner__"}
     error = define(Path(program), namespace, class_name)
     if class_name not in namespace:

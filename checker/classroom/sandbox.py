@@ -1,0 +1,321 @@
+"""The bubblewrap sandbox every piece of learner code runs in during class grading.
+
+A learner's kernel (`GuardedExecute`) and the layer probe (`layer_grading`) run inside `bwrap`
+with:
+
+- a read-only view of the machine (`--ro-bind / /`), a fresh `/dev`, `/proc` and `/tmp`;
+- the course folder, the repository (solutions/, tests/, notebooks/) and the checker package,
+  wherever it is installed, hidden under empty folders; the interpreter stays visible, read-only;
+- in their place a read-only copy of only the kernel-side modules of the checker (no judge/,
+  hence no exercise specs; no classroom/, authoring/, commands/), first on PYTHONPATH;
+- write access to the folders the caller names (the notebook's folder, a scratch folder) only;
+- its own PID, IPC and network namespaces: no process outlives it (bwrap ends them all when
+  its first process exits, and dies with its parent), no network, not even 127.0.0.1;
+- a memory limit (RLIMIT_DATA, through `prlimit`: bwrap itself cannot limit memory).
+
+Public surface: `Sandbox` (the command line for one sandboxed process), `availability()`
+(can this machine run it, and if not why), `require()` and `SandboxUnavailable`,
+`SandboxedKernelManager` (a Jupyter kernel manager that starts its kernel in a `Sandbox`).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import functools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Any as AnyTrait
+
+GRADING_ENV = "CHECKER_GRADING"  # "1" inside the sandbox: check() says the self-check is off
+HIDE_ENV = "CHECKER_SANDBOX_HIDE"  # more folders to hide, os.pathsep-separated (the real course)
+SWITCH_ENV = "CHECKER_SANDBOX"  # "off": the default of GuardedExecute.sandbox becomes False
+DEFAULT_MEMORY_LIMIT = 4 * 1024**3  # bytes of RLIMIT_DATA; TensorFlow reserves far more *virtual* memory
+PACKAGE_MOUNT = "/tmp/.checker-kernel-side"  # where the kernel-side copy appears inside the sandbox
+# What learner code may import of the checker: what the notebooks call, nothing that judges.
+KERNEL_SIDE = (
+    "__init__.py",
+    "autograde.py",
+    "evidence_channel.py",
+    "report.py",
+    "paths.py",
+    "observe",
+    "course",
+)
+INSTALL_HINT = (
+    "install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap)"
+)
+
+
+class SandboxUnavailable(RuntimeError):
+    """bwrap cannot run here; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """The `bwrap` command line that runs one process of learner code.
+
+    >>> command = Sandbox(writable=(Path("/srv/course/autograded/ann/01"),)).command(["python", "x.py"])
+    >>> command[0], "--unshare-net" in command, command[-2:]
+    ('bwrap', True, ['python', 'x.py'])
+    """
+
+    writable: tuple[Path, ...] = ()  # the only folders learner code may write; the first is its cwd
+    readable: tuple[Path, ...] = ()  # folders it may read (and connect to sockets in), not change
+    hidden: tuple[Path, ...] = ()  # folders to hide besides the repository and the checker package
+    memory_limit: int | None = DEFAULT_MEMORY_LIMIT
+    environment: dict[str, str] = field(default_factory=dict)
+
+    def with_writable(self, *folders: Path) -> Sandbox:
+        return replace(self, writable=self.writable + tuple(Path(f) for f in folders))
+
+    def command(self, argv: list[str]) -> list[str]:
+        interpreter = Path(argv[0]) if argv and os.path.isabs(argv[0]) else Path(sys.executable)
+        wanted = [*self.hidden, *_hidden_env(), *_checker_locations()]
+        hidden = _outermost(wanted)
+        shown = [f for f in _interpreter_folders(interpreter) if _under_any(f, [*hidden, Path("/tmp")])]
+        hidden_again = _outermost([f for f in wanted if _strictly_under_any(f, shown)], in_tmp=True)
+        writable = [Path(f).resolve() for f in self.writable]
+        options = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+        options += _each("--tmpfs", hidden)
+        options += _each("--ro-bind", shown, twice=True)  # the kernel's Python, e.g. a .venv in the repo
+        options += _each("--tmpfs", hidden_again)  # e.g. site-packages/checker in that .venv
+        options += _each("--bind", writable, twice=True)
+        options += _each("--ro-bind", [Path(f).resolve() for f in self.readable], twice=True)
+        options += ["--ro-bind", str(kernel_side_package()), PACKAGE_MOUNT]
+        options += _font_cache_binds()
+        options += _each("--remount-ro", [f for f in [*hidden, *hidden_again] if f not in writable])
+        for name, value in {**_SANDBOX_ENVIRONMENT, **self.environment}.items():
+            options += ["--setenv", name, value]
+        options += ["--unshare-pid", "--unshare-ipc", "--unshare-net", "--die-with-parent", "--new-session"]
+        if writable:
+            options += ["--chdir", str(writable[0])]
+        limit = ["prlimit", f"--data={self.memory_limit}", "--"] if self.memory_limit else []
+        return ["bwrap", *options, "--", *limit, *argv]
+
+
+def _font_cache_binds() -> list[str]:
+    """Matplotlib's font cache, read-only: else each kernel rebuilds it, slowly and on stderr."""
+    folder = _SANDBOX_ENVIRONMENT["MPLCONFIGDIR"]
+    return [part for f in matplotlib_font_lists() for part in ("--ro-bind", str(f), f"{folder}/{f.name}")]
+
+
+def _each(option: str, folders: list[Path], twice: bool = False) -> list[str]:
+    """[option, folder] (or [option, folder, folder] for binds) for each folder."""
+    return [part for f in folders for part in ([option, str(f), str(f)] if twice else [option, str(f)])]
+
+
+_SANDBOX_ENVIRONMENT = {
+    "PYTHONPATH": PACKAGE_MOUNT,
+    GRADING_ENV: "1",
+    "HOME": "/tmp",  # writable and private: nothing a learner leaves in ~ reaches the next one
+    "MPLCONFIGDIR": "/tmp/.matplotlib",
+    "IPYTHONDIR": "/tmp/.ipython",
+    # jupyter_client sets its own pid, which the kernel cannot see from its PID namespace and would
+    # take for a dead parent; 1 (bwrap, its real parent) turns that watch off and keeps it quiet.
+    "JPY_PARENT_PID": "1",
+}
+
+
+# ---------------------------------------------------------------- what is hidden
+
+
+def _checker_locations() -> list[Path]:
+    """Where the checker the grader imports really lives: its repository, or its package folder.
+
+    An editable install (or a checkout on PYTHONPATH) is hidden as a whole repository, with its
+    solutions/ and tests/; an installed package only as site-packages/checker.
+    """
+    import checker
+
+    package = Path(checker.__file__).resolve().parent
+    repository = package.parent
+    if any((repository / marker).exists() for marker in ("pyproject.toml", "solutions", ".git")):
+        return [repository]
+    return [package]
+
+
+def _hidden_env() -> list[Path]:
+    return [Path(p) for p in os.environ.get(HIDE_ENV, "").split(os.pathsep) if p]
+
+
+def _interpreter_folders(interpreter: Path) -> list[Path]:
+    """The virtualenv and base installation of the kernel's Python (and of this one)."""
+    candidates = {Path(sys.prefix), Path(sys.base_prefix), interpreter.parent.parent}
+    candidates.add(interpreter.resolve().parent.parent)
+    return sorted(candidates)
+
+
+def _outermost(folders: list[Path], in_tmp: bool = False) -> list[Path]:
+    """Resolved, existing, deduplicated, without those inside another one (nor, unless `in_tmp`,
+    those inside /tmp, which the sandbox replaces anyway)."""
+    resolved = sorted({Path(f).resolve() for f in folders if Path(f).exists()})
+    kept: list[Path] = []
+    for folder in resolved:
+        if not _under_any(folder, kept if in_tmp else [*kept, Path("/tmp")]) and folder != Path("/"):
+            kept.append(folder)
+    return kept
+
+
+def _under_any(folder: Path, parents: list[Path]) -> bool:
+    return any(folder == parent or parent in folder.parents for parent in parents)
+
+
+def _strictly_under_any(folder: Path, parents: list[Path]) -> bool:
+    return any(parent in Path(folder).resolve().parents for parent in parents)
+
+
+@functools.cache
+def matplotlib_font_lists() -> tuple[Path, ...]:
+    """Matplotlib's font cache files of this user (made once here if there are none).
+
+    >>> all(p.name.startswith("fontlist-") for p in matplotlib_font_lists())
+    True
+    """
+    found = _font_lists()
+    if not found:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            subprocess.run(
+                [sys.executable, "-c", "import matplotlib.font_manager"], capture_output=True, timeout=300
+            )
+        found = _font_lists()
+    return found
+
+
+def _font_lists() -> tuple[Path, ...]:
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "matplotlib"
+    folders = [Path(os.environ["MPLCONFIGDIR"])] if os.environ.get("MPLCONFIGDIR") else [cache]
+    return tuple(sorted(p for folder in folders for p in folder.glob("fontlist-v*.json") if p.is_file()))
+
+
+# ---------------------------------------------------------------- the kernel-side package
+
+
+@functools.cache
+def kernel_side_package() -> Path:
+    """A private read-only copy of the checker's kernel-side modules (allow-list: KERNEL_SIDE).
+
+    Made once per process from the package this process imports; it holds a `checker/` folder.
+
+    >>> sorted(p.name for p in (kernel_side_package() / "checker").iterdir())[:3]
+    ['__init__.py', 'autograde.py', 'course']
+    """
+    import checker
+
+    source = Path(checker.__file__).resolve().parent
+    staged = Path(tempfile.mkdtemp(prefix="checker-kernel-side-"))
+    atexit.register(shutil.rmtree, staged, True)
+    target = staged / "checker"
+    target.mkdir()
+    for name in KERNEL_SIDE:
+        if (source / name).is_dir():
+            shutil.copytree(source / name, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copyfile(source / name, target / name)
+    for path in [target, *target.rglob("*")]:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    return staged
+
+
+# ---------------------------------------------------------------- can this machine run it
+
+
+@dataclass(frozen=True)
+class Availability:
+    ok: bool
+    reason: str = ""  # why not, and what to do
+
+
+@functools.cache
+def availability() -> Availability:
+    """Whether bwrap runs here with the sandbox's real flags (tried on /bin/true).
+
+    >>> availability().ok in (True, False)
+    True
+    """
+    if sys.platform == "darwin":
+        return Availability(
+            False, "bubblewrap needs Linux; on macOS autograde in a Linux container (e.g. Docker)."
+        )
+    if shutil.which("bwrap") is None:
+        return Availability(False, f"bubblewrap (bwrap) is not installed: {INSTALL_HINT}.")
+    if shutil.which("prlimit") is None:
+        return Availability(False, "prlimit is not installed: apt-get install util-linux.")
+    try:
+        done = subprocess.run(
+            Sandbox(memory_limit=DEFAULT_MEMORY_LIMIT).command(["/bin/true"]),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return Availability(False, f"bwrap could not be started ({exc}).")
+    if done.returncode == 0:
+        return Availability(True)
+    return Availability(False, _explain(done.stderr.strip()))
+
+
+def _explain(message: str) -> str:
+    if any(word in message for word in ("namespace", "uid map", "Operation not permitted", "setting up")):
+        return (
+            f"bwrap cannot create its namespaces here ({message}): user namespaces are disabled. "
+            "Enable them (sysctl kernel.unprivileged_userns_clone=1; on Ubuntu 24.04 also "
+            "kernel.apparmor_restrict_unprivileged_userns=0), or autograde in a container that allows them."
+        )
+    return f"bwrap failed: {message or 'no message'}."
+
+
+def require() -> None:
+    """Raise SandboxUnavailable (with why, and the way out) unless the sandbox runs here."""
+    found = availability()
+    if not found.ok:
+        raise SandboxUnavailable(
+            f"The learner sandbox is not available: {found.reason} Without it, learners' code runs "
+            "with your access to the course and its solutions. To grade anyway, at that risk: "
+            "`classroom autograde --no-sandbox`, or c.GuardedExecute.sandbox = False in nbgrader_config.py."
+        )
+
+
+# ---------------------------------------------------------------- Jupyter kernels
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel runs in `sandbox`, with a private folder for its sockets.
+
+    The kernel talks over IPC sockets (TCP cannot leave its network namespace) in a folder of
+    its own, so no other kernel's connection file is in reach; interrupts are messages (a
+    SIGINT would hit bwrap, not the kernel).
+    """
+
+    sandbox = AnyTrait(None, help="The Sandbox the kernel runs in.")
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._private = Path(tempfile.mkdtemp(prefix="checker-kernel-"))
+        self.transport = "ipc"
+        self.connection_file = str(self._private / "kernel.json")
+        self.ip = str(self._private / "kernel-ipc")
+
+    @property
+    def kernel_spec(self):
+        spec = super().kernel_spec
+        if spec is not None:
+            spec.interrupt_mode = "message"
+        return spec
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        argv = super().format_kernel_cmd(extra_arguments)
+        return (self.sandbox or Sandbox()).with_writable(self._private).command(argv)
+
+    async def cleanup_resources(self, restart: bool = False) -> None:
+        await super().cleanup_resources(restart)
+        if not restart:
+            shutil.rmtree(self._private, ignore_errors=True)

@@ -1,0 +1,551 @@
+"""The learner sandbox of class grading: what a learner's code can no longer do.
+
+The attacks run against a THROW-AWAY COPY of the project (checker/, solutions/, pyproject.toml)
+installed in editable mode into a throw-away virtualenv, never against this checkout. Each
+attacker hands in a wrong functional_mlp (partial credit, honestly) plus a cell that, if the
+attack worked, would swap in the right model; so a successful attack shows as full marks. After
+grading, the copy and its virtualenv must be byte-identical, no attacker process alive, and no
+grade row touched by anyone but nbgrader.
+
+Marked slow where Jupyter kernels start (classroom autograde and plain nbgrader autograde).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+from test_classroom import WRONG_MLP, checker_report, gradebook_scores
+
+from checker.classroom import sandbox, simulate
+from checker.classroom.layout import Course
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+MODELS, LAYER = "01_small_models", "02_small_layer"
+DAEMON_MARKER = "checker-sandbox-test-daemon"
+CELL_TIMEOUT = 60
+
+# An attack's `body` raises when all its tries fail; when it works, the learner's answer becomes the right model.
+ATTACK = """def _any(*actions):
+    worked, errors = [], []
+    for action in actions:
+        try:
+            worked.append(action())
+        except Exception as exc:
+            errors.append(exc)
+    if not worked:
+        raise OSError(errors)
+
+worked = False
+try:
+{body}
+    worked = True
+except Exception as exc:
+    print("attack failed:", type(exc).__name__)
+if worked:
+{right}
+"""
+
+ATTACKS = {
+    "reads_solutions": """    _any(
+        lambda: open("../../../source/01_small_models/01_small_models.ipynb").read(),
+        lambda: open("{course}/source/01_small_models/01_small_models.ipynb").read(),
+        lambda: open("{copy}/solutions/01_functional_api.ipynb").read(),
+    )""",
+    "imports_specs": """    from checker.judge.exercises import get_exercise
+    get_exercise("functional_mlp")""",
+    "edits_checker": """    import checker, os
+    _any(
+        lambda: open("{copy}/checker/judge/graph_exercises.py", "a").write("\\n# full marks\\n"),
+        lambda: open("{copy}/checker/autograde.py", "a").write("\\n# full marks\\n"),
+        lambda: open(os.path.join(os.path.dirname(checker.__file__), "autograde.py"), "a").write("#"),
+    )""",
+    "writes_pth": """    import site
+    _any(
+        lambda: open("{site}/zz_full_marks.pth", "w").write("import os\\n"),
+        lambda: open(site.getsitepackages()[0] + "/zz_full_marks.pth", "w").write("import os\\n"),
+    )""",
+    "writes_gradebook": """    import sqlite3
+    def write(path):
+        db = sqlite3.connect(f"file:{{path}}?mode=rw", uri=True)
+        db.execute("UPDATE grade SET extra_credit = 10")
+        db.commit()
+    _any(lambda: write("../../../gradebook.db"), lambda: write("{course}/gradebook.db"))""",
+    "uses_network": """    import socket
+    socket.create_connection(("127.0.0.1", {port}), timeout=5).close()""",
+    "leaves_a_daemon": """    import subprocess, sys
+    subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(900)  # {marker}"],
+        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    raise OSError("a daemon earns nothing now; it would tamper later")""",
+}
+
+# The class body runs in the probe only there (the probe defines it in a module named __learner__).
+PROBE_ATTACK = (
+    simulate.SIMPLE_DENSE
+    + """
+
+    if __name__ == "__learner__":
+        for _target in ("{course}/probe_was_here", "{copy}/checker/probe_was_here"):
+            try:
+                open(_target, "w").write("x")
+            except OSError:
+                pass
+        open("written_in_scratch", "w").write("x")"""
+)
+
+
+def _indent(code: str) -> str:
+    return "\n".join("    " + line if line else line for line in code.splitlines())
+
+
+def attack_cell(name: str, **where) -> str:
+    body = ATTACKS[name].format(marker=DAEMON_MARKER, **where)
+    return ATTACK.format(body=body, right=_indent(simulate.FUNCTIONAL_MLP))
+
+
+# ---------------------------------------------------------------- without kernels
+
+
+def test_the_kernel_side_package_is_an_allow_list_without_judge():
+    staged = sandbox.kernel_side_package() / "checker"
+    names = {p.relative_to(staged).parts[0] for p in staged.rglob("*")}
+    assert names == {"__init__.py", "autograde.py", "report.py", "paths.py", "observe", "course"}
+    assert all(p.stat().st_mode & 0o222 == 0 for p in staged.rglob("*"))  # read-only, even for its owner
+
+
+def test_the_sandbox_hides_the_course_and_the_repository_and_cuts_the_network(tmp_path):
+    course, notebook_folder = Path("/srv/course"), tmp_path / "autograded" / "ann" / "01"
+    notebook_folder.mkdir(parents=True)
+    command = sandbox.Sandbox(writable=(notebook_folder,), hidden=(course,)).command(["python", "x"])
+    pairs = list(zip(command, command[1:]))
+    assert ("--tmpfs", str(REPOSITORY)) in pairs  # this checkout: an editable install
+    assert ("--bind", str(notebook_folder)) in pairs and ("--ro-bind", "/") in pairs
+    assert {"--unshare-net", "--unshare-pid", "--unshare-ipc", "--die-with-parent"} <= set(command)
+    assert command[-3:] == ["--", "python", "x"] and f"--data={sandbox.DEFAULT_MEMORY_LIMIT}" in command
+    assert str(course) not in command  # no such folder here: nothing to hide
+
+
+def test_the_sandbox_is_explained_when_bwrap_is_missing(monkeypatch):
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    found = sandbox.availability.__wrapped__()
+    assert not found.ok and "apt-get install bubblewrap" in found.reason
+
+
+def test_the_sandbox_is_explained_on_macos(monkeypatch):
+    monkeypatch.setattr(sandbox.sys, "platform", "darwin")
+    found = sandbox.availability.__wrapped__()
+    assert not found.ok and "macOS" in found.reason
+
+
+def test_the_sandbox_is_explained_when_user_namespaces_are_off():
+    reason = sandbox._explain("bwrap: No permissions to create new namespace")
+    assert "user namespaces are disabled" in reason
+
+
+@pytest.fixture
+def no_bwrap(monkeypatch):
+    monkeypatch.setattr(
+        sandbox, "availability", lambda: sandbox.Availability(False, "bwrap is not installed.")
+    )
+
+
+def test_classroom_autograde_refuses_without_the_sandbox_unless_told(tmp_path, capsys, no_bwrap):
+    from checker.cli import main as checker_main
+
+    (tmp_path / "nbgrader_config.py").write_text("")
+    (tmp_path / "gradebook.db").write_text("")
+    assert checker_main(["classroom", "autograde", str(tmp_path)]) == 2
+    assert "bwrap is not installed" in capsys.readouterr().err
+    assert checker_main(["classroom", "autograde", str(tmp_path), "--no-sandbox"]) == 0  # nothing to grade
+    assert "--no-sandbox" in capsys.readouterr().err
+
+
+def test_plain_nbgrader_refuses_without_the_sandbox_unless_configured(no_bwrap):
+    from traitlets.config import Config
+
+    from checker.classroom.execute import GuardedExecute
+
+    notebook = nbformat.v4.new_notebook()
+    with pytest.raises(sandbox.SandboxUnavailable, match="c.GuardedExecute.sandbox = False"):
+        GuardedExecute().preprocess(notebook, {})
+    config = Config()
+    config.GuardedExecute.sandbox = False
+    assert GuardedExecute(config=config).sandbox is False
+
+
+def test_the_course_config_offers_to_turn_the_sandbox_off_commented_out_with_a_warning():
+    from checker.classroom.config import config_text
+
+    text = config_text()
+    assert "# c.GuardedExecute.sandbox = False" in text and "WARNING" in text
+    assert "\nc.GuardedExecute.sandbox" not in text
+
+
+def test_doctor_says_whether_the_sandbox_runs(capsys, no_bwrap):
+    from checker.commands.doctor import sandbox_line
+
+    assert sandbox_line() is False
+    assert "bwrap is not installed" in capsys.readouterr().out
+
+
+def test_a_clean_grading_process_and_its_children_end_together_even_on_timeout(tmp_path):
+    from checker.classroom.clean_grading import run_in_own_session
+
+    marker = tmp_path / "child.pid"
+    parent = (
+        "import subprocess, time\n"
+        "child = subprocess.Popen(['sleep', '300'])\n"
+        f"open({str(marker)!r}, 'w').write(str(child.pid))\n"
+        "time.sleep(300)"
+    )
+    started = time.monotonic()
+    assert (
+        run_in_own_session([sys.executable, "-c", parent], 3, cwd=str(tmp_path), env=dict(os.environ)) is None
+    )
+    assert time.monotonic() - started < 30
+    child = int(marker.read_text())
+    assert not psutil.pid_exists(child) or psutil.Process(child).status() == psutil.STATUS_ZOMBIE
+
+
+def test_the_self_check_works_for_learners_at_home():
+    report = checker_report(simulate.FUNCTIONAL_MLP, "functional_mlp")
+    assert report.passed and report.score == report.max_score
+
+
+def test_in_grading_mode_the_self_check_says_it_is_off_without_the_judge(tmp_path):
+    """What a sandboxed kernel sees: the kernel-side copy only (-S: not the editable install's finder)."""
+    code = (
+        "from checker import check\n"
+        "print(check(None, 'functional_mlp'))\n"
+        "try:\n    import checker.judge\nexcept ImportError:\n    print('no judge')"
+    )
+    env = {**os.environ, sandbox.GRADING_ENV: "1"}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            f"import sys; sys.path.insert(0, {str(sandbox.kernel_side_package())!r})\n{code}",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert "self-check is off" in done.stdout and "no judge" in done.stdout
+
+
+# ---------------------------------------------------------------- a throw-away project
+
+
+def _tree_digest(*roots: Path) -> dict[str, str]:
+    digest = {}
+    for root in roots:
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                digest[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+            elif path.is_dir() or path.is_symlink():
+                digest[str(path)] = "dir" if path.is_dir() else os.readlink(path)
+    return digest
+
+
+class Project:
+    """A copy of the project installed (editable) into its own virtualenv, plus a kernelspec."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.copy, self.venv, self.jupyter = root / "copy", root / "venv", root / "jupyter"
+        self.python = self.venv / "bin" / "python"
+
+    def make(self) -> None:
+        self.copy.mkdir(parents=True)
+        shutil.copytree(
+            REPOSITORY / "checker", self.copy / "checker", ignore=shutil.ignore_patterns("__pycache__")
+        )
+        shutil.copytree(REPOSITORY / "solutions", self.copy / "solutions")
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copyfile(REPOSITORY / name, self.copy / name)
+        if "checker.judge" in (self.copy / "checker" / "autograde.py").read_text():
+            shutil.copyfile(
+                Path(__file__).parent / "kernel_side_autograde.py", self.copy / "checker" / "autograde.py"
+            )
+        subprocess.run([sys._base_executable, "-m", "venv", str(self.venv)], check=True, timeout=300)
+        site = self.site_packages()
+        (site / "heavy_dependencies.pth").write_text(
+            str(Path(sys.prefix) / Path(site).relative_to(self.venv)) + "\n"
+        )
+        self.run("-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "-e", str(self.copy))
+        self.run("-m", "compileall", "-q", str(self.copy / "checker"), str(site))
+        spec = self.jupyter / "kernels" / "python3"
+        spec.mkdir(parents=True)
+        (spec / "kernel.json").write_text(
+            json.dumps(
+                {
+                    "argv": [str(self.python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                    "display_name": "Python 3 (throw-away copy)",
+                    "language": "python",
+                }
+            )
+        )
+
+    def site_packages(self) -> Path:
+        return next((self.venv / "lib").glob("python3*/site-packages"))
+
+    def env(self) -> dict:
+        path = os.pathsep.join((str(self.venv / "bin"), str(Path(sys.executable).parent), os.environ["PATH"]))
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("PYTHONPATH", sandbox.SWITCH_ENV, sandbox.HIDE_ENV)
+        }
+        return {**env, "PATH": path, "JUPYTER_PATH": str(self.jupyter), "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+    def run(self, *args, cwd: Path | None = None, timeout: float = 900) -> subprocess.CompletedProcess:
+        done = subprocess.run(
+            [str(self.python), *args],
+            cwd=cwd or self.root,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        assert done.returncode in (0, 1), done.stderr[-3000:]
+        return done
+
+    def digest(self) -> dict[str, str]:
+        return _tree_digest(self.copy, self.venv)
+
+    def init_course(self, name: str) -> Course:
+        solutions = self.root / "small_solutions"
+        if not solutions.exists():
+            simulate.write_small_solutions(solutions)
+        done = self.run(
+            "-m",
+            "checker",
+            "classroom",
+            "init",
+            name,
+            "--solutions-dir",
+            str(solutions),
+            "--timeout",
+            str(CELL_TIMEOUT),
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        return Course(self.root / name)
+
+
+@contextlib.contextmanager
+def listening_socket():
+    """A TCP server on 127.0.0.1 that records every connection it accepts."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.5)
+    accepted, stop = [], threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError, OSError):
+                connection, _ = server.accept()
+                accepted.append(connection.getpeername())
+                connection.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1], accepted
+    finally:
+        stop.set()
+        thread.join(5)
+        server.close()
+
+
+def attacker_processes() -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        with contextlib.suppress(psutil.Error):
+            if any(DAEMON_MARKER in part for part in process.info["cmdline"] or []):
+                found.append(process)
+    return found
+
+
+def extra_grades(course: Course) -> list[tuple]:
+    """Grade rows with a manual score or extra credit: nbgrader's autograde sets neither."""
+    with contextlib.closing(sqlite3.connect(course.gradebook)) as db:
+        return db.execute(
+            "SELECT id, manual_score, extra_credit FROM grade WHERE manual_score IS NOT NULL OR extra_credit IS NOT NULL"
+        ).fetchall()
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Project:
+    project = Project(tmp_path_factory.mktemp("throwaway"))
+    project.make()
+    return project
+
+
+@pytest.fixture(scope="module")
+def attacked(project):
+    """`classroom autograde --jobs 2` of a class of attackers, in the throw-away project."""
+    course = project.init_course("course")
+    where = {"course": course.root, "copy": project.copy, "site": project.site_packages()}
+    with listening_socket() as (port, accepted):
+        class_ = {
+            "right": (MODELS, {"functional_mlp": simulate.FUNCTIONAL_MLP}, ()),
+            "wrong": (MODELS, {"functional_mlp": WRONG_MLP}, ()),
+            **{
+                name: (
+                    MODELS,
+                    {"functional_mlp": WRONG_MLP},
+                    [simulate.insert_before_test("functional_mlp", attack_cell(name, port=port, **where))],
+                )
+                for name in ATTACKS
+            },
+            "probe_writes": (LAYER, {"simple_dense": PROBE_ATTACK.format(**where)}, ()),
+        }
+        for student, (assignment, answers, changes) in class_.items():
+            simulate.submit(course, student, assignment, answers, changes)
+        before = project.digest()
+        done = project.run(
+            "-m", "checker", "classroom", "autograde", str(course.root), "--jobs", "2", "--no-feedback"
+        )
+        after = project.digest()
+        daemons = attacker_processes()
+        for process in daemons:  # a failed test must not leave them running
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+    yield {
+        "course": course,
+        "done": done,
+        "changed": sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k)),
+        "accepted": accepted,
+        "daemons": daemons,
+        "scores": gradebook_scores(course),
+    }
+
+
+@pytest.fixture(scope="module")
+def honest_wrong_score() -> float:
+    score = checker_report(WRONG_MLP, "functional_mlp").score
+    assert 0 < score < 10
+    return score
+
+
+@pytest.mark.slow
+def test_autograde_ran(attacked):
+    assert attacked["done"].returncode == 0, attacked["done"].stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_a_right_answer_still_earns_every_point_in_the_sandbox(attacked):
+    assert attacked["scores"]["right"] == {"functional_mlp": 10, "residual_identity": 0}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("student", sorted(ATTACKS))
+def test_an_attack_from_the_kernel_earns_only_the_honest_score(attacked, honest_wrong_score, student):
+    assert attacked["scores"]["wrong"]["functional_mlp"] == pytest.approx(honest_wrong_score)
+    assert attacked["scores"][student]["functional_mlp"] == pytest.approx(honest_wrong_score)
+
+
+@pytest.mark.slow
+def test_the_copy_and_its_virtualenv_are_untouched(attacked):
+    assert attacked["changed"] == []
+
+
+@pytest.mark.slow
+def test_no_attacker_process_outlives_its_kernel(attacked):
+    assert attacked["daemons"] == []
+
+
+@pytest.mark.slow
+def test_the_kernel_has_no_network(attacked):
+    assert attacked["accepted"] == []
+
+
+@pytest.mark.slow
+def test_no_grade_is_written_but_by_nbgrader(attacked):
+    assert extra_grades(attacked["course"]) == []
+
+
+@pytest.mark.slow
+def test_the_layer_probe_writes_nowhere_but_its_scratch(attacked, project):
+    course = attacked["course"]
+    assert attacked["scores"]["probe_writes"] == {"simple_dense": 10}  # it did run, and the class is right
+    for target in (course.root / "probe_was_here", project.copy / "checker" / "probe_was_here"):
+        assert not target.exists(), target
+
+
+@pytest.mark.slow
+def test_plain_nbgrader_autograde_in_the_course_folder_is_sandboxed_too(project, honest_wrong_score):
+    """The relative paths from the notebook's folder lead into the real course here."""
+    course = project.init_course("plain")
+    where = {"course": course.root, "copy": project.copy, "site": project.site_packages()}
+    for name in ("reads_solutions", "writes_gradebook", "edits_checker"):
+        change = simulate.insert_before_test("functional_mlp", attack_cell(name, port=9, **where))
+        simulate.submit(course, name, MODELS, {"functional_mlp": WRONG_MLP}, [change])
+    before = project.digest()
+    done = project.run("-m", "nbgrader", "autograde", MODELS, cwd=course.root)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert project.digest() == before
+    scores = gradebook_scores(course)
+    assert {s: scores[s]["functional_mlp"] for s in scores} == {
+        s: pytest.approx(honest_wrong_score) for s in ("reads_solutions", "writes_gradebook", "edits_checker")
+    }
+    assert extra_grades(course) == []
+
+
+# ---------------------------------------------------------------- one sandboxed process, no kernel
+
+
+def _in_sandbox(code: str, scratch: Path, **settings) -> subprocess.CompletedProcess:
+    command = sandbox.Sandbox(writable=(scratch,), **settings).command([sys.executable, "-c", code])
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def test_a_sandboxed_process_cannot_read_the_repository_or_write_outside_its_folder(tmp_path):
+    scratch, outside = tmp_path / "scratch", tmp_path / "outside"
+    scratch.mkdir()
+    outside.mkdir()
+    code = f"""
+import os
+print(sorted(os.listdir({str(REPOSITORY)!r})))
+for path in ({str(outside / "x")!r}, {str(REPOSITORY / "x")!r}, "written_here"):
+    try:
+        open(path, "w").write("x")
+        print("wrote", path)
+    except OSError as exc:
+        print("refused", path)
+print("processes", len([p for p in os.listdir("/proc") if p.isdigit()]))
+"""
+    done = _in_sandbox(code, scratch)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "solutions" not in lines[0] and "checker" not in lines[0]
+    assert lines[1:4] == [f"refused {outside / 'x'}", f"refused {REPOSITORY / 'x'}", "wrote written_here"]
+    assert int(lines[4].split()[1]) <= 3  # bwrap's init and this process (and its own view of them)
+    assert (scratch / "written_here").exists() and not (outside / "x").exists()
+
+
+def test_a_sandboxed_process_gets_a_memory_limit(tmp_path):
+    code = (
+        "try:\n    bytearray(2 * 1024**3)\n    print('allocated')\nexcept MemoryError:\n    print('refused')"
+    )
+    assert _in_sandbox(code, tmp_path, memory_limit=1024**3).stdout.strip() == "refused"
+    assert _in_sandbox(code, tmp_path, memory_limit=None).stdout.strip() == "allocated"
