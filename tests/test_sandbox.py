@@ -124,7 +124,15 @@ def attack_cell(name: str, **where) -> str:
 def test_the_kernel_side_package_is_an_allow_list_without_judge():
     staged = sandbox.kernel_side_package() / "checker"
     names = {p.relative_to(staged).parts[0] for p in staged.rglob("*")}
-    assert names == {"__init__.py", "autograde.py", "report.py", "paths.py", "observe", "course"}
+    assert names == {
+        "__init__.py",
+        "autograde.py",
+        "evidence_channel.py",
+        "report.py",
+        "paths.py",
+        "observe",
+        "course",
+    }
     assert all(p.stat().st_mode & 0o222 == 0 for p in staged.rglob("*"))  # read-only, even for its owner
 
 
@@ -283,10 +291,6 @@ class Project:
         shutil.copytree(REPOSITORY / "solutions", self.copy / "solutions")
         for name in ("pyproject.toml", "README.md"):
             shutil.copyfile(REPOSITORY / name, self.copy / name)
-        if "checker.judge" in (self.copy / "checker" / "autograde.py").read_text():
-            shutil.copyfile(
-                Path(__file__).parent / "kernel_side_autograde.py", self.copy / "checker" / "autograde.py"
-            )
         subprocess.run([sys._base_executable, "-m", "venv", str(self.venv)], check=True, timeout=300)
         site = self.site_packages()
         (site / "heavy_dependencies.pth").write_text(

@@ -78,7 +78,7 @@ class Sandbox:
 
     def command(self, argv: list[str]) -> list[str]:
         interpreter = Path(argv[0]) if argv and os.path.isabs(argv[0]) else Path(sys.executable)
-        wanted = [*self.hidden, *_hidden_env(), *_checker_locations()]
+        wanted = [*self.hidden, *_hidden_env(), *_checker_locations(), *_grading_user_home()]
         hidden = _outermost(wanted)
         shown = [f for f in _interpreter_folders(interpreter) if _under_any(f, [*hidden, Path("/tmp")])]
         hidden_again = _outermost([f for f in wanted if _strictly_under_any(f, shown)], in_tmp=True)
@@ -140,6 +140,16 @@ def _checker_locations() -> list[Path]:
     if any((repository / marker).exists() for marker in ("pyproject.toml", "solutions", ".git")):
         return [repository]
     return [package]
+
+
+def _grading_user_home() -> list[Path]:
+    """The grading user's home (SSH keys, other courses, notes), unless it is the root folder.
+
+    The kernel's own Python is put back read-only even when it lives there (a virtualenv or
+    pyenv in the home folder).
+    """
+    home = Path.home()
+    return [home] if home.resolve() != Path("/") else []
 
 
 def _hidden_env() -> list[Path]:
