@@ -224,7 +224,7 @@ def check_one_report(report, screenshot: Path, with_picture: bool = True) -> Non
         assert report.locator("svg").count() == 0
         assert report.locator(".checker-diagram").bounding_box()["height"] < 2
     samples = report.locator(".checker-verdict, .checker-mark").evaluate_all(COLOURS_JS)
-    assert len(samples) == 5  # the verdict and one mark per row
+    assert len(samples) >= 5  # the verdict and one mark per row (a capped named mistake adds a row)
     for sample in samples:
         ratio = contrast(browser_colour(sample["colour"]), seen_background(sample["backgrounds"]))
         assert ratio >= 4.5, f"{sample['text']!r} at {ratio:.2f}:1 ({sample})"

@@ -691,13 +691,13 @@ def test_round_trip_a_checker_error_fails_the_submission_with_needs_attention(co
     from checker.classroom import clean_grading
 
     simulate.submit(course, "checker_bug", MODELS, RIGHT)
-    real_run = subprocess.run
+    real_run = clean_grading.run_in_own_session
     bug = "import json; print(json.dumps({'error': 'checker', 'message': 'KeyError: boom'})); raise SystemExit(3)"
 
-    def crashing_grader(command, **kwargs):
-        return real_run([sys.executable, "-c", bug], **kwargs)
+    def crashing_grader(command, timeout, **kwargs):
+        return real_run([sys.executable, "-c", bug], timeout, **kwargs)
 
-    monkeypatch.setattr(clean_grading.subprocess, "run", crashing_grader)
+    monkeypatch.setattr(clean_grading, "run_in_own_session", crashing_grader)
     outcome = _autograde_in_process(course, "checker_bug")
     assert not outcome.success
     assert "checker error: needs attention: functional_mlp: KeyError: boom" in outcome.log + outcome.error
