@@ -11,17 +11,20 @@ every student (right, partly right or unanswered, varying by student). With --no
 --all-notebooks) it uses those notebooks of the real course instead (fast-mode training
 included), every student handing in the solutions. Then it times, in one run:
 
-  plain:     `nbgrader autograde ASSIGNMENT` for each assignment, one after the other
+  plain:     `nbgrader autograde ASSIGNMENT` for each assignment, one after the other, with
+             full training (CHECKER_SKIM=0; `--plain-skims` lets it skim training too)
   classroom: `python -m checker classroom autograde DIR --jobs N --no-feedback`
              (or `--scheduler ADDRESS`: the cluster's workers grade, this machine writes)
 
 and prints seconds per student-notebook for each, their ratio, the projected time of a class
 of 100 students x 8 notebooks graded the classroom way on this machine (or cluster), and
 whether both gradebooks hold identical scores. Both run the course's nbgrader_config.py
-(clean verdicts included); the difference is only how many students run at once and who
-writes the gradebook. The projection scales the measured seconds per student-notebook, so it
-assumes the class's notebooks are like the ones measured (the small course is faster than
-the real one: use --all-notebooks for a projection worth quoting).
+(clean verdicts included); the difference is how many students run at once, who writes the
+gradebook and, by default, that plain trains in full while classroom skims training (one batch
+per fit; checker/course/skim.py): identical scores then also show that skimming changes none.
+The projection scales the measured seconds per student-notebook, so it assumes the class's
+notebooks are like the ones measured (the small course is faster than the real one: use
+--all-notebooks for a projection worth quoting).
 
 Other work on the machine skews the figures, so each run also prints the load average and
 the CPU seconds it used (CPU/wall near 1.0 means one busy core); with --repeat N the two
@@ -47,6 +50,7 @@ from checker.classroom.config import subprocess_environment  # noqa: E402
 from checker.classroom.create import create_course  # noqa: E402
 from checker.classroom.layout import Course  # noqa: E402
 from checker.classroom.results import cell_scores  # noqa: E402
+from checker.course.skim import SKIM_ENV  # noqa: E402
 
 PROJECTED_STUDENTS, PROJECTED_NOTEBOOKS = 100, 8
 
@@ -84,6 +88,11 @@ def main() -> int:
     parser.add_argument(
         "--scheduler", default=None, metavar="ADDRESS", help="grade on this running Dask cluster"
     )
+    parser.add_argument(
+        "--plain-skims",
+        action="store_true",
+        help="plain nbgrader skims training too (default: it trains in full, CHECKER_SKIM=0)",
+    )
     args = parser.parse_args()
     if args.all_notebooks:
         from checker.paths import default_solutions_dir, notebook_paths
@@ -107,8 +116,12 @@ def main() -> int:
     for round_ in range(args.repeat):
         plain = copy_course(template, work / f"plain{round_}")
         classroom = copy_course(template, work / f"classroom{round_}")
-        plain_times.append(timed("plain nbgrader autograde, sequential", run_plain, plain))
-        classroom_times.append(timed(f"classroom autograde {where}", run_classroom, classroom, where.split()))
+        training = "skimmed" if args.plain_skims else "full"
+        label = f"plain nbgrader autograde, sequential, {training} training"
+        plain_times.append(timed(label, run_plain, plain, args.plain_skims))
+        classroom_times.append(
+            timed(f"classroom autograde {where}, skimmed training", run_classroom, classroom, where.split())
+        )
     plain_seconds, classroom_seconds = min(plain_times), min(classroom_times)
 
     plain_scores, classroom_scores = cell_scores(plain), cell_scores(classroom)
@@ -220,9 +233,10 @@ def busy_cores(seconds: float = 2.0) -> float | None:
     return (os.cpu_count() or 1) * (1 - (idle_after - idle_before) / total) if total else None
 
 
-def run_plain(course: Course) -> None:
+def run_plain(course: Course, skim: bool) -> None:
+    skimming = {SKIM_ENV: "1" if skim else "0"}
     for assignment in course.assignments():
-        _run([sys.executable, "-m", "nbgrader", "autograde", assignment], cwd=course.root)
+        _run([sys.executable, "-m", "nbgrader", "autograde", assignment], cwd=course.root, env=skimming)
 
 
 def run_classroom(course: Course, where: list[str]) -> None:
@@ -231,8 +245,9 @@ def run_classroom(course: Course, where: list[str]) -> None:
     _run([*command, "--no-feedback"], cwd=course.root)
 
 
-def _run(command: list[str], cwd: Path) -> None:
-    done = subprocess.run(command, cwd=cwd, env=subprocess_environment(), capture_output=True, text=True)
+def _run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
+    environment = {**subprocess_environment(), **(env or {})}
+    done = subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True)
     if done.returncode != 0:
         sys.exit(f"{' '.join(command[1:4])} failed:\n{done.stderr[-3000:]}")
 

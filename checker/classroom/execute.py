@@ -18,8 +18,9 @@ What it adds to nbgrader's `Execute` (whose timeout and interrupt-on-timeout it 
   course, the repository or the checker's judge; it writes only its notebook's folder (the evidence
   socket's folder is bound read-only); no network; no process outlives it; a memory limit. Where bwrap cannot run,
   `preprocess` raises SandboxUnavailable unless `GuardedExecute.sandbox = False`.
-- The kernel runs in fast mode (CHECKER_FAST=1: fewer epochs in training cells), on the CPU,
-  with TensorFlow's logging quiet and the checker importable.
+- The kernel runs in grading mode (CHECKER_GRADING=1): training is skimmed (checker/course/skim.py:
+  one batch per fit, no drawings; no grade depends on training), on the CPU, with TensorFlow's
+  logging quiet and the checker importable.
 - A kernel that dies (os._exit, a crash, out of memory) ends the execution but not the
   grading: the cell that was running and every cell after it get an error output saying so,
   which scores 0 in nbgrader, and the cells that ran before keep their evidence.
@@ -49,9 +50,11 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, List, Unicode, default
 
+from checker import GRADING_ENV
 from checker.classroom import sandbox as sandboxing
 from checker.classroom.config import DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_NOTEBOOK_TIMEOUT
 from checker.classroom.evidence import checker_exercise
+from checker.course.skim import SKIM_ENV
 from checker.evidence_channel import SOCKET_ENV, EvidenceServer
 from checker.paths import repository_root
 
@@ -70,6 +73,12 @@ class GuardedExecute(Execute):
         True,
         help="Run the kernel with CHECKER_FAST=1 (training cells use a few "
         "epochs; grading does not depend on training).",
+    ).tag(config=True)
+    skim_training = Bool(
+        help="Let the kernel skim training (CHECKER_SKIM, checker/course/skim.py): each fit takes "
+        "one batch, evaluate one batch, drawings are skipped. No grade depends on training, so "
+        "scores are the same as with full training, in a fraction of the time. Default: on, "
+        "unless CHECKER_SKIM=0 is set.",
     ).tag(config=True)
     notebook_timeout = Integer(
         DEFAULT_NOTEBOOK_TIMEOUT,
@@ -100,6 +109,15 @@ class GuardedExecute(Execute):
         "checker package are always hidden), e.g. where you keep other solutions.",
     ).tag(config=True)
 
+    @default("shutdown_kernel")
+    def _shutdown_kernel_default(self) -> str:
+        # Every output is in once the last cell replied; a graceful stop waits ~3 s for TensorFlow to exit.
+        return "immediate"
+
+    @default("skim_training")
+    def _skim_training_default(self) -> bool:
+        return os.environ.get(SKIM_ENV, "1") != "0"
+
     @default("sandbox")
     def _sandbox_default(self) -> bool:
         return os.environ.get(sandboxing.SWITCH_ENV, "").lower() != "off"
@@ -114,6 +132,7 @@ class GuardedExecute(Execute):
             )
         self._running_cell = None
         self._kernel_stuck = False
+        self._timing = Timing()
         self._start_limits(resources)
         self._start_evidence_channel(resources)
         self._sandbox = self._learner_sandbox(resources) if self.sandbox else None
@@ -130,6 +149,7 @@ class GuardedExecute(Execute):
             return nb, resources
         finally:
             self._stop_evidence_channel()
+            self.log.info("Timing: %s.", self._timing.summary())
 
     def preprocess_cell(self, cell, resources, index):
         if self._kernel_stuck and cell.cell_type == "code":
@@ -144,6 +164,8 @@ class GuardedExecute(Execute):
             cell.outputs = [_error_output(f"Not run: the notebook's time limit ({self.notebook_timeout} s).")]
             return cell, resources
         self._running_cell = index
+        if cell.cell_type == "code":
+            self._timing.cell_starts()
         try:
             cell, resources = self._run_cell(cell, resources, index)
             if _timed_out(cell) and self._out_of_time():
@@ -201,12 +223,18 @@ class GuardedExecute(Execute):
         """Execute; for a checker test cell, keep what reached the evidence channel while it ran."""
         exercise = checker_exercise(cell)
         if exercise is None:
-            return super().preprocess_cell(cell, resources, index)
+            return self._timed_cell(cell, resources, index)
         self._evidence.open_window(index)
+        try:
+            return self._timed_cell(cell, resources, index)
+        finally:
+            resources[EVIDENCE_KEY][exercise] = self._evidence.close_window()
+
+    def _timed_cell(self, cell, resources, index):
         try:
             return super().preprocess_cell(cell, resources, index)
         finally:
-            resources[EVIDENCE_KEY][exercise] = self._evidence.close_window()
+            self._timing.cell_ends()
 
     def create_kernel_manager(self):
         if self._sandbox is None:
@@ -306,10 +334,42 @@ class GuardedExecute(Execute):
             SOCKET_ENV: str(socket_path),
             "CHECKER_RESULTS_DIR": None,  # the kernel sends its evidence; it records nothing
             "CHECKER_FAST": "1" if self.fast else None,
+            GRADING_ENV: "1",  # also without the sandbox: check() says the self-check is off
+            SKIM_ENV: "1" if self.skim_training else "0",
             "TF_CPP_MIN_LOG_LEVEL": "3",
             "CUDA_VISIBLE_DEVICES": "",
             "PYTHONPATH": python_path,
         }
+
+
+class Timing:
+    """Where one notebook's execution time went: kernel start, cells, kernel stop (for the log).
+
+    >>> timing = Timing(); timing.cell_starts(); timing.cell_ends()
+    >>> timing.summary().startswith("kernel start ")
+    True
+    """
+
+    def __init__(self):
+        self.started = time.perf_counter()
+        self.first_cell = self.last_cell_end = None
+
+    def cell_starts(self) -> None:
+        if self.first_cell is None:
+            self.first_cell = time.perf_counter()
+
+    def cell_ends(self) -> None:
+        self.last_cell_end = time.perf_counter()
+
+    def summary(self) -> str:
+        now = time.perf_counter()
+        if self.first_cell is None or self.last_cell_end is None:
+            return f"{now - self.started:.1f} s, no cell ran"
+        return (
+            f"kernel start {self.first_cell - self.started:.1f} s, "
+            f"cells {self.last_cell_end - self.first_cell:.1f} s, "
+            f"kernel stop {now - self.last_cell_end:.1f} s"
+        )
 
 
 def _message_size(msg: dict) -> int:

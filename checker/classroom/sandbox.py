@@ -34,7 +34,8 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Any as AnyTrait
 
-GRADING_ENV = "CHECKER_GRADING"  # "1" inside the sandbox: check() says the self-check is off
+from checker import GRADING_ENV
+
 HIDE_ENV = "CHECKER_SANDBOX_HIDE"  # more folders to hide, os.pathsep-separated (the real course)
 SWITCH_ENV = "CHECKER_SANDBOX"  # "off": the default of GuardedExecute.sandbox becomes False
 DEFAULT_MEMORY_LIMIT = 4 * 1024**3  # bytes of RLIMIT_DATA; TensorFlow reserves far more *virtual* memory

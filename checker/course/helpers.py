@@ -19,6 +19,8 @@ import os
 import shutil
 from pathlib import Path
 
+from checker.course.skim import SKIPPED_DRAWING, skimming
+
 FAST_ENV = "CHECKER_FAST"
 RESULTS_DIR_ENV = "CHECKER_RESULTS_DIR"
 METRICS_FILE = "metrics.json"
@@ -83,6 +85,9 @@ def show_model(model, show_shapes: bool = True) -> None:
     `plot_model` fails) draws the layer graph with networkx and matplotlib and prints
     one line on how to get Graphviz. Never raises for a model.
     """
+    if skimming():
+        print(SKIPPED_DRAWING)
+        return
     if shutil.which("dot") and _show_with_graphviz(model, show_shapes):
         return
     _show_with_networkx(model)
@@ -173,6 +178,9 @@ def plot_history(history, metric: str | None = None, chance=None) -> None:
 
     >>> plot_history({"loss": [1.0, 0.5], "accuracy": [0.4, 0.8]}, "accuracy", chance=0.1)
     """
+    if skimming():
+        print(SKIPPED_DRAWING)
+        return
     import matplotlib.pyplot as plt
 
     from checker.course.plotting import history_figure
