@@ -36,7 +36,6 @@ What it adds to nbgrader's `Execute` (whose timeout and interrupt-on-timeout it 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
@@ -53,6 +52,7 @@ from traitlets import Bool, Integer, List, Unicode, default
 from checker import GRADING_ENV
 from checker.classroom import sandbox as sandboxing
 from checker.classroom.config import DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_NOTEBOOK_TIMEOUT
+from checker.classroom.environment import environment
 from checker.classroom.evidence import checker_exercise
 from checker.course.skim import SKIM_ENV
 from checker.evidence_channel import SOCKET_ENV, EvidenceServer
@@ -137,7 +137,7 @@ class GuardedExecute(Execute):
         self._start_evidence_channel(resources)
         self._sandbox = self._learner_sandbox(resources) if self.sandbox else None
         try:
-            with _environment(self._kernel_environment(self._evidence.socket_path)):
+            with environment(self._kernel_environment(self._evidence.socket_path)):
                 return super().preprocess(nb, resources, km)
         except Exception as exc:  # nbclient raises DeadKernelError (or a RuntimeError) on death
             if not _is_dead_kernel(exc):
@@ -439,22 +439,3 @@ def _mark_dead(nb, first_index: int | None) -> None:
 def _error_output(reason: str, ename: str = NOT_RUN) -> NotebookNode:
     """An error output: nbgrader scores the cell 0, and evidence.did_not_complete quotes the reason."""
     return NotebookNode(output_type="error", ename=ename, evalue=reason, traceback=[f"{ename}: {reason}"])
-
-
-@contextlib.contextmanager
-def _environment(values: dict[str, str | None]):
-    """Set (or, for None, remove) environment variables; the kernel inherits them at start."""
-    saved = {key: os.environ.get(key) for key in values}
-    try:
-        for key, value in values.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value

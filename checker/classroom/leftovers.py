@@ -14,6 +14,8 @@ import contextlib
 import os
 import threading
 
+from checker.classroom.environment import environment
+
 MARKER_VARIABLE = "CHECKER_GRADING_TASK"
 
 _cancelled_runs: set[str] = set()
@@ -28,15 +30,8 @@ def marked(marker: str):
     ...     os.environ[MARKER_VARIABLE]
     'run1:ann/01'
     """
-    saved = os.environ.get(MARKER_VARIABLE)
-    os.environ[MARKER_VARIABLE] = marker
-    try:
+    with environment({MARKER_VARIABLE: marker}):
         yield
-    finally:
-        if saved is None:
-            os.environ.pop(MARKER_VARIABLE, None)
-        else:
-            os.environ[MARKER_VARIABLE] = saved
 
 
 def end_marked_processes(prefix: str) -> int:

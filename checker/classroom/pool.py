@@ -29,6 +29,7 @@ from pathlib import Path
 from checker.classroom.cluster import dashboard_address, grading_client, worker_count
 from checker.classroom.config import load_config, replay_config
 from checker.classroom.deadline import GRACE_SECONDS, cell_timeout, submission_deadline
+from checker.classroom.environment import environment
 from checker.classroom.grading_task import STARTED_TOPIC, TaskResult, failure_reason, grade_submission
 from checker.classroom.interrupts import Interrupts
 from checker.classroom.layout import Course, Submission
@@ -98,15 +99,9 @@ def _hidden_from_kernels(folder: Path):
 
     (Workers on other machines do not have the course at all.)
     """
-    saved = os.environ.get(HIDE_ENV)
-    os.environ[HIDE_ENV] = os.pathsep.join(p for p in (str(folder), saved or "") if p)
-    try:
+    already = os.environ.get(HIDE_ENV, "")
+    with environment({HIDE_ENV: os.pathsep.join(p for p in (str(folder), already) if p)}):
         yield
-    finally:
-        if saved is None:
-            os.environ.pop(HIDE_ENV, None)
-        else:
-            os.environ[HIDE_ENV] = saved
 
 
 class ClassGrading:

@@ -183,17 +183,11 @@ def _sandbox_ready(no_sandbox: bool) -> bool:
 @contextlib.contextmanager
 def _sandbox_switch(no_sandbox: bool):
     """--no-sandbox reaches the workers' GuardedExecute through their environment."""
+    from checker.classroom.environment import environment
     from checker.classroom.sandbox import SWITCH_ENV
 
-    saved = os.environ.get(SWITCH_ENV)
-    os.environ[SWITCH_ENV] = "off" if no_sandbox else "on"
-    try:
+    with environment({SWITCH_ENV: "off" if no_sandbox else "on"}):
         yield
-    finally:
-        if saved is None:
-            os.environ.pop(SWITCH_ENV, None)
-        else:
-            os.environ[SWITCH_ENV] = saved
 
 
 def _grade_all(course, submissions, jobs: int, scheduler: str | None):
