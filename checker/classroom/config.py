@@ -10,7 +10,7 @@ from checker.classroom.layout import Course
 from checker.paths import repository_root
 
 COURSE_ID = "keras-functional-api"
-DEFAULT_CELL_TIMEOUT = 120  # seconds per cell; training cells run in fast mode (CHECKER_FAST=1)
+DEFAULT_CELL_TIMEOUT = 120  # seconds per cell; training is skimmed while grading (course/skim.py)
 DEFAULT_NOTEBOOK_TIMEOUT = 600  # seconds of wall time per notebook, all cells together
 DEFAULT_MAX_OUTPUT_BYTES = 2_000_000  # bytes of output per notebook, all cells together
 
@@ -53,7 +53,8 @@ c = get_config()  # noqa: F821 - provided by nbgrader
 c.CourseDirectory.course_id = {course_id!r}
 
 # Seconds each cell may run before nbgrader interrupts it (the cell then scores 0).
-# The kernel runs with CHECKER_FAST=1, so training cells use a few epochs.
+# Training is skimmed while grading (one batch per fit; no grade depends on training);
+# c.GuardedExecute.skim_training = False trains in full (CHECKER_FAST=1: a quarter of the epochs).
 c.Execute.timeout = {timeout!r}
 
 # Each learner's kernel runs in a bubblewrap sandbox: it sees the machine read-only, not this
