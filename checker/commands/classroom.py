@@ -24,17 +24,14 @@ import os
 import sys
 from pathlib import Path
 
+from checker.commands.options import add_solutions_dir
+
 
 def configure(parser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     init = actions.add_parser("init", help="make an nbgrader course from the solution notebooks")
     init.add_argument("dir", type=Path, help="the course folder to create (new or empty)")
-    init.add_argument(
-        "--solutions-dir",
-        type=Path,
-        default=None,
-        help="source notebooks (default: solutions/ in the repository)",
-    )
+    add_solutions_dir(init)
     init.add_argument(
         "--timeout", type=int, default=None, help="seconds each cell may run when autograding (default: 120)"
     )

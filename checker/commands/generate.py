@@ -12,17 +12,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from checker.commands.options import add_solutions_dir
+
 
 def configure(parser) -> None:
     parser.add_argument(
         "--check", action="store_true", help="only compare; exit 1 when notebooks/ is out of date"
     )
-    parser.add_argument(
-        "--solutions-dir",
-        type=Path,
-        default=None,
-        help="source notebooks (default: solutions/ in the repository)",
-    )
+    add_solutions_dir(parser)
     parser.add_argument(
         "--notebooks-dir",
         type=Path,

@@ -18,6 +18,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from checker.commands.options import add_solutions_dir
+
 
 def configure(parser) -> None:
     parser.add_argument(
@@ -41,12 +43,7 @@ def configure(parser) -> None:
         action="store_true",
         help="print what was measured as JSON (every metric with its chance level) instead of the table",
     )
-    parser.add_argument(
-        "--solutions-dir",
-        type=Path,
-        default=None,
-        help="where the solution notebooks are (default: solutions/ in the repository)",
-    )
+    add_solutions_dir(parser)
 
 
 def run(args) -> int:

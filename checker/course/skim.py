@@ -51,41 +51,36 @@ def skim_when_grading() -> bool:
     import keras
 
     if not getattr(keras.Model.fit, "skimmed", False):
-        keras.Model.fit = _one_batch_fit(keras.Model.fit)
-        keras.Model.evaluate = _one_batch_evaluate(keras.Model.evaluate)
+        keras.Model.fit = _one_batch(keras.Model.fit, _one_training_batch)
+        keras.Model.evaluate = _one_batch(keras.Model.evaluate, _one_evaluation_batch)
     return True
 
 
-def _one_batch_fit(fit):
-    signature = inspect.signature(fit)
+def _one_batch(method, limit):
+    """`method` (fit or evaluate) with its arguments limited by `limit`, run eagerly."""
+    signature = inspect.signature(method)
 
-    @functools.wraps(fit)
-    def one_batch_fit(*args, **kwargs):
+    @functools.wraps(method)
+    def skimmed(*args, **kwargs):
         bound = signature.bind(*args, **kwargs)
-        given = bound.arguments
-        given["epochs"] = given.get("initial_epoch", 0) + 1
-        given["steps_per_epoch"] = 1
-        if given.get("validation_data") is not None or given.get("validation_split"):
-            given["validation_steps"] = 1
-            given["validation_freq"] = 1  # every key of a full run's history, in one epoch
-        _eagerly(given["self"])
-        return fit(*bound.args, **bound.kwargs)
-
-    one_batch_fit.skimmed = True
-    return one_batch_fit
-
-
-def _one_batch_evaluate(evaluate):
-    signature = inspect.signature(evaluate)
-
-    @functools.wraps(evaluate)
-    def one_batch_evaluate(*args, **kwargs):
-        bound = signature.bind(*args, **kwargs)
-        bound.arguments["steps"] = 1
+        limit(bound.arguments)
         _eagerly(bound.arguments["self"])
-        return evaluate(*bound.args, **bound.kwargs)
+        return method(*bound.args, **bound.kwargs)
 
-    return one_batch_evaluate
+    skimmed.skimmed = True
+    return skimmed
+
+
+def _one_training_batch(given: dict) -> None:
+    given["epochs"] = given.get("initial_epoch", 0) + 1
+    given["steps_per_epoch"] = 1
+    if given.get("validation_data") is not None or given.get("validation_split"):
+        given["validation_steps"] = 1
+        given["validation_freq"] = 1  # every key of a full run's history, in one epoch
+
+
+def _one_evaluation_batch(given: dict) -> None:
+    given["steps"] = 1
 
 
 def _eagerly(model) -> None:

@@ -32,15 +32,7 @@ def check_compile(description: dict, student: ModelGraph, spec: dict) -> CheckRe
     expected = spec["compile"]
     config = description.get("compile")
     if not config:
-        return CheckResult(
-            "compile",
-            points,
-            0.0,
-            [
-                f"The model is not compiled. Call {_compile_call(expected)} in your function, "
-                "before `return model`."
-            ],
-        )
+        return not_compiled(points, _compile_call(expected))
     output_names = student.loss_order()
     problems = []
     if "optimizer" in expected:
@@ -189,6 +181,16 @@ def _close(value, target: float) -> bool:
         return abs(float(value) - target) < 1e-6
     except (TypeError, ValueError):
         return False
+
+
+def not_compiled(points: float, call: str) -> CheckResult:
+    """No points for compile settings, and the call that would give them.
+
+    >>> not_compiled(2, "model.compile(loss='mse')").messages[0][:28]
+    'The model is not compiled. C'
+    """
+    message = f"The model is not compiled. Call {call} in your function, before `return model`."
+    return CheckResult("compile", points, 0.0, [message])
 
 
 def _compile_call(expected: dict) -> str:

@@ -26,7 +26,7 @@ import networkx as nx
 
 from checker.judge import graph as graphs
 from checker.judge import signature
-from checker.judge.compile_rules import loss_name, losses_by_output
+from checker.judge.compile_rules import loss_name, losses_by_output, not_compiled
 from checker.judge.exercises import cap_for_named_mistakes
 from checker.judge.feedback import not_a_functional_model, whole_exercise_failed
 from checker.judge.graph import Call, ModelGraph, batch_shape_text, shape_text
@@ -434,15 +434,7 @@ def check_compile(learner: Learner, spec: dict, points: float, description: dict
     example = "loss={" + ", ".join(f'"{n}": "{losses[0]}"' for n, losses in expected.items()) + "}"
     config = description.get("compile")
     if not config:
-        return CheckResult(
-            "compile",
-            points,
-            0.0,
-            [
-                f'The model is not compiled. Call model.compile(optimizer="adam", {example}) in your '
-                "function, before `return model`."
-            ],
-        )
+        return not_compiled(points, f'model.compile(optimizer="adam", {example})')
     dict_outputs = isinstance(description["config"].get("output_layers"), dict)
     found = _losses(config.get("loss"), learner, dict_outputs)
     messages = []
