@@ -35,3 +35,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader left (`| head`): nothing more to say
+        sys.stdout = None
+        return 0

@@ -1,6 +1,6 @@
 """The instructor's reference answer to every graph exercise, written from the course contract.
 
-Each builder returns a fresh model exactly as /work/shared/course-contract.md describes it
+Each builder returns a fresh model exactly as docs/exercises.md (made from checker/judge/exercises.py) says
 (the notebooks keep their own copies of the solutions). Tests build these once per module:
 `reference(exercise_id)` caches one model per exercise, since Keras takes 50-200 ms per model
 and about a second for Xception.

@@ -5,11 +5,19 @@ from __future__ import annotations
 
 def configure(parser) -> None:
     parser.add_argument("--ids", action="store_true", help="print only the exercise ids")
+    parser.add_argument(
+        "--markdown", action="store_true", help="print docs/exercises.md, every exercise in full"
+    )
 
 
 def run(args) -> int:
     from checker.judge.exercises import EXERCISES, named_mistakes_rule
 
+    if args.markdown:
+        from checker.authoring.exercise_page import render
+
+        print(render(), end="")
+        return 0
     for exercise_id, spec in EXERCISES.items():
         if args.ids:
             print(exercise_id)

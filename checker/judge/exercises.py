@@ -1,4 +1,4 @@
-"""Every graded exercise of the course contract, as data.
+"""Every graded exercise of the course, as data (docs/exercises.md is generated from it).
 
 A graph exercise lists its inputs, its layers (each with the ids of the tensors it is
 called on) and its outputs. Settings not written take Keras' defaults (strides 1,
@@ -39,7 +39,7 @@ GRAPH_POINTS = {"inputs": 2, "layers": 3, "wiring": 3, "outputs": 2}
 COMPILED_POINTS = {"inputs": 1, "layers": 3, "wiring": 2, "outputs": 2, "compile": 2}
 
 # A named conceptual mistake that makes the model unfit for its task earns at most this share of
-# the exercise's points, whatever the other checks earn (course contract, "The checker's public API").
+# the exercise's points, whatever the other checks earn (docs/exercises.md, "Credit").
 NAMED_MISTAKE_SHARE = 0.5
 NAMED_MISTAKES = {
     "swapped_embedding": "the Embedding's two arguments swapped (vocabulary size and vector size)",

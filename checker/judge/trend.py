@@ -1,6 +1,6 @@
 """Grade the capstone trend model: a free design judged by rules, not by one reference graph.
 
-The rules (course contract, exercise `trend_model`):
+The rules (exercise `trend_model`, docs/exercises.md):
 
 - inputs `questionnaire` (20,), `review` (None,) int32 and `photo` (64, 64, 3), each of
   which reaches the outputs;

@@ -10,7 +10,7 @@ import numpy as np
 
 WEIGHT_CHOICES = (-2.0, -1.0, 1.0, 2.0)
 
-# How each exercise creates and feeds its layer; the numbers are part of the course contract.
+# How each exercise creates and feeds its layer; the numbers are part of the exercise (docs/exercises.md).
 SETUPS = {
     "simple_dense": {
         "class": "SimpleDense",
@@ -32,7 +32,7 @@ SETUPS = {
         "calls": 2,
         "set_weights": False,
         "in_model": False,
-        "config": False,  # the contract asks a get_config round trip of SimpleDense only
+        "config": False,  # the exercise asks a get_config round trip of SimpleDense only
     },
 }
 
