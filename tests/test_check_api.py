@@ -283,8 +283,11 @@ def uncompiled_qa_model():
         ("qa_model", lambda: reference("qa_model"), True, "description"),
         ("qa_model", uncompiled_qa_model, False, "description"),
         ("shared_vision", lambda: reference("shared_vision"), True, "description"),
-        ("qa_model", lambda: reference("qa_model"), True, "to_json"),
-        ("shared_vision", lambda: reference("shared_vision"), True, "to_json"),
+        # A Keras JSON file makes the command import Keras (about 6 s a process): in the full suite only.
+        pytest.param("qa_model", lambda: reference("qa_model"), True, "to_json", marks=pytest.mark.slow),
+        pytest.param(
+            "shared_vision", lambda: reference("shared_vision"), True, "to_json", marks=pytest.mark.slow
+        ),
     ],
     ids=[
         "qa_passes",

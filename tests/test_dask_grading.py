@@ -542,6 +542,7 @@ def _scores_of_gradebook_bytes(content: bytes, tmp_path: Path) -> dict:
     return _scores(Course(folder))
 
 
+@pytest.mark.slow  # a local Dask cluster and a course
 def test_a_cluster_without_workers_fails_every_submission_with_the_reason(
     empty_course, tmp_path, monkeypatch
 ):

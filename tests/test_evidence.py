@@ -190,6 +190,7 @@ def sent_in_class():
     return json.loads(done.stdout.strip().splitlines()[-1]), done.stderr
 
 
+@pytest.mark.slow  # a fresh process imports Keras
 def test_grade_in_class_sends_the_description_and_judges_nothing(sent_in_class):
     result, _ = sent_in_class
     (message,) = result["windows"][0]
@@ -201,6 +202,7 @@ def test_grade_in_class_sends_the_description_and_judges_nothing(sent_in_class):
     assert result["judge_modules"] == []
 
 
+@pytest.mark.slow  # a fresh process imports Keras
 def test_grade_in_class_sends_the_builder_s_error(sent_in_class):
     result, _ = sent_in_class
     (message,) = result["windows"][1]
@@ -208,12 +210,14 @@ def test_grade_in_class_sends_the_builder_s_error(sent_in_class):
     assert message["builder_error"] == {"type": "ValueError", "message": "no model today"}
 
 
+@pytest.mark.slow  # a fresh process imports Keras
 def test_grade_in_class_sends_nothing_for_record_false_and_for_layer_classes(sent_in_class):
     result, _ = sent_in_class
     assert result["windows"][2] == [] and result["windows"][3] == []
     assert result["value"] == "0"
 
 
+@pytest.mark.slow  # a fresh process imports Keras
 def test_grade_in_class_writes_nothing_to_stderr_of_its_own(sent_in_class):
     _, stderr = sent_in_class
     assert "checker" not in stderr and "Traceback" not in stderr
