@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import keras
 import pytest
+import tensorflow as tf
 from feedback_expectations import Absent, OnOneLine, assert_accepted, assert_nothing_right, assert_rejected
 from keras import Input, applications, layers, ops
 from keras.models import Model
@@ -207,6 +208,30 @@ def profiling_swapped_and_without_dense_128():
     return model
 
 
+def profiling_swapped_with_a_misspelled_loss():
+    # tdworowy/Data_science_notes deep_learning/kares_api/model_witch_three_outputs.py
+    # (as published: Embedding(256, vocabulary), loss 'msq', no loss_weights)
+    vocabulary_size = 50000
+    num_income_groups = 10
+    post_inputs = Input(shape=(None,), dtype="int32", name="posts")
+    embedded_posts = layers.Embedding(256, vocabulary_size)(post_inputs)
+    x = layers.Conv1D(128, 5, activation="relu")(embedded_posts)
+    x = layers.MaxPooling1D(5)(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.MaxPooling1D(5)(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.GlobalMaxPooling1D()(x)
+    x = layers.Dense(128, activation="relu")(x)
+    age_prediction = layers.Dense(1, name="age")(x)
+    income_prediction = layers.Dense(num_income_groups, activation="softmax", name="income")(x)
+    gender_prediction = layers.Dense(1, activation="sigmoid", name="gender")(x)
+    model = Model(post_inputs, [age_prediction, income_prediction, gender_prediction])
+    model.compile(optimizer="rmsprop", loss=["msq", "categorical_crossentropy", "binary_crossentropy"])
+    return model
+
+
 def test_profiling_listing_with_list_losses_passes():
     assert_accepted(check(profiling_book_listing_lists(), "profiling_model"))
 
@@ -220,6 +245,17 @@ def test_profiling_first_edition_swap_earns_at_most_half():
 def test_profiling_swap_and_missing_dense_are_both_named():
     report = check(profiling_swapped_and_without_dense_128(), "profiling_model")
     assert_at_most_half(report, "swapped", OnOneLine("missing", "Dense(128"))
+
+
+def test_profiling_swap_misspelled_loss_and_missing_weights_are_each_named():
+    report = check(profiling_swapped_with_a_misspelled_loss(), "profiling_model")
+    assert_at_most_half(
+        report,
+        "swapped",
+        OnOneLine("age", "msq", "mse"),
+        OnOneLine("loss_weights", "0.25"),
+        Absent("income' has"),
+    )
 
 
 # ================================================================ inception_block
@@ -265,6 +301,29 @@ def inception_three_by_three_without_padding():
     return Model(x, layers.concatenate([branch_a, branch_b, branch_c, branch_d], axis=-1))
 
 
+def inception_with_pooling_activation(exercise_input=False):
+    """sunjiaxin111/Francois-Chollet-Deep-Learning-with-Python-python- chapter7/inception-module.py:
+    as published, x = Input(shape=(None,), dtype='int32') and AveragePooling2D(..., activation='relu').
+    With exercise_input, x is the exercise's input and padding="same" is added where it matters;
+    the pooling's activation argument is kept."""
+    same = {"padding": "same"} if exercise_input else {}
+
+    def build_inception_block():
+        x = Input(shape=(32, 32, 64)) if exercise_input else Input(shape=(None,), dtype="int32")
+        branch_a = layers.Conv2D(128, 1, activation="relu", strides=2)(x)
+        branch_b = layers.Conv2D(128, 1, activation="relu")(x)
+        branch_b = layers.Conv2D(128, 3, activation="relu", strides=2, **same)(branch_b)
+        branch_c = layers.AveragePooling2D(3, strides=2, activation="relu", **same)(x)
+        branch_c = layers.Conv2D(128, 3, activation="relu", **same)(branch_c)
+        branch_d = layers.Conv2D(128, 1, activation="relu")(x)
+        branch_d = layers.Conv2D(128, 3, activation="relu", **same)(branch_d)
+        branch_d = layers.Conv2D(128, 3, activation="relu", strides=2, **same)(branch_d)
+        output = layers.concatenate([branch_a, branch_b, branch_c, branch_d], axis=-1)
+        return Model(x, output)
+
+    return build_inception_block
+
+
 def test_inception_minimal_fix_of_the_first_edition_passes():
     assert_accepted(check(inception_first_edition(padding_fix=True)(), "inception_block"))
 
@@ -281,6 +340,16 @@ def test_inception_as_printed_does_not_build_and_the_report_says_why():
 def test_inception_with_a_trimming_convolution_names_it_without_claiming_a_mismatch():
     report = check(inception_three_by_three_without_padding(), "inception_block")
     assert_rejected(report, OnOneLine("Conv2D", "padding='valid'", "'same'"), Absent("no longer line up"))
+
+
+def test_inception_on_a_token_input_names_the_error_without_blaming_padding():
+    report = check(inception_with_pooling_activation(), "inception_block")
+    assert_nothing_right(report, "build_inception_block()", "ndim", Absent("padding"))
+
+
+def test_a_pooling_layer_given_an_activation_is_named_not_blamed_on_padding():
+    report = check(inception_with_pooling_activation(exercise_input=True), "inception_block")
+    assert_nothing_right(report, OnOneLine("AveragePooling2D", "activation"), Absent("padding"))
 
 
 # ================================================================ residual blocks
@@ -412,6 +481,30 @@ def vision_book_listing():
     return Model([left_input, right_input], merged_features)
 
 
+def vision_with_a_dense_head():
+    # ioaaraheko/deeplearning_with_python ch7_functional_instancesharing.py (adds Dense(1))
+    xception_base = applications.Xception(weights=None, include_top=False)
+    left_input = Input(shape=(250, 250, 3))
+    right_input = Input(shape=(250, 250, 3))
+    left_features = xception_base(left_input)
+    right_features = xception_base(right_input)
+    merged_features = layers.concatenate([left_features, right_features], axis=-1)
+    output = layers.Dense(1)(merged_features)
+    return Model([left_input, right_input], output)
+
+
+def vision_right_input_overwritten():
+    # lsccode/deep_learning_with_python changed/7.1.6_Models_as_layers.py
+    # (right_input = xception_base(right_input); the Model(...) line added as in the book)
+    xception_base = applications.Xception(weights=None, include_top=False)
+    left_input = Input(shape=(250, 250, 3))
+    right_input = Input(shape=(250, 250, 3))
+    left_features = xception_base(left_input)
+    right_input = xception_base(right_input)
+    merged_features = layers.concatenate([left_features, right_input], axis=-1)
+    return Model([left_input, right_input], merged_features)
+
+
 def test_siamese_listing_passes_written_flat_or_with_a_nested_encoder():
     assert_accepted(check(siamese_book_listing(), "siamese_lstm"))
     assert_accepted(check(siamese_encoder_as_nested_model(), "siamese_lstm"))
@@ -424,6 +517,21 @@ def test_a_concatenate_of_one_tensor_twice_is_named_as_such():
 
 def test_vision_listing_passes():
     assert_accepted(check(vision_book_listing(), "shared_vision"))
+
+
+def test_vision_with_an_extra_dense_head_names_the_extra_layer():
+    report = check(vision_with_a_dense_head(), "shared_vision")
+    assert_rejected(
+        report,
+        OnOneLine("Extra layer", "Dense(1"),
+        OnOneLine("(None, 8, 8, 1)", "4096"),
+        Absent("named mistake"),
+    )
+
+
+def test_vision_with_the_right_input_overwritten_names_that_pitfall():
+    report = check(vision_right_input_overwritten, "shared_vision")
+    assert_nothing_right(report, "not connected", "right_input = base(right_input)", Absent("padding"))
 
 
 # ================================================================ functional_mlp with nested models
@@ -459,6 +567,32 @@ def mlp_nested_with_a_missing_layer():
     encoder = keras.Model(encoder_input, layers.Dense(32, activation="relu")(encoder_input), name="encoder")
     inputs = keras.Input(shape=(64,))
     return keras.Model(inputs, layers.Dense(10, activation="softmax")(encoder(inputs)))
+
+
+def mlp_with_tensorflow_activations():
+    """javier01123/AI_and_Machine_Learning_for_Coders src/chapter_2/fashion.py (tf.keras.Input, then
+    Dense(..., activation=tf.nn.relu) and Dense(10, activation=tf.nn.softmax)), on the exercise's
+    input and hidden sizes instead of Flatten on (28, 28) and one Dense(128)."""
+    inputs = tf.keras.Input(shape=(64,))
+    x = tf.keras.layers.Dense(32, activation=tf.nn.relu)(inputs)
+    x = tf.keras.layers.Dense(32, activation=tf.nn.relu)(x)
+    outputs = tf.keras.layers.Dense(10, activation=tf.nn.softmax)(x)
+    return tf.keras.Model(inputs=inputs, outputs=outputs)
+
+
+def mlp_with_tensorflow_log_softmax():
+    """The same with tf.nn.log_softmax: log-probabilities, another output."""
+    inputs = tf.keras.Input(shape=(64,))
+    x = tf.keras.layers.Dense(32, activation=tf.nn.relu)(inputs)
+    x = tf.keras.layers.Dense(32, activation=tf.nn.relu)(x)
+    return tf.keras.Model(inputs, tf.keras.layers.Dense(10, activation=tf.nn.log_softmax)(x))
+
+
+def test_tensorflow_activation_functions_are_the_same_activations():
+    """tf.nn.softmax is serialised by its Python name, 'softmax_v2' (it crashed the checker)."""
+    assert_accepted(check(mlp_with_tensorflow_activations(), "functional_mlp"))
+    report = check(mlp_with_tensorflow_log_softmax(), "functional_mlp")
+    assert_rejected(report, OnOneLine("Dense(10", "log_softmax", "softmax"), Absent("_v2"))
 
 
 def test_an_mlp_written_with_nested_models_is_the_same_network():
@@ -587,6 +721,80 @@ class SimpleDenseOverridingCall(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "units": self.units}
+
+
+class LinearWithWeightsInInit(keras.layers.Layer):
+    # keras-team/keras-io guides/keras_core/making_new_layers_and_models_via_subclassing.py
+    # (the first Linear: weights made in __init__ from input_dim=32)
+    def __init__(self, units=32, input_dim=32):
+        super().__init__()
+        self.w = self.add_weight(shape=(input_dim, units), initializer="random_normal", trainable=True)
+        self.b = self.add_weight(shape=(units,), initializer="zeros", trainable=True)
+
+    def call(self, inputs):
+        return ops.matmul(inputs, self.w) + self.b
+
+
+class LinearBuiltLazily(keras.layers.Layer):
+    # keras-team/keras-io guides/keras_core/making_new_layers_and_models_via_subclassing.py
+    # (the Linear with build(), before the guide adds get_config)
+    def __init__(self, units=32):
+        super().__init__()
+        self.units = units
+
+    def build(self, input_shape):
+        self.w = self.add_weight(
+            shape=(input_shape[-1], self.units), initializer="random_normal", trainable=True
+        )
+        self.b = self.add_weight(shape=(self.units,), initializer="random_normal", trainable=True)
+
+    def call(self, inputs):
+        return ops.matmul(inputs, self.w) + self.b
+
+
+class LinearWithUnitsConfig(LinearBuiltLazily):
+    # the same guide, "You can optionally enable serialization on your layers"
+    def get_config(self):
+        return {"units": self.units}
+
+
+class LinearWithFullConfig(keras.layers.Layer):
+    # the same guide, the Linear that passes **kwargs on and extends super().get_config()
+    def __init__(self, units=32, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def build(self, input_shape):
+        self.w = self.add_weight(
+            shape=(input_shape[-1], self.units), initializer="random_normal", trainable=True
+        )
+        self.b = self.add_weight(shape=(self.units,), initializer="random_normal", trainable=True)
+
+    def call(self, inputs):
+        return ops.matmul(inputs, self.w) + self.b
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"units": self.units})
+        return config
+
+
+@pytest.mark.parametrize(
+    "layer_class", [LinearWithUnitsConfig, LinearWithFullConfig], ids=lambda c: c.__name__
+)
+def test_the_guide_linear_layers_with_a_config_pass_as_simple_dense(layer_class):
+    assert_accepted(check(layer_class, "simple_dense"))
+
+
+def test_the_guide_linear_without_get_config_loses_only_the_config_points():
+    report = check(LinearBuiltLazily, "simple_dense")
+    assert_rejected(report, OnOneLine("from_config", "trainable"), "**kwargs")
+    assert report.score == 9.0, str(report)
+
+
+def test_weights_made_in_init_for_32_inputs_are_named_with_their_shape():
+    report = check(LinearWithWeightsInInit, "simple_dense")
+    assert_rejected(report, OnOneLine("(3, 2)", "(32, 2)"), "input_shape[-1]")
 
 
 def test_the_official_compute_sum_passes():

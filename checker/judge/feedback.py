@@ -101,6 +101,14 @@ def _pitfall_hint(exc: BaseException, function: str) -> str:
             "base = keras.applications.Xception(weights=None, include_top=False), and call "
             "base(left) and base(right): one instance, shared weights."
         )
+    if "is not connected to `inputs`" in text or "is not connected to inputs" in text:
+        return (
+            "Keras could not trace the model's output back to the inputs given to keras.Model. "
+            "Known pitfall: an input variable overwritten by a layer's result (e.g. "
+            "right_input = base(right_input)), so keras.Model gets that result instead of the "
+            "keras.Input; or a keras.Input left out of the inputs. Keep each keras.Input in its "
+            "own variable, give the results other names, and pass every keras.Input to keras.Model."
+        )
     if "Concatenate" in text and "shape" in text.lower():
         return (
             "Known pitfall: the model could not even be built, because the branches produce tensors "

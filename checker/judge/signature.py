@@ -189,13 +189,26 @@ def activation_layer_name(class_name: str, config: dict) -> str | None:
     return None
 
 
+# TensorFlow functions that Keras serialises by their Python name, not the activation's name.
+TENSORFLOW_ALIASES = {"softmax_v2": "softmax", "log_softmax_v2": "log_softmax"}
+
+
 def activation_name(value) -> str:
+    """The activation's name, from a string or a serialised object or function.
+
+    >>> activation_name({"module": "builtins", "class_name": "function", "config": "softmax_v2"})
+    'softmax'
+    """
     if value is None:
         return "linear"
     if isinstance(value, dict):  # a serialised activation object or function
-        value = value.get("config", {}).get("name") or value.get("class_name", "custom")
+        inner = value.get("config")
+        if isinstance(inner, str):  # a plain function (e.g. tf.nn.softmax), by its Python name
+            value = inner
+        else:
+            value = (inner or {}).get("name") or value.get("class_name", "custom")
     name = str(value).lower()
-    return {"relu": "relu", "softmax": "softmax", "sigmoid": "sigmoid"}.get(name, name)
+    return TENSORFLOW_ALIASES.get(name, name)
 
 
 def known_model_name(config: dict) -> str:
