@@ -93,6 +93,25 @@ def qa_guide_not_compiled():
     return keras.Model(inputs=[text_input, question_input], outputs=answer)
 
 
+def qa_swapped_and_not_compiled():
+    # mjDelta/Advanced-Keras-Tensorflow-Usage keras-multi-input-model-example.py
+    # (layers imported by name; Embedding(64, vocabulary); no compile)
+    from keras.layers import LSTM, Dense, Embedding, concatenate
+
+    text_vocabulary_size = 10000
+    question_vocabulary_size = 10000
+    answer_vocabulary_size = 500
+    text_input = Input(shape=(None,), dtype="int32", name="text")
+    embedded_text = Embedding(64, text_vocabulary_size)(text_input)
+    encoded_text = LSTM(32)(embedded_text)
+    question_input = Input(shape=(None,), dtype="int32", name="question")
+    embedded_question = Embedding(32, question_vocabulary_size)(question_input)
+    encoded_question = LSTM(16)(embedded_question)
+    concatenated = concatenate([encoded_text, encoded_question], axis=-1)
+    answer = Dense(answer_vocabulary_size, activation="softmax")(concatenated)
+    return Model([text_input, question_input], answer)
+
+
 @pytest.mark.parametrize(
     "build",
     [
@@ -123,6 +142,11 @@ def test_qa_guide_without_compile_loses_only_the_compile_points():
     report = check(qa_guide_not_compiled(), "qa_model")
     assert_rejected(report, "not compiled")
     assert report.score == 8.0, str(report)
+
+
+def test_qa_swapped_and_not_compiled_names_both():
+    report = check(qa_swapped_and_not_compiled(), "qa_model")
+    assert_at_most_half(report, "swapped", "Embedding(10000, 64)", "not compiled", Absent("Missing layer"))
 
 
 # ================================================================ profiling_model
@@ -344,7 +368,9 @@ def test_inception_with_a_trimming_convolution_names_it_without_claiming_a_misma
 
 def test_inception_on_a_token_input_names_the_error_without_blaming_padding():
     report = check(inception_with_pooling_activation(), "inception_block")
-    assert_nothing_right(report, "build_inception_block()", "ndim", Absent("padding"))
+    assert_nothing_right(
+        report, "build_inception_block()", "ndim", "number of axes", "(32, 32, 64)", Absent("padding")
+    )
 
 
 def test_a_pooling_layer_given_an_activation_is_named_not_blamed_on_padding():

@@ -75,7 +75,7 @@ def builder_failed(exercise_id: str, spec: dict, exc: BaseException, name: str |
     """
     function = name or spec.get("builder", "Your function")
     message = f"{function}() raised {type(exc).__name__}: {_first_line(exc)}"
-    hint = _pitfall_hint(exc, function)
+    hint = _pitfall_hint(exc, function) or _rank_hint(exc, spec)
     summary = hint or f"Run {function}() on its own in a cell to see the full error."
     return whole_exercise_failed(exercise_id, spec, message, summary)
 
@@ -119,6 +119,22 @@ def _pitfall_hint(exc: BaseException, function: str) -> str:
     if ("Add" in text or "incompatible shapes" in text) and "shape" in text.lower():
         return _add_hint(text)
     return ""
+
+
+def _rank_hint(exc: BaseException, spec: dict) -> str:
+    """A layer given a tensor with the wrong number of axes, e.g. Conv2D on Input(shape=(None,))."""
+    if not re.search(r"expected (min_)?ndim=\d+, found ndim=\d+", str(exc)):
+        return ""
+    shapes = [str(tuple(i["shape"])) for i in spec.get("inputs", [])]
+    plural = "s are" if len(shapes) > 1 else " is"
+    expected = (
+        f" The exercise's input shape{plural} {', '.join(shapes)} (without the batch axis)." if shapes else ""
+    )
+    return (
+        "A layer got a tensor with the wrong number of axes (ndim in the error counts the batch "
+        "axis too). Check the shape given to keras.Input and the layers before the one named in "
+        f"the error.{expected}"
+    )
 
 
 def _add_hint(text: str) -> str:
