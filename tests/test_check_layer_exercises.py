@@ -522,3 +522,15 @@ def test_the_autograded_cell_scores_the_class_itself():
     assert float(grade(SimpleDense, "simple_dense")) == 10
     assert float(grade(AssignsInsteadOfAdding, "compute_sum")) == 7.5
     assert float(grade(SimpleDense(2), "simple_dense")) == 0
+
+
+def test_the_grader_s_weights_make_every_unit_negative_somewhere_so_an_added_relu_always_shows():
+    """A relu (or abs) after x·w + b changes nothing when every output is positive: the grader
+    never picks such weights, whatever the seed (a stray relu once passed 1 run in a few hundred)."""
+    from checker.observe.layer_setup import known_weight_values, make_inputs
+
+    for seed in range(500):
+        inputs = make_inputs("simple_dense", seed=seed)
+        w, b = known_weight_values(inputs["weight_seed"], [(3, 2), (2,)])
+        outputs = np.array(inputs["batches"][0]) @ w + b
+        assert (outputs < 0).any(axis=0).all() and (outputs > 0).any(axis=0).all(), seed

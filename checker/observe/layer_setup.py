@@ -46,13 +46,25 @@ def make_inputs(exercise_id: str, seed: int | None = None) -> dict:
     setup = SETUPS[exercise_id]
     rng = np.random.default_rng(seed)
     shape = (setup["batch"], setup["input_dim"])
+    batches = [rng.integers(-3, 4, size=shape).astype(float) for _ in range(setup["calls"])]
+    weight_seed = int(rng.integers(0, 2**31))
+    while setup["set_weights"] and not _both_signs(batches, weight_seed, setup):
+        weight_seed = int(rng.integers(0, 2**31))
     return {
         "exercise": exercise_id,
         "argument": {setup["argument"]: setup["value"]},
         "input_dim": setup["input_dim"],
-        "batches": [rng.integers(-3, 4, size=shape).astype(float).tolist() for _ in range(setup["calls"])],
-        "weight_seed": int(rng.integers(0, 2**31)),
+        "batches": [batch.tolist() for batch in batches],
+        "weight_seed": weight_seed,
     }
+
+
+def _both_signs(batches: list[np.ndarray], weight_seed: int, setup: dict) -> bool:
+    """Each unit of x·w + b, with the weights this seed gives, is negative somewhere and positive
+    somewhere: else an added relu (or abs) would give the same outputs and go unnoticed."""
+    w, b = known_weight_values(weight_seed, [(setup["input_dim"], setup["value"]), (setup["value"],)])
+    outputs = np.concatenate([batch @ w + b for batch in batches])
+    return bool(((outputs < 0).any(axis=0) & (outputs > 0).any(axis=0)).all())
 
 
 def known_weight_values(seed: int, shapes: list) -> list[np.ndarray]:
