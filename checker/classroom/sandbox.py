@@ -158,9 +158,11 @@ def _hidden_env() -> list[Path]:
 
 
 def _interpreter_folders(interpreter: Path) -> list[Path]:
-    """The virtualenv and base installation of the kernel's Python (and of this one)."""
+    """The virtualenv and base installation of the kernel's Python (and of this one), and the
+    package folders this Python reads (a .pth can add another virtualenv's site-packages)."""
     candidates = {Path(sys.prefix), Path(sys.base_prefix), interpreter.parent.parent}
     candidates.add(interpreter.resolve().parent.parent)
+    candidates |= {Path(p) for p in sys.path if Path(p).name in ("site-packages", "dist-packages")}
     return sorted(candidates)
 
 
