@@ -18,9 +18,9 @@ What it adds to nbgrader's `Execute` (whose timeout and interrupt-on-timeout it 
   course, the repository or the checker's judge; it writes only its notebook's folder (the evidence
   socket's folder is bound read-only); no network; no process outlives it; a memory limit. Where bwrap cannot run,
   `preprocess` raises SandboxUnavailable unless `GuardedExecute.sandbox = False`.
-- The kernel runs in grading mode (CHECKER_GRADING=1): training is skimmed (checker/course/skim.py:
-  one batch per fit, no drawings; no grade depends on training), on the CPU, with TensorFlow's
-  logging quiet and the checker importable.
+- The kernel runs in grading mode (CHECKER_GRADING=1: check() says the self-check is off) with
+  training skimmed (CHECKER_SKIM=1, checker/course/skim.py: one batch per fit, no drawings; no
+  grade depends on training), on the CPU, with TensorFlow's logging quiet and the checker importable.
 - A kernel that dies (os._exit, a crash, out of memory) ends the execution but not the
   grading: the cell that was running and every cell after it get an error output saying so,
   which scores 0 in nbgrader, and the cells that ran before keep their evidence.
