@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -187,29 +186,6 @@ CLASS = {
 
 
 # ---------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def venv_kernel(tmp_path_factory):
-    """A python3 kernelspec for this interpreter, first on JUPYTER_PATH: the kernel that runs is ours."""
-    folder = tmp_path_factory.mktemp("jupyter")
-    spec = folder / "kernels" / "python3"
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(
-        json.dumps(
-            {
-                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                "display_name": "Python 3 (test)",
-                "language": "python",
-            }
-        )
-    )
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(
-            "JUPYTER_PATH", os.pathsep.join(p for p in (str(folder), os.environ.get("JUPYTER_PATH")) if p)
-        )
-        patch.setenv("PATH", os.pathsep.join((str(Path(sys.executable).parent), os.environ["PATH"])))
-        yield folder
 
 
 @pytest.fixture(scope="module")

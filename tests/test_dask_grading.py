@@ -263,29 +263,6 @@ def test_submissions_that_need_attention_are_marked_in_the_table_and_the_csv(tmp
 
 
 @pytest.fixture(scope="module")
-def venv_kernel(tmp_path_factory):
-    """A python3 kernelspec for this interpreter, first on JUPYTER_PATH: the kernel that runs is ours."""
-    folder = tmp_path_factory.mktemp("jupyter")
-    spec = folder / "kernels" / "python3"
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(
-        json.dumps(
-            {
-                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                "display_name": "Python 3 (test)",
-                "language": "python",
-            }
-        )
-    )
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(
-            "JUPYTER_PATH", os.pathsep.join(p for p in (str(folder), os.environ.get("JUPYTER_PATH")) if p)
-        )
-        patch.setenv("PATH", os.pathsep.join((str(Path(sys.executable).parent), os.environ["PATH"])))
-        yield folder
-
-
-@pytest.fixture(scope="module")
 def empty_course(tmp_path_factory, venv_kernel) -> Course:
     """`classroom init` on the two small notebooks; nothing handed in yet."""
     root = tmp_path_factory.mktemp("dask-course")
