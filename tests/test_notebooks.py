@@ -403,12 +403,13 @@ MODELS = {
 
 @pytest.fixture
 def shown(monkeypatch):
-    """What show_model displayed: ("figure", Figure) or ("png", bytes)."""
-    from checker.course import helpers as course
+    """What show_model and plot_history displayed: ("png", bytes), ("html", text), ("figure", Figure)."""
+    from checker.course import helpers, model_drawing
 
     displayed = []
-    monkeypatch.setattr(course, "_display_figure", lambda fig: displayed.append(("figure", fig)))
-    monkeypatch.setattr(course, "_display_png", lambda data: displayed.append(("png", data)))
+    monkeypatch.setattr(helpers, "_display_figure", lambda fig: displayed.append(("figure", fig)))
+    monkeypatch.setattr(model_drawing, "_display_png", lambda data: displayed.append(("png", data)))
+    monkeypatch.setattr(model_drawing, "_display_html", lambda text: displayed.append(("html", text)))
     return displayed
 
 
@@ -419,22 +420,28 @@ def without_dot(monkeypatch, tmp_path):
     assert shutil.which("dot") is None
 
 
+def png_width(data: bytes) -> int:
+    assert data.startswith(b"\x89PNG")
+    return int.from_bytes(data[16:20], "big")
+
+
 @pytest.mark.parametrize("make_model", MODELS.values(), ids=MODELS.keys())
 def test_show_model_without_graphviz_draws_the_layer_graph(make_model, without_dot, shown, capsys):
     from checker.course import show_model
 
     show_model(make_model())
 
-    assert [kind for kind, _ in shown] == ["figure"]
+    kinds = [kind for kind, _ in shown]
+    assert kinds == (["png", "html"] if make_model is _nested_model else ["png"])
+    assert png_width(shown[0][1]) > 100
     assert "conda install -c conda-forge graphviz" in capsys.readouterr().out
 
 
-def test_the_networkx_drawing_shows_shared_layers_once_with_each_call(without_dot, shown):
-    from checker.course import show_model
+def test_the_networkx_drawing_shows_shared_layers_once_with_each_call():
+    from checker.course.plotting import draw_layer_graph, layer_graph
 
-    show_model(_functional_model())
+    figure = draw_layer_graph(layer_graph(_functional_model()))
 
-    figure = shown[0][1]
     labels = [text.get_text() for text in figure.axes[0].texts]
     shared = [label for label in labels if label.startswith("shared_lstm")]
     assert shared == ["shared_lstm\nLSTM(4)\n(None, 4)\nshared: called 2 times"]
@@ -451,21 +458,95 @@ def test_a_nested_model_is_one_box_with_the_shapes_it_produces(without_dot, show
     assert graph.in_degree("base") == 2
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed here")
-@pytest.mark.parametrize("make_model", MODELS.values(), ids=MODELS.keys())
-def test_show_model_with_graphviz_uses_plot_model(make_model, shown, capsys):
+@pytest.mark.parametrize("route", ["dot", "matplotlib"])
+def test_a_nested_model_can_be_opened_below_the_drawing(route, shown, monkeypatch):
+    import base64
+    import re
+
     from checker.course import show_model
 
-    model = make_model()
-    show_model(model)
+    if route == "matplotlib":
+        monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
+    elif shutil.which("dot") is None:
+        pytest.skip("Graphviz dot is not installed here")
+    show_model(_nested_model())
 
-    assert len(shown) == 1
+    (kind, text) = shown[1]
+    assert kind == "html" and text.startswith("<details><summary>Open <b>base</b>")
+    inner = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', text).group(1))
+    assert png_width(inner) > 100
+
+
+def _course_model(notebook: str, builder: str):
+    """A model built by the solution notebook's own imports and definitions."""
+    import ast
+
+    from checker.classroom.evidence import KEPT_STATEMENTS, _is_constant, _top_level
+
+    cells = nbformat.read(str(default_solutions_dir() / f"{notebook}.ipynb"), 4).cells
+    kept = [
+        ast.unparse(node)
+        for cell in cells
+        if cell.cell_type == "code"
+        for node in _top_level(cell.source)
+        if isinstance(node, KEPT_STATEMENTS) or _is_constant(node)
+    ]
+    namespace = {"__name__": "course_model"}
+    exec("\n".join(kept), namespace)  # noqa: S102 - the course's own solutions
+    return namespace[builder]()
+
+
+LARGEST_MODELS = {
+    "04_inception_block": ("04_inception_blocks", "build_inception_block"),
+    "08_trend_model": ("08_capstone_trend_model", "build_trend_model"),
+}
+SHOWN_WIDTH = 860  # px: JupyterLab's output column on a laptop, where wider pictures are scaled down
+READABLE = 10  # px: the smallest text a learner reads without zooming
+
+
+@pytest.mark.parametrize("route", ["dot", "matplotlib"])
+@pytest.mark.parametrize("notebook,builder", LARGEST_MODELS.values(), ids=LARGEST_MODELS.keys())
+def test_the_course_s_largest_drawings_are_readable_at_860_px(notebook, builder, route, shown, monkeypatch):
+    from checker.course import model_drawing, show_model
+    from checker.course.dot_drawing import DOT_DPI
+    from checker.course.plotting import FONT_SIZE
+
+    if route == "matplotlib":
+        monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
+    elif shutil.which("dot") is None:
+        pytest.skip("Graphviz dot is not installed here")
+    show_model(_course_model(notebook, builder))
+
+    dpi = DOT_DPI if route == "dot" else model_drawing.DRAWING_DPI
+    width = png_width(shown[0][1])
+    text_px = FONT_SIZE * dpi / 72 * min(1, SHOWN_WIDTH / width)
+    assert text_px >= READABLE, f"{width} px wide: text shown at {text_px:.1f} px"
+
+
+@pytest.mark.parametrize("notebook,builder", LARGEST_MODELS.values(), ids=LARGEST_MODELS.keys())
+def test_long_edges_run_straight_in_the_networkx_layout(notebook, builder):
+    from checker.course.plotting import graph_layout, layer_graph
+
+    positions, paths = graph_layout(layer_graph(_course_model(notebook, builder)))
+
+    long_edges = [path[1:-1] for path in paths.values() if len(path) > 3]
+    assert long_edges, "these models have edges that skip rows"
+    for waypoints in long_edges:
+        xs = [positions[w][0] for w in waypoints]
+        assert max(xs) - min(xs) < 0.05, f"a long edge bends: {xs}"
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot is not installed here")
+@pytest.mark.parametrize("make_model", MODELS.values(), ids=MODELS.keys())
+def test_show_model_with_graphviz_draws_with_dot(make_model, shown, capsys):
+    from checker.course import show_model
+
+    show_model(make_model())
+
     kind, content = shown[0]
-    if make_model in (_unbuilt_sequential, _subclassed):  # plot_model cannot draw these
-        assert kind == "figure"
-    else:
-        assert kind == "png" and content.startswith(b"\x89PNG")
-    assert "graphviz" not in capsys.readouterr().out
+    assert kind == "png" and png_width(content) > 100
+    assert len(shown) == (2 if make_model is _nested_model else 1)
+    assert "graphviz" not in capsys.readouterr().out.lower()
 
 
 # ---------------------------------------------------------------- course helpers

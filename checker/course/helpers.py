@@ -13,22 +13,16 @@ by a learner):
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import shutil
 from pathlib import Path
 
+from checker.course.model_drawing import show_model  # noqa: F401 - part of this module's interface
 from checker.course.skim import SKIPPED_DRAWING, skimming
 
 FAST_ENV = "CHECKER_FAST"
 RESULTS_DIR_ENV = "CHECKER_RESULTS_DIR"
 METRICS_FILE = "metrics.json"
-GRAPHVIZ_HINT = (
-    "(Graphviz `dot` is not installed, so this is the course's simpler drawing. "
-    "For Keras' own plot_model: conda install -c conda-forge graphviz, "
-    "or apt-get install graphviz / brew install graphviz.)"
-)
 
 
 _last_seed = {"seed": 42, "deterministic_ops": True}
@@ -73,81 +67,6 @@ def epochs(n: int) -> int:
 
 def fast_mode() -> bool:
     return os.environ.get(FAST_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-# ---------------------------------------------------------------- show_model
-
-
-def show_model(model, show_shapes: bool = True) -> None:
-    """Show the model's layer graph below the cell.
-
-    Uses Keras' `plot_model` when Graphviz `dot` is installed; otherwise (or when
-    `plot_model` fails) draws the layer graph with networkx and matplotlib and prints
-    one line on how to get Graphviz. Never raises for a model.
-    """
-    if skimming():
-        print(SKIPPED_DRAWING)
-        return
-    if shutil.which("dot") and _show_with_graphviz(model, show_shapes):
-        return
-    _show_with_networkx(model)
-    if not shutil.which("dot"):
-        print(GRAPHVIZ_HINT)
-
-
-def _show_with_graphviz(model, show_shapes: bool) -> bool:
-    """Keras' own drawing; False when it could not be made (unbuilt model, pydot trouble)."""
-    import tempfile
-
-    import keras
-
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "model.png"
-        try:
-            with _captured_stdout():  # plot_model prints instead of raising in notebooks
-                keras.utils.plot_model(
-                    model,
-                    to_file=str(path),
-                    show_shapes=show_shapes,
-                    show_layer_names=True,
-                    show_layer_activations=True,
-                    dpi=72,
-                )
-        except Exception:
-            return False
-        if not path.exists():
-            return False
-        image = path.read_bytes()
-    _display_png(image)
-    return True
-
-
-def _show_with_networkx(model) -> None:
-    import matplotlib.pyplot as plt
-
-    from checker.course.plotting import draw_layer_graph, layer_graph
-
-    try:
-        figure = draw_layer_graph(layer_graph(model), title=getattr(model, "name", None))
-    except Exception as exc:  # a model too broken to draw still must not stop the notebook
-        print(f"Could not draw this model ({type(exc).__name__}: {exc}); model.summary() lists its layers.")
-        return
-    _display_figure(figure)
-    plt.close(figure)
-
-
-def _captured_stdout():
-    import contextlib
-
-    return contextlib.redirect_stdout(io.StringIO())
-
-
-def _display_png(data: bytes) -> None:
-    try:
-        from IPython.display import Image, display
-    except ImportError:
-        return
-    display(Image(data=data, format="png"))
 
 
 def _display_figure(figure) -> None:

@@ -19,14 +19,20 @@ LAYER_COLOR = "#f3f3f3"
 SHARED_COLOR = "#ffe3b3"
 NESTED_COLOR = "#e2f0d9"
 OUTPUT_COLOR = "#f9d6d5"
-COLUMN_WIDTH = 3.3  # in inches, as the figure is sized: one box per column
-ROW_HEIGHT = 1.35
+ROW_HEIGHT = 1.1  # inches from one row of boxes to the next
+FONT_SIZE = 8  # points; at 860 px wide a drawing up to ~9.5 inches keeps it >= 10 px on screen
+CHAR_EM = 0.6  # a monospace character's width, in ems
+BOX_PADDING = 0.25  # inches a box adds around its widest line
+BOX_GAP = 0.2  # inches between neighbouring boxes in a row
+WAYPOINT_WIDTH = 0.1  # inches a long edge takes where it passes a row
+MAX_WIDTH = 9.5  # inches; wider drawings get their labels wrapped (see FONT_SIZE)
+WAYPOINT_PULL = 8.0  # how much harder a long edge's bend is pulled straight than a box is centred
 
 
 # ---------------------------------------------------------------- the layer graph
 
 
-def layer_graph(model) -> nx.DiGraph:
+def layer_graph(model, show_shapes: bool = True) -> nx.DiGraph:
     """One node per layer of `model`, edges from each layer to the layers it feeds.
 
     Node attributes: `label` (name, class and key settings, output shape), `role`
@@ -39,9 +45,9 @@ def layer_graph(model) -> nx.DiGraph:
     if not layers_config:
         return _opaque_graph(model)
     if any("inbound_nodes" in entry for entry in layers_config):
-        graph = _functional_graph(model, config)
+        graph = _functional_graph(model, config, show_shapes)
     else:
-        graph = _sequential_graph(model, layers_config)
+        graph = _sequential_graph(model, layers_config, show_shapes)
     _mark_outputs(graph)
     return graph
 
@@ -53,12 +59,12 @@ def _safe_config(model) -> dict | None:
         return None
 
 
-def _functional_graph(model, config: dict) -> nx.DiGraph:
+def _functional_graph(model, config: dict, show_shapes: bool) -> nx.DiGraph:
     graph = nx.DiGraph()
     for entry in config["layers"]:
         name = entry.get("name") or entry["config"].get("name")
         calls = max(1, len(entry.get("inbound_nodes") or []))
-        graph.add_node(name, **_node_attributes(model, entry, calls))
+        graph.add_node(name, **_node_attributes(model, entry, calls, show_shapes))
         for source in _sources(entry.get("inbound_nodes") or []):
             if source in graph:
                 count = graph.edges[source, name]["count"] + 1 if graph.has_edge(source, name) else 1
@@ -90,12 +96,12 @@ def _sources(inbound_nodes) -> list[str]:
     return found
 
 
-def _sequential_graph(model, layers_config: list) -> nx.DiGraph:
+def _sequential_graph(model, layers_config: list, show_shapes: bool) -> nx.DiGraph:
     graph = nx.DiGraph()
     previous = None
     for entry in layers_config:
         name = entry.get("config", {}).get("name") or entry.get("class_name")
-        graph.add_node(name, **_node_attributes(model, entry, calls=1))
+        graph.add_node(name, **_node_attributes(model, entry, 1, show_shapes))
         if previous is not None:
             graph.add_edge(previous, name, count=1)
         previous = name
@@ -117,13 +123,13 @@ def _opaque_graph(model) -> nx.DiGraph:
     return graph
 
 
-def _node_attributes(model, entry: dict, calls: int) -> dict:
+def _node_attributes(model, entry: dict, calls: int, show_shapes: bool = True) -> dict:
     class_name = entry.get("class_name", "?")
     settings = entry.get("config") or {}
     name = entry.get("name") or settings.get("name") or class_name
     nested = isinstance(settings.get("layers"), list)
     lines = [name, _describe_layer(class_name, settings, nested)]
-    shapes = [] if class_name == "InputLayer" else _output_shapes(model, name)
+    shapes = _output_shapes(model, name) if show_shapes and class_name != "InputLayer" else []
     if shapes:
         lines.append(" / ".join(shapes))
     if calls > 1:
@@ -233,21 +239,78 @@ def _mark_outputs(graph: nx.DiGraph) -> None:
 
 
 def graph_layout(graph: nx.DiGraph) -> tuple[dict, dict]:
-    """Rows top-down by longest path from an input; returns (positions, edge paths).
+    """Where each box goes, in inches: rows top-down by longest path from an input.
 
-    An edge that skips rows gets a waypoint in each row it crosses (as Graphviz does), so
-    it runs in its own column instead of through other boxes. positions maps every node
-    and waypoint to (column, -row); edge paths map (source, target) to the list of points
-    from source to target. Within a row, nodes sit under the mean column of their parents.
+    Returns (positions, edge paths). An edge that skips rows gets a waypoint in each row it
+    crosses (as Graphviz does), so that it runs between boxes instead of through them.
+    positions map every node and waypoint to (x in inches, -row); edge paths map
+    (source, target) to the points from source to target. Rows are ordered to cross few
+    edges, and boxes sit as close as they can to the middle of what they connect, with
+    waypoints held hardest, so long edges run straight.
+
+    >>> positions, paths = graph_layout(nx.DiGraph([("x", "a"), ("a", "y"), ("x", "y")]))
+    >>> paths["x", "y"][1][0], positions[paths["x", "y"][1]][1]
+    ('waypoint', -1)
     """
+    rows, parents_of, paths = _rows_with_waypoints(graph)
+    children_of: dict = {key: [] for key in parents_of}
+    for key, parents in parents_of.items():
+        for parent in parents:
+            children_of[parent].append(key)
+    _order_rows(rows, parents_of, children_of)
+    widths = {key: box_width(_label(graph, key)) if key in graph else WAYPOINT_WIDTH for key in parents_of}
+    x = _place_rows(rows, widths, parents_of, children_of)
+    left = min(x[key] - widths[key] / 2 for key in x)
+    positions = {key: (x[key] - left, -level) for level, row in rows.items() for key in row}
+    return positions, paths
+
+
+def fitted_to_width(graph: nx.DiGraph, widest: float = MAX_WIDTH) -> nx.DiGraph:
+    """The graph, or a copy with labels wrapped at commas, whichever first fits `widest` inches.
+
+    >>> g = nx.DiGraph(); g.add_node("c", label="c\\nConv2D(128, 3, strides=2, same, relu)")
+    >>> fitted_to_width(g, widest=2).nodes["c"]["label"]
+    'c\\nConv2D(128, 3, strides=2,\\n same, relu)'
+    """
+    for columns in (None, 28, 22, 18):
+        wrapped = graph if columns is None else _wrapped_labels(graph, columns)
+        positions, _ = graph_layout(wrapped)
+        right = max(x + box_width(_label(wrapped, k)) / 2 for k, (x, _) in positions.items() if k in graph)
+        if right <= widest:
+            break
+    return wrapped
+
+
+def _wrapped_labels(graph: nx.DiGraph, columns: int) -> nx.DiGraph:
+    import textwrap
+
+    wrapped = graph.copy()
+    for name in wrapped:
+        lines = _label(wrapped, name).splitlines()
+        wrapped.nodes[name]["label"] = "\n".join(
+            part for line in lines for part in textwrap.wrap(line, columns, subsequent_indent=" ") or [""]
+        )
+    return wrapped
+
+
+def _label(graph: nx.DiGraph, name) -> str:
+    return graph.nodes[name].get("label", str(name))
+
+
+def box_width(label: str) -> float:
+    """Inches a box of this label takes in the drawing (monospace text plus padding)."""
+    return max(len(line) for line in label.splitlines()) * FONT_SIZE * CHAR_EM / 72 + BOX_PADDING
+
+
+def _rows_with_waypoints(graph: nx.DiGraph) -> tuple[dict, dict, dict]:
     depth = {}
     for name in nx.topological_sort(graph):
         parents = list(graph.predecessors(name))
         depth[name] = 1 + max(depth[p] for p in parents) if parents else 0
-    rows: dict[int, list] = {}
+    rows: dict[int, list] = {level: [] for level in range(max(depth.values(), default=0) + 1)}
     parents_of: dict = {name: list(graph.predecessors(name)) for name in graph}
-    for name in graph:  # graph order = the model's layer order: a stable tie-break
-        rows.setdefault(depth[name], []).append(name)
+    for name in graph:  # graph order = the model's layer order: the first guess
+        rows[depth[name]].append(name)
     paths = {}
     for source, target in graph.edges:
         path = [source]
@@ -258,58 +321,130 @@ def graph_layout(graph: nx.DiGraph) -> tuple[dict, dict]:
             path.append(waypoint)
         parents_of[target] = [path[-1] if p == source else p for p in parents_of[target]]
         paths[source, target] = path + [target]
-    positions: dict = {}
-    for level in sorted(rows):
-        row = rows[level]
-        row.sort(key=lambda n: _mean_parent_x(parents_of[n], positions))
-        offset = (len(row) - 1) / 2
-        for index, name in enumerate(row):
-            positions[name] = (index - offset, -level)
-    return positions, paths
+    return rows, parents_of, paths
 
 
-def _mean_parent_x(parents, positions) -> float:
-    xs = [positions[p][0] for p in parents if p in positions]
-    return sum(xs) / len(xs) if xs else 0.0
+def _order_rows(rows: dict, parents_of: dict, children_of: dict, sweeps: int = 4) -> None:
+    """Reorder each row by the mean position of its neighbours (barycentres), keeping the best."""
+    best, fewest = {k: list(v) for k, v in rows.items()}, _crossings(rows, children_of)
+    for _ in range(sweeps):
+        for level in range(1, len(rows)):
+            _sort_by_neighbours(rows[level], rows[level - 1], parents_of)
+        for level in range(len(rows) - 2, -1, -1):
+            _sort_by_neighbours(rows[level], rows[level + 1], children_of)
+        crossings = _crossings(rows, children_of)
+        if crossings < fewest:
+            best, fewest = {k: list(v) for k, v in rows.items()}, crossings
+    rows.update(best)
+
+
+def _sort_by_neighbours(row: list, fixed: list, neighbours_of: dict) -> None:
+    index = {key: i for i, key in enumerate(fixed)}
+    current = {key: i for i, key in enumerate(row)}
+
+    def barycentre(key):
+        found = [index[n] for n in neighbours_of[key] if n in index]
+        return sum(found) / len(found) if found else current[key] * len(fixed) / max(1, len(row))
+
+    row.sort(key=barycentre)
+
+
+def _crossings(rows: dict, children_of: dict) -> int:
+    count = 0
+    for level in range(len(rows) - 1):
+        below = {key: i for i, key in enumerate(rows[level + 1])}
+        edges = [(i, below[c]) for i, key in enumerate(rows[level]) for c in children_of[key] if c in below]
+        count += sum(1 for a, b in edges for c, d in edges if a < c and b > d)
+    return count
+
+
+def _place_rows(rows: dict, widths: dict, parents_of: dict, children_of: dict) -> dict:
+    """x of every box: packed left to right, then pulled towards its parents and children."""
+    x = {}
+    for row in rows.values():
+        edge = 0.0
+        for key in row:
+            x[key] = edge + widths[key] / 2
+            edge += widths[key] + BOX_GAP
+    levels = sorted(rows)
+    for neighbours_of, order in [(parents_of, levels), (children_of, levels[::-1])] * 2 + [
+        (parents_of, levels)
+    ]:
+        for level in order:
+            wanted = [_mean_x(neighbours_of[key], x, x[key]) for key in rows[level]]
+            weights = [WAYPOINT_PULL if isinstance(key, tuple) else 1.0 for key in rows[level]]
+            x.update(zip(rows[level], _closest_spacing(rows[level], wanted, weights, widths)))
+    return x
+
+
+def _mean_x(neighbours: list, x: dict, default: float) -> float:
+    return sum(x[n] for n in neighbours) / len(neighbours) if neighbours else default
+
+
+def _closest_spacing(row: list, wanted: list, weights: list, widths: dict) -> list:
+    """Positions in row order, no two boxes overlapping, as close to `wanted` as possible.
+
+    Least squares under order constraints: shifting each box by the room the boxes before it
+    need turns it into isotonic regression, solved by pooling adjacent violators.
+    """
+    offsets, room = [], 0.0
+    for i, key in enumerate(row):
+        if i:
+            room += (widths[row[i - 1]] + widths[key]) / 2 + BOX_GAP
+        offsets.append(room)
+    blocks: list[list[float]] = []  # [weighted sum, weight, count]
+    for target, weight, offset in zip(wanted, weights, offsets):
+        blocks.append([(target - offset) * weight, weight, 1])
+        while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
+            total, weight_sum, count = blocks.pop()
+            blocks[-1] = [blocks[-1][0] + total, blocks[-1][1] + weight_sum, blocks[-1][2] + count]
+    shifted = [total / weight for total, weight, count in blocks for _ in range(count)]
+    return [y + offset for y, offset in zip(shifted, offsets)]
 
 
 def draw_layer_graph(graph: nx.DiGraph, title: str | None = None):
-    """A matplotlib figure of the layer graph: boxes for layers, arrows for tensors."""
+    """A matplotlib figure of the layer graph: boxes for layers, arrows for tensors.
+
+    Long labels are wrapped when that keeps the drawing within MAX_WIDTH inches, so that its
+    text stays readable where the notebook fits it into its column.
+    """
+    graph = fitted_to_width(graph)
     positions, paths = graph_layout(graph)
-    rows = [p[1] for p in positions.values()]
-    columns = max((rows.count(y) for y in set(rows)), default=1)
-    figure, axes = plt.subplots(
-        figsize=(max(4.0, COLUMN_WIDTH * columns), max(2.0, ROW_HEIGHT * len(set(rows))))
+    points = {key: (x, y * ROW_HEIGHT) for key, (x, y) in positions.items()}
+    right = max(
+        (x + box_width(_label(graph, k)) / 2 for k, (x, _) in points.items() if k in graph), default=1
     )
-    points = {key: (x * COLUMN_WIDTH, y * ROW_HEIGHT) for key, (x, y) in positions.items()}
+    rows = len({y for _, y in points.values()})
+    figure, axes = plt.subplots(figsize=(max(4.0, right + 0.2), max(2.0, ROW_HEIGHT * rows + 0.3)))
     boxes = {}
     for name in graph:
         attributes = graph.nodes[name]
         boxes[name] = axes.text(
             *points[name],
-            attributes["label"],
+            _label(graph, name),
             ha="center",
             va="center",
-            fontsize=8,
+            fontsize=FONT_SIZE,
             family="monospace",
             bbox={
                 "boxstyle": "round,pad=0.4",
-                "facecolor": _color(attributes),
+                "facecolor": box_color(attributes),
                 "edgecolor": "#444444",
-                "linewidth": 1.6 if attributes["calls"] > 1 else 0.8,
+                "linewidth": 1.6 if attributes.get("calls", 1) > 1 else 0.8,
             },
         )
     for (source, target), path in paths.items():
         count = graph.edges[source, target].get("count", 1)
         _draw_path(axes, path, points, boxes, f"×{count}" if count > 1 else None)
-    xs = [x for x, _ in points.values()] or [0]
     ys = [y for _, y in points.values()] or [0]
-    axes.set_xlim(min(xs) - COLUMN_WIDTH / 2, max(xs) + COLUMN_WIDTH / 2)
-    axes.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
+    axes.set_xlim(-0.1, right + 0.1)
+    axes.set_ylim(min(ys) - 0.7, max(ys) + 0.7)
     axes.axis("off")
     if title:
         axes.set_title(title)
-    figure.tight_layout()
+    figure.subplots_adjust(
+        left=0, right=1, bottom=0, top=1 if not title else 1 - 0.3 / (ROW_HEIGHT * rows + 0.3)
+    )
     return figure
 
 
@@ -344,12 +479,12 @@ def _draw_path(axes, path: list, points: dict, boxes: dict, label: str | None) -
         )
 
 
-def _color(attributes: dict) -> str:
+def box_color(attributes: dict) -> str:
     if attributes.get("nested"):
         return NESTED_COLOR
-    if attributes["calls"] > 1:
+    if attributes.get("calls", 1) > 1:
         return SHARED_COLOR
-    return {"input": INPUT_COLOR, "output": OUTPUT_COLOR}.get(attributes["role"], LAYER_COLOR)
+    return {"input": INPUT_COLOR, "output": OUTPUT_COLOR}.get(attributes.get("role"), LAYER_COLOR)
 
 
 # ---------------------------------------------------------------- learning curves
