@@ -57,6 +57,14 @@ y = layers.Conv2D(128, 3, activation="relu", padding="same")(first)
 y = layers.Conv2D(128, 3, activation="relu", padding="same")(y)
 check(keras.Model(x, layers.add([y, first])), "residual_identity")"""
 
+NESTED_MODEL_DRAWING = """from checker.course import show_model
+block_input = keras.Input((24, 24, 1))
+block = keras.Model(block_input, layers.Conv2D(4, 3, name="inner_conv")(block_input), name="feature_block")
+image = keras.Input((24, 24, 1), name="image")
+show_model(keras.Model(image, layers.Dense(2, name="head")(layers.Flatten()(block(image))), name="classifier"))"""
+DRAWING = ".jp-OutputArea-output img"
+OPENER = ".jp-OutputArea-output details"
+
 # Colour of an element and every background behind it, nearest first, up to the first opaque one.
 COLOURS_JS = """elements => elements.map(element => {
     const backgrounds = [];
@@ -87,7 +95,8 @@ def executed_notebooks(folder: Path) -> None:
     from nbformat.sign import NotebookNotary
 
     cells = [
-        nbformat.v4.new_code_cell(s) for s in (SETUP, INCEPTION_WITH_NARROW_BRANCH, SHORTCUT_FROM_FIRST_CONV)
+        nbformat.v4.new_code_cell(s)
+        for s in (SETUP, INCEPTION_WITH_NARROW_BRANCH, SHORTCUT_FROM_FIRST_CONV, NESTED_MODEL_DRAWING)
     ]
     notebook = nbformat.v4.new_notebook(
         cells=cells,
@@ -191,6 +200,7 @@ def test_the_report_and_its_picture_read_in_jupyterlab_light_and_dark(jupyterlab
                 for index in range(2):
                     check_one_report(reports.nth(index), tmp_path / f"report-{index + 1}-{short}.png")
                 reports.page.screenshot(path=str(tmp_path / f"notebook-{short}.png"))
+                check_nested_model_opens(reports.page, tmp_path / f"drawing-{short}.png")
                 reports.page.close()
             # Untrusted, JupyterLab's sanitizer drops the picture and the status colours: the table
             # must still be there, marked with ✓/✗ in a colour that reads.
@@ -213,6 +223,19 @@ def open_reports(browser, url: str, token: str, settings: Path, theme: str, note
         timeout=120_000,
     )
     return page.locator(REPORT)
+
+
+def check_nested_model_opens(page, screenshot: Path) -> None:
+    """show_model's drawing fits the column; the model used inside it opens with a click."""
+    drawing, opener = page.locator(DRAWING).first, page.locator(OPENER)
+    drawing.scroll_into_view_if_needed()
+    assert drawing.is_visible() and 100 < drawing.bounding_box()["width"] <= 860
+    inner = opener.locator("img")
+    assert "feature_block" in opener.locator("summary").inner_text() and not inner.is_visible()
+    opener.locator("summary").click()
+    inner.wait_for(state="visible", timeout=10_000)
+    assert inner.bounding_box()["width"] > 100
+    opener.screenshot(path=str(screenshot))
 
 
 def check_one_report(report, screenshot: Path, with_picture: bool = True) -> None:
