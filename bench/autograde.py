@@ -14,7 +14,9 @@ included), every student handing in the solutions. Then it times, in one run:
   plain:     `nbgrader autograde ASSIGNMENT` for each assignment, one after the other, with
              full training (CHECKER_SKIM=0; `--plain-skims` lets it skim training too)
   classroom: `python -m checker classroom autograde DIR --jobs N --no-feedback`
-             (or `--scheduler ADDRESS`: the cluster's workers grade, this machine writes)
+             (or `--scheduler ADDRESS`: the cluster's workers grade, this machine writes),
+             skimming training; with CHECKER_SKIM=0 in the environment it trains in full too,
+             so both sides do the same work and the ratio is the parallel speed-up alone
 
 and prints seconds per student-notebook for each, their ratio, the projected time of a class
 of 100 students x 8 notebooks graded the classroom way on this machine (or cluster), and
@@ -113,6 +115,9 @@ def main() -> int:
 
     plain_times, classroom_times = [], []
     where = f"--scheduler {args.scheduler}" if args.scheduler else f"--jobs {args.jobs}"
+    classroom_training = (
+        "full" if os.environ.get(SKIM_ENV) == "0" else "skimmed"
+    )  # CHECKER_SKIM=0: both train
     for round_ in range(args.repeat):
         plain = copy_course(template, work / f"plain{round_}")
         classroom = copy_course(template, work / f"classroom{round_}")
@@ -120,7 +125,12 @@ def main() -> int:
         label = f"plain nbgrader autograde, sequential, {training} training"
         plain_times.append(timed(label, run_plain, plain, args.plain_skims))
         classroom_times.append(
-            timed(f"classroom autograde {where}, skimmed training", run_classroom, classroom, where.split())
+            timed(
+                f"classroom autograde {where}, {classroom_training} training",
+                run_classroom,
+                classroom,
+                where.split(),
+            )
         )
     plain_seconds, classroom_seconds = min(plain_times), min(classroom_times)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -361,6 +362,17 @@ def test_the_kernel_cannot_reach_the_grading_process_to_kill_it(autograded, grad
 @pytest.mark.slow
 def test_forged_observations_from_the_layer_class_earn_nothing(graded):
     assert graded["layer_forges_observations"] == {"simple_dense": 0}
+
+
+@pytest.mark.slow
+def test_the_summary_says_where_the_time_went(autograded):
+    _status, errors = autograded
+    line = next(line for line in errors.splitlines() if line.startswith("Time: "))
+    graded, grading, writing = re.search(
+        r"graded (\d+) submissions in ([\d.]+) s.*took ([\d.]+) s", line
+    ).groups()
+    assert int(graded) == len(CLASS)
+    assert float(grading) > float(writing) > 0
 
 
 @pytest.mark.slow

@@ -21,6 +21,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 from collections import deque
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ class Graded:
     error: str = ""  # why it needs attention ("" when all went well)
     seconds: float = 0.0  # the worker's time on it
     worker: str = ""  # the Dask worker that graded it
+    writing: float = 0.0  # seconds this process took to write it into the gradebook
 
 
 class GradingInterrupted(Exception):
@@ -254,6 +256,7 @@ class ClassGrading:
         for name, content in result.notebooks.items():
             if Path(name).name == name and name.endswith(".ipynb"):
                 (target / name).write_bytes(content)
+        started = time.perf_counter()
         with self.interrupts.writing():
             self.undo.before_writing(submission)
             outcome = run_converter(
@@ -267,7 +270,10 @@ class ClassGrading:
         shutil.rmtree(target, ignore_errors=True)
         self.durations.add(submission, result.seconds)
         error = result.error or ("" if outcome.success else failure_reason(outcome))
-        return Graded(submission, result.success and outcome.success, error, result.seconds, result.worker)
+        writing = round(time.perf_counter() - started, 3)
+        return Graded(
+            submission, result.success and outcome.success, error, result.seconds, result.worker, writing
+        )
 
     def _record(self, graded: Graded) -> None:
         self.results.append(graded)

@@ -223,6 +223,7 @@ def _report(course, submissions, results, feedback: bool) -> int:
     write_csv(table, course.scores_csv)
     print(f"\nScores: {course.scores_csv}")
     print(f"Graded per worker: {_per_worker(results)}", file=sys.stderr)
+    print(_time_spent(results), file=sys.stderr)
     for submission, reason in attention.items():
         print(f"error: {submission} could not be autograded: {reason}", file=sys.stderr)
     if feedback:
@@ -232,6 +233,22 @@ def _report(course, submissions, results, feedback: bool) -> int:
                 print(f"error: feedback for {assignment}: {outcome.last_error_line()}", file=sys.stderr)
         print(f"Feedback: {course.folder('feedback')}/<student>/<assignment>/")
     return 1 if attention else 0
+
+
+def _time_spent(results) -> str:
+    """Where the run's time went: the workers' grading against this process's gradebook writes.
+
+    >>> from checker.classroom.pool import Graded
+    >>> _time_spent([Graded(None, True, seconds=10.0, writing=1.5), Graded(None, True, seconds=14.0, writing=0.5)])
+    'Time: the workers graded 2 submissions in 24.0 s (12.0 s each); writing the gradebook here took 2.0 s (1.0 s each).'
+    """
+    count = len(results) or 1
+    grading = sum(r.seconds or 0 for r in results)
+    writing = sum(r.writing for r in results)
+    return (
+        f"Time: the workers graded {len(results)} submissions in {grading:.1f} s ({grading / count:.1f} s each); "
+        f"writing the gradebook here took {writing:.1f} s ({writing / count:.1f} s each)."
+    )
 
 
 def _per_worker(results) -> str:
