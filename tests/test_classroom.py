@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -692,3 +693,19 @@ def test_parallel_autograde_hands_out_the_longest_known_work_first():
         Submission("bob", "01_short"),
         Submission("cy", "01_short"),
     ]
+
+
+def test_a_local_cluster_s_kernels_share_the_cores_and_a_cluster_of_your_own_is_left_alone(monkeypatch):
+    from checker.classroom.execute import KERNEL_THREADS_ENV, GuardedExecute
+    from checker.classroom.pool import _cores_shared
+
+    monkeypatch.delenv(KERNEL_THREADS_ENV, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    with _cores_shared(2, scheduler=None):
+        local = GuardedExecute()._thread_limits()
+    with _cores_shared(2, scheduler="tcp://10.0.0.5:8786"):
+        remote = GuardedExecute()._thread_limits()
+
+    assert local == {"TF_NUM_INTRAOP_THREADS": "4", "TF_NUM_INTEROP_THREADS": "4", "OMP_NUM_THREADS": "4"}
+    assert remote == {}
+    assert KERNEL_THREADS_ENV not in os.environ

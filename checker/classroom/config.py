@@ -56,6 +56,9 @@ c.CourseDirectory.course_id = {course_id!r}
 # Training is skimmed while grading (one batch per fit; no grade depends on training);
 # c.GuardedExecute.skim_training = False trains in full (CHECKER_FAST=1: a quarter of the epochs).
 c.Execute.timeout = {timeout!r}
+# Threads each kernel's TensorFlow may use; 0: every core. `classroom autograde --jobs N` gives
+# each of its N workers' kernels cores // N, so that kernels running side by side do not fight.
+# c.GuardedExecute.kernel_threads = 0
 
 # Each learner's kernel runs in a bubblewrap sandbox: it sees the machine read-only, not this
 # course (solutions, gradebook, classmates' work), the checker's repository or its judge; it

@@ -58,6 +58,7 @@ from checker.course.skim import SKIM_ENV
 from checker.evidence_channel import SOCKET_ENV, EvidenceServer
 from checker.paths import repository_root
 
+KERNEL_THREADS_ENV = "CHECKER_KERNEL_THREADS"  # threads each grading kernel's TensorFlow may use
 EVIDENCE_KEY = "checker_evidence"  # in nbconvert's resources: {exercise: evidence_channel.Window}
 LIMITS_KEY = "checker_limits"  # in nbconvert's resources: the limits this notebook reached
 NOT_RUN = "NotRun"  # ename of the error output on cells a dead or stuck kernel, or a limit, stopped
@@ -113,6 +114,18 @@ class GuardedExecute(Execute):
     def _shutdown_kernel_default(self) -> str:
         # Every output is in once the last cell replied; a graceful stop waits ~3 s for TensorFlow to exit.
         return "immediate"
+
+    kernel_threads = Integer(
+        0,
+        help="Threads the kernel's TensorFlow may use (TF_NUM_INTRAOP_THREADS, "
+        "TF_NUM_INTEROP_THREADS, OMP_NUM_THREADS); 0 lets it take every core. Default: "
+        "CHECKER_KERNEL_THREADS, which `classroom autograde --jobs N` sets to cores // N.",
+    ).tag(config=True)
+
+    @default("kernel_threads")
+    def _kernel_threads_default(self) -> int:
+        value = os.environ.get(KERNEL_THREADS_ENV, "0")
+        return int(value) if value.isdigit() else 0
 
     @default("skim_training")
     def _skim_training_default(self) -> bool:
@@ -339,6 +352,17 @@ class GuardedExecute(Execute):
             "TF_CPP_MIN_LOG_LEVEL": "3",
             "CUDA_VISIBLE_DEVICES": "",
             "PYTHONPATH": python_path,
+            **self._thread_limits(),
+        }
+
+    def _thread_limits(self) -> dict[str, str]:
+        if self.kernel_threads <= 0:
+            return {}
+        threads = str(self.kernel_threads)
+        return {
+            "TF_NUM_INTRAOP_THREADS": threads,
+            "TF_NUM_INTEROP_THREADS": threads,
+            "OMP_NUM_THREADS": threads,
         }
 
 
