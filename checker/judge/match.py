@@ -76,6 +76,9 @@ class _WalkContext:
         self.stu_shape = _downstream_hashes(student, True)
         self.ref_order = [k for k in reference.topological() if reference.calls[k].class_name != "Input"]
         self.ref_classes = {c.class_name for c in reference.calls.values()}
+        # Call.signature sorts the settings on every use; the walks compare thousands of pairs.
+        self.stu_sig = {k: c.signature for k, c in student.calls.items()}
+        self.ref_sig = {k: c.signature for k, c in reference.calls.items()}
 
     def sources_past_foreign(self, call: Call) -> Counter:
         """A call's sources, looking through layers of a class the reference has none of
@@ -94,23 +97,24 @@ def _walk(ctx: _WalkContext, input_pairs: dict[str, str], place_first: bool, res
     student, reference = ctx.student, ctx.reference
     alignment = Alignment(dict(input_pairs))
     unpaired = {c.key for c in student.layer_calls()}
-    ref_left = Counter(reference.calls[k].signature for k in ctx.ref_order)
+    stu_sig, ref_sig = ctx.stu_sig, ctx.ref_sig
+    ref_left = Counter(ref_sig[k] for k in ctx.ref_order)
     for key in ctx.ref_order:
         ref_call = reference.calls[key]
-        ref_left[ref_call.signature] -= 1
+        ref_left[ref_sig[key]] -= 1
         wanted = Counter(alignment.student_of(s) for s in ref_call.sources)
         candidates = [
             student.calls[k]
             for k in sorted(unpaired)
             if student.calls[k].class_name == ref_call.class_name
-            and not (reserve and _reserved(student.calls[k], ref_call, student, unpaired, ref_left))
+            and not (reserve and _reserved(stu_sig[k], ref_sig[key], stu_sig, unpaired, ref_left))
         ]
         if not candidates:
             continue
 
         def closeness(call: Call) -> tuple:
             in_place = Counter(call.sources) == wanted or ctx.sources_past_foreign(call) == wanted
-            same = call.signature == ref_call.signature
+            same = stu_sig[call.key] == ref_sig[key]
             return ((in_place, same) if place_first else (same, in_place)) + (
                 ctx.stu_hash[call.key] == ctx.ref_hash[key],
                 ctx.stu_shape[call.key] == ctx.ref_shape[key],
@@ -148,12 +152,14 @@ def _cost(alignment: Alignment, student: ModelGraph, reference: ModelGraph) -> i
     return changed + misfed + len(missing) + len(extra)
 
 
-def _reserved(call: Call, ref_call: Call, student: ModelGraph, unpaired: set, ref_left: Counter) -> bool:
+def _reserved(
+    signature: tuple, ref_signature: tuple, stu_sig: dict, unpaired: set, ref_left: Counter
+) -> bool:
     """A look-alike of a later reference layer is kept for it, unless there are more than it needs."""
-    if call.signature == ref_call.signature:
+    if signature == ref_signature:
         return False
-    look_alikes = sum(student.calls[k].signature == call.signature for k in unpaired)
-    return look_alikes <= ref_left[call.signature]
+    look_alikes = sum(stu_sig[k] == signature for k in unpaired)
+    return look_alikes <= ref_left[signature]
 
 
 def _shared_settings(call: Call, ref_call: Call) -> int:
