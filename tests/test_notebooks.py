@@ -477,6 +477,27 @@ def test_a_nested_model_can_be_opened_below_the_drawing(route, shown, monkeypatc
     assert png_width(inner) > 100
 
 
+def test_a_large_model_inside_is_named_not_drawn(shown):
+    """Xception inside 06's models would add ~1 MB and seconds per drawing behind a click."""
+    import keras
+    from keras import layers
+
+    from checker.course import model_drawing, show_model
+
+    deep = keras.Sequential(
+        [keras.Input((4,))] + [layers.Dense(4) for _ in range(model_drawing.MAX_NESTED_LAYERS + 1)],
+        name="deep",
+    )
+    inputs = keras.Input((4,))
+    show_model(keras.Model(inputs, deep(inputs)))
+
+    (kind, text) = shown[1]
+    assert kind == "html" and "<img" not in text
+    assert (
+        f"has {model_drawing.MAX_NESTED_LAYERS + 1} layers" in text and "get_layer('deep').summary()" in text
+    )
+
+
 def _course_model(notebook: str, builder: str):
     """A model built by the solution notebook's own imports and definitions."""
     import ast

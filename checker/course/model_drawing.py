@@ -16,6 +16,7 @@ from checker.course.skim import SKIPPED_DRAWING, skimming
 
 DRAWING_DPI = 100  # the matplotlib route's PNG: FONT_SIZE points = 11 px at full size
 MAX_NESTING = 3  # models inside models inside models: deeper ones stay one box
+MAX_NESTED_LAYERS = 40  # a larger model inside (Xception: 132 layers) is named, not drawn: ~1 MB, seconds
 GRAPHVIZ_HINT = (
     "(Graphviz `dot` is not installed, so this is the course's simpler layout. "
     "For Graphviz's layout: conda install -c conda-forge graphviz, "
@@ -68,6 +69,13 @@ def nested_models_html(model, show_shapes: bool = True, depth: int = 1) -> str:
     """HTML <details> per model used as a layer in `model`, each holding that model's drawing."""
     parts = []
     for inner in _nested_models(model):
+        if len(inner.layers) > MAX_NESTED_LAYERS:
+            parts.append(
+                f"<p>{html.escape(inner.name)}, the model used as one layer above, has {len(inner.layers)} "
+                f"layers: too many to draw here. <code>model.get_layer({html.escape(repr(inner.name), quote=False)})"
+                ".summary()</code> lists them.</p>"
+            )
+            continue
         png, _ = model_png(inner, show_shapes)
         if png is None:
             continue
