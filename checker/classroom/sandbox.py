@@ -47,6 +47,7 @@ KERNEL_SIDE = (
     "evidence_channel.py",
     "report.py",
     "paths.py",
+    "layering.py",
     "observe",
     "course",
 )

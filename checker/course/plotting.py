@@ -14,6 +14,8 @@ import math
 import matplotlib.pyplot as plt
 import networkx as nx
 
+from checker.layering import rows_with_waypoints
+
 INPUT_COLOR = "#d7e8fb"
 LAYER_COLOR = "#f3f3f3"
 SHARED_COLOR = "#ffe3b3"
@@ -303,25 +305,15 @@ def box_width(label: str) -> float:
 
 
 def _rows_with_waypoints(graph: nx.DiGraph) -> tuple[dict, dict, dict]:
-    depth = {}
-    for name in nx.topological_sort(graph):
-        parents = list(graph.predecessors(name))
-        depth[name] = 1 + max(depth[p] for p in parents) if parents else 0
-    rows: dict[int, list] = {level: [] for level in range(max(depth.values(), default=0) + 1)}
+    """rows_with_waypoints, with rows by level and each node's or waypoint's parents (a
+    waypoint's parent is the point before it on its edge)."""
+    row_list, paths = rows_with_waypoints(graph)
     parents_of: dict = {name: list(graph.predecessors(name)) for name in graph}
-    for name in graph:  # graph order = the model's layer order: the first guess
-        rows[depth[name]].append(name)
-    paths = {}
-    for source, target in graph.edges:
-        path = [source]
-        for level in range(depth[source] + 1, depth[target]):
-            waypoint = ("waypoint", source, target, level)
-            parents_of[waypoint] = [path[-1]]
-            rows[level].append(waypoint)
-            path.append(waypoint)
-        parents_of[target] = [path[-1] if p == source else p for p in parents_of[target]]
-        paths[source, target] = path + [target]
-    return rows, parents_of, paths
+    for (source, target), path in paths.items():
+        for before, point in zip(path, path[1:-1]):
+            parents_of[point] = [before]
+        parents_of[target] = [path[-2] if p == source else p for p in parents_of[target]]
+    return dict(enumerate(row_list)), parents_of, paths
 
 
 def _order_rows(rows: dict, parents_of: dict, children_of: dict, sweeps: int = 4) -> None:

@@ -24,6 +24,7 @@ import networkx as nx
 from checker.judge import signature
 from checker.judge.graph import Call, ModelGraph, shape_text
 from checker.judge.match import Alignment, Misfed
+from checker.layering import depths, rows_with_waypoints
 
 MISSING_PREFIX = "missing:"
 
@@ -332,8 +333,8 @@ def render_svg(data: dict) -> str:
 def _layout(calls: list, missing: list) -> _Layout:
     """Boxes sized and placed by depth, edges routed through their lanes, the legend it needs."""
     calls, graph, edges = _drawable(calls, missing)
-    depth = _depths(graph)
-    rows, paths = _rows(graph, depth)
+    depth = depths(graph)
+    rows, paths = rows_with_waypoints(graph, depth)
     box_width = _box_width(rows)
     boxes = {c["key"]: _call_box(c, box_width) for c in calls}
     boxes.update({m["key"]: _missing_box(m, box_width) for m in missing})
@@ -455,30 +456,6 @@ def _layout_graph(keys: list, edges: list[_Edge]) -> tuple[nx.DiGraph | None, li
             graph.add_edge(edge.source, edge.target)
         kept.append(edge)
     return graph, kept
-
-
-def _depths(graph: nx.DiGraph) -> dict:
-    depth = {}
-    for name in nx.topological_sort(graph):
-        parents = list(graph.predecessors(name))
-        depth[name] = 1 + max(depth[p] for p in parents) if parents else 0
-    return depth
-
-
-def _rows(graph: nx.DiGraph, depth: dict) -> tuple[list[list], dict]:
-    """Nodes by depth, plus a waypoint in every row an edge passes, so it runs in its own lane."""
-    rows: list[list] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
-    for name in graph:  # the learner's order: a stable tie-break
-        rows[depth[name]].append(name)
-    paths = {}
-    for source, target in graph.edges:
-        path = [source]
-        for level in range(depth[source] + 1, depth[target]):
-            waypoint = ("lane", source, target, level)
-            rows[level].append(waypoint)
-            path.append(waypoint)
-        paths[source, target] = path + [target]
-    return rows, paths
 
 
 def _box_width(rows: list[list]) -> float:
