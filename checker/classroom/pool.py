@@ -113,8 +113,8 @@ def _cores_shared(workers: int, scheduler: str | None):
     """Local workers' kernels split this machine's cores instead of each using all of them.
 
     TensorFlow gives every kernel a thread per core; N kernels training at once then fight
-    over the cores (measured on 2 cores, 2 workers, full training: 10-15 % more time per
-    notebook). A cluster of your own is left alone: its machines are not this one.
+    over the cores (2 cores, 2 workers, full training, 4 A/B pairs: about 5 % less wall time
+    with the share, noisy). A cluster of your own is left alone: its machines are not this one.
     """
     if scheduler:
         yield

@@ -36,19 +36,19 @@ def show_model(model, show_shapes: bool = True) -> None:
     if skimming():
         print(SKIPPED_DRAWING)
         return
-    png, used_dot = model_png(model, show_shapes)
+    png = model_png(model, show_shapes)
     if png is None:
         return
     _display_png(png)
     inside = nested_models_html(model, show_shapes)
     if inside:
         _display_html(inside)
-    if not used_dot:
+    if shutil.which("dot") is None:
         print(GRAPHVIZ_HINT)
 
 
-def model_png(model, show_shapes: bool = True) -> tuple[bytes | None, bool]:
-    """(PNG of the model's drawing, whether `dot` drew it); (None, False) after printing why not."""
+def model_png(model, show_shapes: bool = True) -> bytes | None:
+    """PNG of the model's drawing, by `dot` when it can, else by matplotlib; None after saying why not."""
     from checker.course.dot_drawing import dot_png
     from checker.course.plotting import layer_graph
 
@@ -56,13 +56,9 @@ def model_png(model, show_shapes: bool = True) -> tuple[bytes | None, bool]:
     try:
         graph = layer_graph(model, show_shapes=show_shapes)
     except Exception as exc:  # a model too broken to describe still must not stop the notebook
-        print(f"Could not draw this model ({type(exc).__name__}: {exc}); model.summary() lists its layers.")
-        return None, False
-    if shutil.which("dot"):
-        png = dot_png(graph, title)
-        if png is not None:
-            return png, True
-    return _matplotlib_png(graph, title), False
+        _could_not_draw(exc)
+        return None
+    return dot_png(graph, title) or _matplotlib_png(graph, title)
 
 
 def nested_models_html(model, show_shapes: bool = True, depth: int = 1) -> str:
@@ -76,7 +72,7 @@ def nested_models_html(model, show_shapes: bool = True, depth: int = 1) -> str:
                 ".summary()</code> lists them.</p>"
             )
             continue
-        png, _ = model_png(inner, show_shapes)
+        png = model_png(inner, show_shapes)
         if png is None:
             continue
         deeper = nested_models_html(inner, show_shapes, depth + 1) if depth < MAX_NESTING else ""
@@ -106,12 +102,16 @@ def _matplotlib_png(graph, title: str | None) -> bytes | None:
     try:
         figure = draw_layer_graph(graph, title=title)
     except Exception as exc:  # never stop the notebook over a picture
-        print(f"Could not draw this model ({type(exc).__name__}: {exc}); model.summary() lists its layers.")
+        _could_not_draw(exc)
         return None
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DRAWING_DPI, facecolor="white")
     plt.close(figure)
     return buffer.getvalue()
+
+
+def _could_not_draw(exc: Exception) -> None:
+    print(f"Could not draw this model ({type(exc).__name__}: {exc}); model.summary() lists its layers.")
 
 
 def _display_png(data: bytes) -> None:

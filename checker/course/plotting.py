@@ -267,20 +267,27 @@ def graph_layout(graph: nx.DiGraph) -> tuple[dict, dict]:
     return positions, paths
 
 
-def fitted_to_width(graph: nx.DiGraph, widest: float = MAX_WIDTH) -> nx.DiGraph:
-    """The graph, or a copy with labels wrapped at commas, whichever first fits `widest` inches.
+def fitted_layout(graph: nx.DiGraph, widest: float = MAX_WIDTH) -> tuple[nx.DiGraph, dict, dict]:
+    """(graph, positions, paths): the graph, or a copy with labels wrapped at commas, whichever
+    first fits `widest` inches, with its graph_layout.
 
     >>> g = nx.DiGraph(); g.add_node("c", label="c\\nConv2D(128, 3, strides=2, same, relu)")
-    >>> fitted_to_width(g, widest=2).nodes["c"]["label"]
+    >>> fitted_layout(g, widest=2)[0].nodes["c"]["label"]
     'c\\nConv2D(128, 3, strides=2,\\n same, relu)'
     """
     for columns in (None, 28, 22, 18):
         wrapped = graph if columns is None else _wrapped_labels(graph, columns)
-        positions, _ = graph_layout(wrapped)
-        right = max(x + box_width(_label(wrapped, k)) / 2 for k, (x, _) in positions.items() if k in graph)
-        if right <= widest:
+        positions, paths = graph_layout(wrapped)
+        if _right_edge(wrapped, positions) <= widest:
             break
-    return wrapped
+    return wrapped, positions, paths
+
+
+def _right_edge(graph: nx.DiGraph, positions: dict) -> float:
+    """Inches from the left of the drawing to the right side of its rightmost box."""
+    return max(
+        (x + box_width(_label(graph, k)) / 2 for k, (x, _) in positions.items() if k in graph), default=1
+    )
 
 
 def _wrapped_labels(graph: nx.DiGraph, columns: int) -> nx.DiGraph:
@@ -400,12 +407,9 @@ def draw_layer_graph(graph: nx.DiGraph, title: str | None = None):
     Long labels are wrapped when that keeps the drawing within MAX_WIDTH inches, so that its
     text stays readable where the notebook fits it into its column.
     """
-    graph = fitted_to_width(graph)
-    positions, paths = graph_layout(graph)
+    graph, positions, paths = fitted_layout(graph)
     points = {key: (x, y * ROW_HEIGHT) for key, (x, y) in positions.items()}
-    right = max(
-        (x + box_width(_label(graph, k)) / 2 for k, (x, _) in points.items() if k in graph), default=1
-    )
+    right = _right_edge(graph, positions)
     rows = len({y for _, y in points.values()})
     figure, axes = plt.subplots(figsize=(max(4.0, right + 0.2), max(2.0, ROW_HEIGHT * rows + 0.3)))
     boxes = {}
