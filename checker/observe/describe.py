@@ -50,10 +50,10 @@ def _where(exc: Exception) -> str:
     return f"at {frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else "no traceback"
 
 
-def _model_config(model) -> dict:
+def _model_config(model, get_config=None) -> dict:
     """`model.get_config()`, as plain data; what the model's own code raises is the model's problem."""
     try:
-        config = model.get_config()
+        config = get_config(model) if get_config else model.get_config()
     except Exception as exc:  # noqa: BLE001 - e.g. a custom layer without get_config
         raise Unreadable(str(exc)) from exc
     return _plain(config)
@@ -101,6 +101,8 @@ def _describe(obj) -> dict:
         return {**base, "kind": "none"}
     import keras  # imported late: `python -m checker list` must not pay for TensorFlow
 
+    from checker.observe.functional_config import functional_config
+
     if isinstance(obj, type):
         kind = "layer_class" if issubclass(obj, keras.layers.Layer) else "class"
         return {**base, "kind": kind, "name": obj.__name__}
@@ -120,7 +122,7 @@ def _describe(obj) -> dict:
                 **base,
                 "kind": "functional",
                 "class_name": type(obj).__name__,
-                "config": _model_config(obj),
+                "config": _model_config(obj, functional_config),
                 "output_shapes": _output_shapes(obj),
                 "output_shape_list": [_shape(tensor.shape) for tensor in obj.outputs],
                 **_compile_part(obj),
