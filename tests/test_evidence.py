@@ -631,7 +631,48 @@ def test_round_trip_200_mb_of_printing_leaves_a_small_notebook_and_every_point(g
     assert _autograded(course, "prints").stat().st_size < 3_000_000
     feedback = course.folder("feedback", "prints", MODELS) / f"{MODELS}.html"
     assert feedback.stat().st_size < 4_000_000
-    assert "Output cut" in _autograded(course, "prints").read_text()
+    text = _autograded(course, "prints").read_text()
+    # ipykernel sends what was printed in 0.2 s as one message: past 64 MB it is refused unread
+    assert "[Output cut" in text or "[Output refused" in text
+
+
+DISPLAY_MB = 600
+ONE_HUGE_DISPLAY = f"""from IPython.display import display
+display({{"text/plain": "x" * {DISPLAY_MB} * 1_000_000}}, raw=True)"""
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking parent (pytest, with Keras).
+PEAK_MEMORY = """import re, sys
+from nbgrader.apps.nbgraderapp import NbGraderApp
+try:
+    NbGraderApp.launch_instance(sys.argv[1:])
+finally:
+    status = open("/proc/self/status").read()
+    print("peak KiB", re.search(r"VmHWM:\\s*(\\d+)", status).group(1), file=sys.stderr)"""
+
+
+@pytest.mark.slow
+def test_round_trip_one_huge_display_message_never_sits_in_the_grader_s_memory(course):
+    """One display message arrives whole: the grader refuses it at ZeroMQ's door, so it never
+    holds it, reconnects to the kernel, and grades the rest; the notebook says what was dropped."""
+    from checker.classroom.config import subprocess_environment
+
+    huge_display = simulate.insert_before_test("residual_identity", ONE_HUGE_DISPLAY)
+    simulate.submit(course, "displays", MODELS, RIGHT, [huge_display])
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK_MEMORY, "autograde", MODELS, "--student", "displays", "--force"],
+        cwd=course.root,
+        env=subprocess_environment(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    peak_mb = int(done.stderr.rsplit("peak KiB", 1)[1].split()[0]) / 1024
+    print(f"nbgrader's peak memory with a {DISPLAY_MB} MB display message: {peak_mb:.0f} MB")
+    assert peak_mb < DISPLAY_MB / 2, done.stderr[-2000:]
+    assert "one message was larger than 64 MB; the rest is graded" in done.stderr
+    assert _scores(course, "displays") == {"functional_mlp": 10, "residual_identity": 10}  # it goes on
+    notebook = _autograded(course, "displays")
+    assert notebook.stat().st_size < 3_000_000
+    assert "Output refused: one output of this cell was larger than 64 MB" in notebook.read_text()
 
 
 @pytest.mark.slow

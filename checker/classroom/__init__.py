@@ -55,8 +55,10 @@ Limits (what this does not stop):
 - A loop that ignores interrupts ends that notebook's run after one timeout: the cells after
   it are not run and score 0 (the cells before keep their points). The notebook's wall-time
   limit ends it the same way. Memory is not limited here (the sandbox limits it).
-- One output message is held whole in nbgrader's memory before the output limit drops it
-  (the kernel sends printed text in chunks; a single 200 MB `display` is one message).
+- One output message up to 64 MB (or twice `max_output_bytes`, if larger) is held whole in
+  nbgrader's memory before the output limit drops it (the kernel sends printed text in chunks;
+  one `display` is one message). A larger one is refused unread, and the notebook is graded up
+  to that cell.
 
 Modules: layout (where things are), config (nbgrader_config.py), create (init),
 sandbox (bwrap around learner code), execute and verdicts (the two preprocessors),

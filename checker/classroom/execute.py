@@ -32,6 +32,10 @@ What it adds to nbgrader's `Execute` (whose timeout and interrupt-on-timeout it 
   waiting out its own timeout; the cells before keep their evidence. A cell that was still
   sending output when interrupted (e.g. 200 MB of print) is not stuck: before calling the
   kernel stuck, GuardedExecute waits up to SETTLE_SECONDS for it to answer.
+- One output message larger than `max_message_bytes(max_output_bytes)` (64 MB by default) is
+  refused by ZeroMQ before anything is allocated for it (printed text comes in chunks; one
+  `display` is one message). That closes the kernel's output channel for good, so the cell gets
+  an "OutputRefused" error and the cells after it are not run, like a limit reached.
 """
 
 from __future__ import annotations
@@ -63,8 +67,20 @@ EVIDENCE_KEY = "checker_evidence"  # in nbconvert's resources: {exercise: eviden
 LIMITS_KEY = "checker_limits"  # in nbconvert's resources: the limits this notebook reached
 NOT_RUN = "NotRun"  # ename of the error output on cells a dead or stuck kernel, or a limit, stopped
 SETTLE_SECONDS = 60  # after an interrupt, how long queued output may take to drain
+IOPUB_SILENCE_SECONDS = 5  # the kernel answered, its output channel said nothing this long: it is gone
 INTERRUPTED = "The cell ran out of time (nbgrader's per-cell timeout) and was interrupted."
+STUCK = (
+    "Not run: the kernel was still busy with an earlier cell that did not stop when nbgrader interrupted it."
+)
+OUTPUT_REFUSED = (
+    "[Output refused: one output of this cell was larger than {megabytes} MB; the grader drops such "
+    "a message unread, with whatever the cell sent while it reconnected. Show less at once.]\n"
+)
+RECONNECT_TRIES = 10  # kernel_info requests, a second apart, until the new output channel hears back
 KEPT_ERROR_CHARS = 2000  # an error or a result past the output limit is kept, this short
+
+
+MESSAGE_CAP_FLOOR = 64 * 1024**2  # bytes: no kernel message part the grader accepts is capped below this
 
 
 class GuardedExecute(Execute):
@@ -144,7 +160,7 @@ class GuardedExecute(Execute):
                 "Running the learner's code WITHOUT the sandbox (GuardedExecute.sandbox = False)."
             )
         self._running_cell = None
-        self._kernel_stuck = False
+        self._not_run_reason = ""  # set when the kernel can run no more cells: why they are not run
         self._timing = Timing()
         self._start_limits(resources)
         self._start_evidence_channel(resources)
@@ -165,13 +181,8 @@ class GuardedExecute(Execute):
             self.log.info("Timing: %s.", self._timing.summary())
 
     def preprocess_cell(self, cell, resources, index):
-        if self._kernel_stuck and cell.cell_type == "code":
-            cell.outputs = [
-                _error_output(
-                    "Not run: the kernel was still busy with an earlier cell "
-                    "that did not stop when nbgrader interrupted it."
-                )
-            ]
+        if self._not_run_reason and cell.cell_type == "code":
+            cell.outputs = [_error_output(self._not_run_reason)]
             return cell, resources
         if self._out_of_time() and cell.cell_type == "code":
             cell.outputs = [_error_output(f"Not run: the notebook's time limit ({self.notebook_timeout} s).")]
@@ -184,52 +195,108 @@ class GuardedExecute(Execute):
             if _timed_out(cell) and self._out_of_time():
                 self._stopped_by_time_limit(cell)
             elif _timed_out(cell) and cell.get("execution_count") is None:  # it never started
-                self._stuck(index)
+                self._stuck(index, STUCK)
         except CellTimeoutError:  # its output did not end after the interrupt (in time)
             if self._out_of_time():  # the later cells are not run anyway
                 self._stopped_by_time_limit(cell)
-            elif self._settled():  # it did stop: it was still sending output (e.g. 200 MB of print)
-                cell.outputs.append(_error_output(INTERRUPTED, ename="CellTimeoutError"))
             else:
-                cell.outputs.append(
-                    _error_output(
-                        "The cell ran out of time and did not stop when interrupted.",
-                        ename="CellTimeoutError",
-                    )
-                )
-                self._stuck(index)
+                self._after_timeout(cell, index)
         return cell, resources
 
-    def _settled(self) -> bool:
-        """After an interrupt: does the kernel answer, its queued output drained, within SETTLE_SECONDS?"""
+    def _after_timeout(self, cell, index: int) -> None:
+        """Its output did not end: the kernel stopped, is stuck, or its output channel closed."""
+        state = self._settled()
+        if state == "settled":  # it did stop: it was still sending output (e.g. 200 MB of print)
+            cell.outputs.append(_error_output(INTERRUPTED, ename="CellTimeoutError"))
+        elif state == "output refused" and self._reconnected():
+            megabytes = max_message_bytes(self.max_output_bytes) // 1024**2
+            cell.outputs.append(_stream_note(OUTPUT_REFUSED.format(megabytes=megabytes)))
+            self.log.warning(
+                "Output refused in cell %s: one message was larger than %s MB; the rest is graded.",
+                index + 1,
+                megabytes,
+            )
+        else:
+            cell.outputs.append(
+                _error_output(
+                    "The cell ran out of time and did not stop when interrupted.", ename="CellTimeoutError"
+                )
+            )
+            self._stuck(index, STUCK)
+
+    def _settled(self) -> str:
+        """After an interrupt, within SETTLE_SECONDS: "settled" (it answers, its queued output
+        drained), "output refused" (it answers, but its output channel is gone: a message past
+        the size cap closed it) or "stuck"."""
         seconds = SETTLE_SECONDS
         if self._deadline is not None:
             seconds = min(seconds, self._deadline - time.monotonic())
         try:
-            return seconds > 0 and run_sync(self._async_settle)(seconds)
+            return run_sync(self._async_settle)(seconds) if seconds > 0 else "stuck"
         except Exception:  # noqa: BLE001 - a dead or broken channel: it did not settle
-            return False
+            return "stuck"
 
-    async def _async_settle(self, seconds: float) -> bool:
+    async def _async_settle(self, seconds: float) -> str:
         deadline = time.monotonic() + seconds
         request = self.kc.kernel_info()  # answered on the shell channel only once the cell is over
+        answered_at = None
         while (left := deadline - time.monotonic()) > 0:
             try:
-                msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=left))
+                msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=min(left, 1)))
             except Empty:
-                return False
+                answered_at = answered_at or (await self._answered_on_shell(request) and time.monotonic())
+                if answered_at and time.monotonic() - answered_at > IOPUB_SILENCE_SECONDS:
+                    return "output refused"  # it answers, yet its output channel stays silent
+                continue
             if (
                 msg["parent_header"].get("msg_id") == request
                 and msg["msg_type"] == "status"
                 and msg["content"].get("execution_state") == "idle"
             ):
-                return True
+                return "settled"
+        return "output refused" if answered_at else "stuck"
+
+    def _reconnected(self) -> bool:
+        """A new client of the kernel (a ZeroMQ socket that refused a message stays closed),
+        once it hears the kernel on its output channel."""
+        try:
+            self.kc.stop_channels()
+            self.kc = self.km.client()
+            self.kc.start_channels()
+            self.kc.allow_stdin = False  # as nbclient sets up its own client
+            return run_sync(self._async_hear_iopub)()
+        except Exception:  # noqa: BLE001 - no channel to it: the kernel is as good as stuck
+            return False
+
+    async def _async_hear_iopub(self) -> bool:
+        # A new subscriber misses what is published before its subscription arrives: ask again.
+        for _ in range(RECONNECT_TRIES):
+            request = self.kc.kernel_info()
+            deadline = time.monotonic() + 1
+            while (left := deadline - time.monotonic()) > 0:
+                try:
+                    msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=left))
+                except Empty:
+                    break
+                if msg["parent_header"].get("msg_id") == request and msg["msg_type"] == "status":
+                    if msg["content"].get("execution_state") == "idle":
+                        return True
         return False
 
-    def _stuck(self, index: int) -> None:
-        self._kernel_stuck = True
+    async def _answered_on_shell(self, request: str) -> bool:
+        while True:
+            try:
+                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=0.1))
+            except Empty:
+                return False
+            if msg["parent_header"].get("msg_id") == request:
+                return True
+
+    def _stuck(self, index: int, reason: str) -> None:
+        self._not_run_reason = reason
         self.log.warning(
-            "The kernel is stuck in cell %s; the cells after it are not run and score 0.", index + 1
+            "The kernel can run no more cells after cell %s; the cells after it are not run and score 0.",
+            index + 1,
         )
 
     def _run_cell(self, cell, resources, index):
@@ -251,10 +318,13 @@ class GuardedExecute(Execute):
 
     def create_kernel_manager(self):
         if self._sandbox is None:
-            return super().create_kernel_manager()
-        self.kernel_manager_class = sandboxing.SandboxedKernelManager
-        km = super().create_kernel_manager()
-        km.sandbox = self._sandbox
+            self.kernel_manager_class = sandboxing.LimitedKernelManager
+            km = super().create_kernel_manager()
+        else:
+            self.kernel_manager_class = sandboxing.SandboxedKernelManager
+            km = super().create_kernel_manager()
+            km.sandbox = self._sandbox
+        km.max_message_bytes = max_message_bytes(self.max_output_bytes)
         return km
 
     def _learner_sandbox(self, resources: dict) -> sandboxing.Sandbox:
@@ -396,6 +466,18 @@ class Timing:
         )
 
 
+def max_message_bytes(max_output_bytes: int) -> int:
+    """The largest kernel message part the grader accepts: one output past the notebook's
+    output limit would be dropped anyway; 0 (no cap) when output is not limited either.
+
+    >>> max_message_bytes(2_000_000), max_message_bytes(0)
+    (67108864, 0)
+    """
+    if max_output_bytes <= 0:
+        return 0
+    return max(MESSAGE_CAP_FLOOR, 2 * max_output_bytes)
+
+
 def _message_size(msg: dict) -> int:
     """About how many bytes an output message adds to the notebook."""
     content = msg.get("content", {})
@@ -427,12 +509,16 @@ def _shortened(msg: dict) -> dict:
     return {**msg, "content": shortened}
 
 
+def _stream_note(text: str) -> NotebookNode:
+    return NotebookNode(output_type="stream", name="stdout", text=text)
+
+
 def _output_cut_note(limit: int) -> NotebookNode:
     text = (
         f"[Output cut: this notebook's outputs passed {limit:,} bytes, the limit for grading; "
         "later output was not kept.]\n"
     )
-    return NotebookNode(output_type="stream", name="stdout", text=text)
+    return _stream_note(text)
 
 
 def _is_dead_kernel(exc: Exception) -> bool:

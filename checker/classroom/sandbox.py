@@ -31,8 +31,10 @@ import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import zmq
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Any as AnyTrait
+from traitlets import Integer
 
 from checker import GRADING_ENV
 
@@ -309,7 +311,26 @@ def require() -> None:
 # ---------------------------------------------------------------- Jupyter kernels
 
 
-class SandboxedKernelManager(AsyncKernelManager):
+class LimitedKernelManager(AsyncKernelManager):
+    """A kernel manager whose clients refuse any message part larger than `max_message_bytes`.
+
+    nbclient receives each kernel message whole before the output limit can drop it, so one
+    huge `display()` (a single message, unlike printed text, which arrives in chunks) would sit
+    whole in the grading process's memory. ZeroMQ checks a part's size in its header before it
+    allocates anything: past the cap it drops the connection, which reconnects at once; the
+    message is lost, the kernel goes on. 0: no cap.
+    """
+
+    max_message_bytes = Integer(0, help="Largest message part a client accepts; 0: no cap.")
+
+    def client(self, **kwargs):
+        client = super().client(**kwargs)
+        if self.max_message_bytes > 0:
+            client.context.setsockopt(zmq.MAXMSGSIZE, self.max_message_bytes)  # for its sockets to come
+        return client
+
+
+class SandboxedKernelManager(LimitedKernelManager):
     """A kernel manager whose kernel runs in `sandbox`, with a private folder for its sockets.
 
     The kernel talks over IPC sockets (TCP cannot leave its network namespace) in a folder of
