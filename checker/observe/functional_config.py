@@ -4,11 +4,13 @@
 and Keras 3's `Functional.get_config()` ends with `copy.deepcopy(config)`: on the course's
 models that copy was about a quarter of what a `check()` takes. This is Keras' own method
 (keras/src/models/functional.py) minus that copy, built from the same helpers, and only for
-models that use it unchanged; anything else gets `model.get_config()`. A test holds the two
-equal on every exercise's reference and mistakes.
+models that use it unchanged, nested ones included; anything else gets `model.get_config()`.
+A test holds the two equal on every exercise's reference and mistakes.
 """
 
 from __future__ import annotations
+
+import contextlib
 
 
 def functional_config(model) -> dict:
@@ -20,14 +22,7 @@ def functional_config(model) -> dict:
     >>> functional_config(model) == model.get_config()
     True
     """
-    from keras.src.backend.common import global_state
-    from keras.src.models.functional import Functional, functional_like_constructor
-
-    if (
-        type(model).get_config is not Functional.get_config
-        or not functional_like_constructor(type(model))
-        or global_state.get_global_attribute("use_legacy_config", False)
-    ):
+    if not _uses_functional_get_config(model):
         return model.get_config()
     return {
         "name": model.name,
@@ -51,11 +46,37 @@ def _layer_configs(model) -> list[dict]:
                 data = serialize_node(node, own_nodes=model._nodes)
                 if data is not None:
                     inbound.append(data)
-        config = serialization_lib.serialize_keras_object(operation)
+        with _copy_free(operation):
+            config = serialization_lib.serialize_keras_object(operation)
         config["name"] = operation.name
         config["inbound_nodes"] = inbound
         configs.append(config)
     return configs
+
+
+@contextlib.contextmanager
+def _copy_free(operation):
+    """A nested functional model (the shared Xception) serialises through this module too."""
+    if not _uses_functional_get_config(operation):
+        yield
+        return
+    operation.__dict__["get_config"] = lambda: functional_config(operation)  # past Keras' __setattr__
+    try:
+        yield
+    finally:
+        del operation.__dict__["get_config"]
+
+
+def _uses_functional_get_config(model) -> bool:
+    from keras.src.backend.common import global_state
+    from keras.src.models.functional import Functional, functional_like_constructor
+
+    return (
+        isinstance(model, Functional)
+        and type(model).get_config is Functional.get_config
+        and functional_like_constructor(type(model))
+        and not global_state.get_global_attribute("use_legacy_config", False)
+    )
 
 
 def _tensor_configs(model, tensors):
