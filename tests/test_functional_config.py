@@ -46,3 +46,13 @@ def test_a_class_with_its_own_get_config_keeps_it():
     inputs = keras.Input((2,))
     model = ConfiguredFunctional(inputs, layers.Dense(1)(inputs))
     assert functional_config(model) == {"made_by": "the learner"}
+
+
+def test_a_get_config_set_on_the_model_itself_is_used_and_left_in_place():
+    inner_input = keras.Input((2,))
+    inner = keras.Model(inner_input, layers.Dense(1)(inner_input), name="inner")
+    inner.__dict__["get_config"] = lambda: {"made_by": "the learner", "name": "inner"}
+    outer_input = keras.Input((2,))
+    outer = keras.Model(outer_input, inner(outer_input))
+    assert plain(functional_config(outer)) == plain(outer.get_config())
+    assert inner.get_config() == {"made_by": "the learner", "name": "inner"}

@@ -24,6 +24,10 @@ def functional_config(model) -> dict:
     """
     if not _uses_functional_get_config(model):
         return model.get_config()
+    return _config(model)
+
+
+def _config(model) -> dict:
     return {
         "name": model.name,
         "trainable": model.trainable,
@@ -60,7 +64,7 @@ def _copy_free(operation):
     if not _uses_functional_get_config(operation):
         yield
         return
-    operation.__dict__["get_config"] = lambda: functional_config(operation)  # past Keras' __setattr__
+    operation.__dict__["get_config"] = lambda: _config(operation)  # past Keras' __setattr__
     try:
         yield
     finally:
@@ -74,6 +78,7 @@ def _uses_functional_get_config(model) -> bool:
     return (
         isinstance(model, Functional)
         and type(model).get_config is Functional.get_config
+        and "get_config" not in vars(model)  # nor one set on the instance
         and functional_like_constructor(type(model))
         and not global_state.get_global_attribute("use_legacy_config", False)
     )
