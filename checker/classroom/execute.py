@@ -34,8 +34,8 @@ What it adds to nbgrader's `Execute` (whose timeout and interrupt-on-timeout it 
   kernel stuck, GuardedExecute waits up to SETTLE_SECONDS for it to answer.
 - One output message larger than `max_message_bytes(max_output_bytes)` (64 MB by default) is
   refused by ZeroMQ before anything is allocated for it (printed text comes in chunks; one
-  `display` is one message). That closes the kernel's output channel for good, so the cell gets
-  an "OutputRefused" error and the cells after it are not run, like a limit reached.
+  `display` is one message). That closes the client's output socket for good, so GuardedExecute
+  takes a new client of the kernel, notes the refusal in the cell and runs the rest.
 """
 
 from __future__ import annotations
@@ -78,8 +78,6 @@ OUTPUT_REFUSED = (
 )
 RECONNECT_TRIES = 10  # kernel_info requests, a second apart, until the new output channel hears back
 KEPT_ERROR_CHARS = 2000  # an error or a result past the output limit is kept, this short
-
-
 MESSAGE_CAP_FLOOR = 64 * 1024**2  # bytes: no kernel message part the grader accepts is capped below this
 
 
