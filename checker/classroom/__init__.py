@@ -57,8 +57,8 @@ Limits (what this does not stop):
   limit ends it the same way. Memory is not limited here (the sandbox limits it).
 - One output message up to 64 MB (or twice `max_output_bytes`, if larger) is held whole in
   nbgrader's memory before the output limit drops it (the kernel sends printed text in chunks;
-  one `display` is one message). A larger one is refused unread, and the notebook is graded up
-  to that cell.
+  one `display` is one message). A larger one is refused unread; the cell says so, and the rest
+  of the notebook is graded.
 
 Modules: layout (where things are), config (nbgrader_config.py), create (init),
 sandbox (bwrap around learner code), execute and verdicts (the two preprocessors),

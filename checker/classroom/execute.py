@@ -78,7 +78,7 @@ OUTPUT_REFUSED = (
 )
 RECONNECT_TRIES = 10  # kernel_info requests, a second apart, until the new output channel hears back
 KEPT_ERROR_CHARS = 2000  # an error or a result past the output limit is kept, this short
-MESSAGE_CAP_FLOOR = 64 * 1024**2  # bytes: no kernel message part the grader accepts is capped below this
+MESSAGE_CAP_FLOOR = 64 * 1024**2  # bytes: the cap on one kernel message part is never lower
 
 
 class GuardedExecute(Execute):
@@ -158,7 +158,7 @@ class GuardedExecute(Execute):
                 "Running the learner's code WITHOUT the sandbox (GuardedExecute.sandbox = False)."
             )
         self._running_cell = None
-        self._not_run_reason = ""  # set when the kernel can run no more cells: why they are not run
+        self._kernel_stuck = False
         self._timing = Timing()
         self._start_limits(resources)
         self._start_evidence_channel(resources)
@@ -179,8 +179,8 @@ class GuardedExecute(Execute):
             self.log.info("Timing: %s.", self._timing.summary())
 
     def preprocess_cell(self, cell, resources, index):
-        if self._not_run_reason and cell.cell_type == "code":
-            cell.outputs = [_error_output(self._not_run_reason)]
+        if self._kernel_stuck and cell.cell_type == "code":
+            cell.outputs = [_error_output(STUCK)]
             return cell, resources
         if self._out_of_time() and cell.cell_type == "code":
             cell.outputs = [_error_output(f"Not run: the notebook's time limit ({self.notebook_timeout} s).")]
@@ -193,7 +193,7 @@ class GuardedExecute(Execute):
             if _timed_out(cell) and self._out_of_time():
                 self._stopped_by_time_limit(cell)
             elif _timed_out(cell) and cell.get("execution_count") is None:  # it never started
-                self._stuck(index, STUCK)
+                self._stuck(index)
         except CellTimeoutError:  # its output did not end after the interrupt (in time)
             if self._out_of_time():  # the later cells are not run anyway
                 self._stopped_by_time_limit(cell)
@@ -220,7 +220,7 @@ class GuardedExecute(Execute):
                     "The cell ran out of time and did not stop when interrupted.", ename="CellTimeoutError"
                 )
             )
-            self._stuck(index, STUCK)
+            self._stuck(index)
 
     def _settled(self) -> str:
         """After an interrupt, within SETTLE_SECONDS: "settled" (it answers, its queued output
@@ -246,11 +246,7 @@ class GuardedExecute(Execute):
                 if answered_at and time.monotonic() - answered_at > IOPUB_SILENCE_SECONDS:
                     return "output refused"  # it answers, yet its output channel stays silent
                 continue
-            if (
-                msg["parent_header"].get("msg_id") == request
-                and msg["msg_type"] == "status"
-                and msg["content"].get("execution_state") == "idle"
-            ):
+            if _idle_after(msg, request):
                 return "settled"
         return "output refused" if answered_at else "stuck"
 
@@ -276,9 +272,8 @@ class GuardedExecute(Execute):
                     msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=left))
                 except Empty:
                     break
-                if msg["parent_header"].get("msg_id") == request and msg["msg_type"] == "status":
-                    if msg["content"].get("execution_state") == "idle":
-                        return True
+                if _idle_after(msg, request):
+                    return True
         return False
 
     async def _answered_on_shell(self, request: str) -> bool:
@@ -290,11 +285,10 @@ class GuardedExecute(Execute):
             if msg["parent_header"].get("msg_id") == request:
                 return True
 
-    def _stuck(self, index: int, reason: str) -> None:
-        self._not_run_reason = reason
+    def _stuck(self, index: int) -> None:
+        self._kernel_stuck = True
         self.log.warning(
-            "The kernel can run no more cells after cell %s; the cells after it are not run and score 0.",
-            index + 1,
+            "The kernel is stuck in cell %s; the cells after it are not run and score 0.", index + 1
         )
 
     def _run_cell(self, cell, resources, index):
@@ -315,12 +309,12 @@ class GuardedExecute(Execute):
             self._timing.cell_ends()
 
     def create_kernel_manager(self):
-        if self._sandbox is None:
-            self.kernel_manager_class = sandboxing.LimitedKernelManager
-            km = super().create_kernel_manager()
-        else:
-            self.kernel_manager_class = sandboxing.SandboxedKernelManager
-            km = super().create_kernel_manager()
+        sandboxed = self._sandbox is not None
+        self.kernel_manager_class = (
+            sandboxing.SandboxedKernelManager if sandboxed else sandboxing.LimitedKernelManager
+        )
+        km = super().create_kernel_manager()
+        if sandboxed:
             km.sandbox = self._sandbox
         km.max_message_bytes = max_message_bytes(self.max_output_bytes)
         return km
@@ -462,6 +456,15 @@ class Timing:
             f"cells {self.last_cell_end - self.first_cell:.1f} s, "
             f"kernel stop {now - self.last_cell_end:.1f} s"
         )
+
+
+def _idle_after(msg: dict, request: str) -> bool:
+    """Is this the kernel's "idle" status that ends its handling of `request`?"""
+    return (
+        msg["parent_header"].get("msg_id") == request
+        and msg["msg_type"] == "status"
+        and msg["content"].get("execution_state") == "idle"
+    )
 
 
 def max_message_bytes(max_output_bytes: int) -> int:

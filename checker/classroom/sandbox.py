@@ -317,8 +317,8 @@ class LimitedKernelManager(AsyncKernelManager):
     nbclient receives each kernel message whole before the output limit can drop it, so one
     huge `display()` (a single message, unlike printed text, which arrives in chunks) would sit
     whole in the grading process's memory. ZeroMQ checks a part's size in its header before it
-    allocates anything: past the cap it drops the connection, which reconnects at once; the
-    message is lost, the kernel goes on. 0: no cap.
+    allocates anything: past the cap it drops the message and closes that socket for good (no
+    reconnection after a protocol error); GuardedExecute then takes a new client. 0: no cap.
     """
 
     max_message_bytes = Integer(0, help="Largest message part a client accepts; 0: no cap.")

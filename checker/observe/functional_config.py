@@ -28,12 +28,13 @@ def functional_config(model) -> dict:
 
 
 def _config(model) -> dict:
+    saved_index = _saved_node_indices(model)
     return {
         "name": model.name,
         "trainable": model.trainable,
         "layers": _layer_configs(model),
-        "input_layers": _tensor_configs(model, model._inputs_struct),
-        "output_layers": _tensor_configs(model, model._outputs_struct),
+        "input_layers": _tensor_configs(model._inputs_struct, saved_index),
+        "output_layers": _tensor_configs(model._outputs_struct, saved_index),
     }
 
 
@@ -84,11 +85,9 @@ def _uses_functional_get_config(model) -> bool:
     )
 
 
-def _tensor_configs(model, tensors):
+def _tensor_configs(tensors, saved_index: dict):
     """[layer name, node index as saved, tensor index] for each tensor, in the inputs' structure."""
     from keras.src import tree
-
-    saved_index = _saved_node_indices(model)
 
     def tensor_config(tensor):
         operation, node_index, tensor_index = tensor._keras_history
