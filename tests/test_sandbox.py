@@ -30,7 +30,7 @@ import psutil
 import pytest
 from test_classroom import WRONG_MLP, checker_report, gradebook_scores
 
-from checker.classroom import sandbox, simulate
+from checker.classroom import cgroups, sandbox, simulate
 from checker.classroom.layout import Course
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -84,6 +84,42 @@ ATTACKS = {
         db.execute("UPDATE grade SET extra_credit = 10")
         db.commit()
     _any(lambda: write("../../../gradebook.db"), lambda: write("{course}/gradebook.db"))""",
+    # As root with capabilities (bwrap keeps them for root unless told), these both worked.
+    "escapes_the_mounts": """    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    def unmount_and_read():
+        for folder in ("{copy}", "{course}", "/tmp"):  # the copy may hide under the private /tmp
+            libc.umount2(folder.encode(), 2)  # MNT_DETACH
+        return open("{copy}/solutions/01_functional_api.ipynb").read()
+    def remount_writable(folder):
+        if libc.mount(None, folder.encode(), None, 4096 | 32, None) != 0:  # MS_BIND | MS_REMOUNT
+            raise OSError(ctypes.get_errno(), "remount " + folder)
+        open(folder + "/zz_full_marks.pth", "w").write("import os\\n")
+    _any(
+        unmount_and_read,
+        lambda: remount_writable("{site}"),
+    )""",
+    # Each flood stops at the sandbox's limits; the attacker then cleans up so its own model still builds.
+    "floods": """    import os, subprocess
+    started = []
+    try:
+        while len(started) < 5000:
+            started.append(subprocess.Popen(["sleep", "60"]))
+    except OSError:
+        pass
+    for process in started:
+        process.kill()
+        process.wait()
+    for path in ("/tmp/flood", "/dev/shm/flood"):
+        try:
+            with open(path, "wb") as f:
+                for _ in range(256):
+                    f.write(bytes(16 * 1024**2))
+        except OSError:
+            pass
+        os.remove(path)
+    if len(started) < 5000:
+        raise OSError(f"stopped after {{len(started)}} processes")""",
     "uses_network": """    import socket
     socket.create_connection(("127.0.0.1", {port}), timeout=5).close()""",
     "leaves_a_daemon": """    import subprocess, sys
@@ -535,6 +571,7 @@ def test_plain_nbgrader_autograde_in_the_course_folder_is_sandboxed_too(project,
 
 
 def _in_sandbox(code: str, scratch: Path, **settings) -> subprocess.CompletedProcess:
+    scratch.mkdir(exist_ok=True)
     command = sandbox.Sandbox(writable=(scratch,), **settings).command([sys.executable, "-c", code])
     return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
@@ -573,3 +610,104 @@ def test_a_sandboxed_process_gets_a_memory_limit(tmp_path):
     )
     assert _in_sandbox(code, tmp_path, memory_limit=1024**3).stdout.strip() == "refused"
     assert _in_sandbox(code, tmp_path, memory_limit=None).stdout.strip() == "allocated"
+
+
+def test_a_sandboxed_process_has_no_capabilities_even_for_root(tmp_path):
+    """bwrap keeps root's capabilities unless told: with them, unmounting the private /tmp showed
+    the host's (and so whatever it hides), and a remount made the whole machine writable."""
+    secret = tmp_path / "solution.txt"
+    secret.write_text("the answer")
+    code = f"""
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+print(open("/proc/self/status").read().split("CapEff:")[1].split()[0])
+print("umount", libc.umount2(b"/tmp", 2), os.path.exists({str(secret)!r}))
+print("remount", libc.mount(None, b"/", None, 4096 | 32, None))
+"""
+    done = _in_sandbox(code, tmp_path / "scratch")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["0000000000000000", "umount -1 False", "remount -1"]
+
+
+def test_a_sandboxed_process_cannot_reach_the_host_s_service_sockets(tmp_path):
+    """Connecting to a Unix socket needs no write access to its mount: /run must be hidden."""
+    if not os.access("/run", os.W_OK):
+        pytest.skip("needs a writable /run to place a socket where system services keep theirs")
+    path = Path("/run") / f"checker-test-{os.getpid()}.sock"
+    with contextlib.closing(socket.socket(socket.AF_UNIX)) as server:
+        server.bind(str(path))
+        server.listen()
+        try:
+            code = f"""
+import socket
+try:
+    socket.socket(socket.AF_UNIX).connect({str(path)!r})
+    print("connected")
+except OSError as exc:
+    print("refused", type(exc).__name__)
+"""
+            done = _in_sandbox(code, tmp_path / "scratch")
+        finally:
+            path.unlink()
+    assert done.stdout.startswith("refused"), done.stdout + done.stderr
+
+
+def test_a_sandboxed_process_cannot_fill_memory_through_its_scratch_space(tmp_path):
+    """/tmp and /dev/shm are tmpfs, held in memory: each has a size; the rest of /dev is read-only."""
+    code = """
+import errno
+for path in ("/tmp/flood", "/dev/shm/flood", "/dev/flood"):
+    written = 0
+    try:
+        with open(path, "wb") as f:
+            while written < 2 * 1024**3:
+                f.write(bytes(16 * 1024**2))
+                f.flush()
+                written += 16 * 1024**2
+        print(path, "filled")
+    except OSError as exc:
+        print(path, errno.errorcode[exc.errno], written // 1024**2)
+"""
+    done = _in_sandbox(code, tmp_path / "scratch", file_size_limit=None)
+    assert done.returncode == 0, done.stderr
+    tmp, shm, dev = (line.split() for line in done.stdout.splitlines())
+    assert tmp[1] == shm[1] == "ENOSPC" and dev[1:] == ["EROFS", "0"]
+    assert int(tmp[2]) * 1024**2 <= sandbox.SCRATCH_BYTES and int(shm[2]) * 1024**2 <= sandbox.SCRATCH_BYTES
+
+
+def test_a_sandboxed_process_cannot_write_a_file_larger_than_its_limit(tmp_path):
+    code = """
+try:
+    open("big", "wb").write(bytes(3 * 1024**2))
+    print("written")
+except OSError as exc:
+    print("refused", exc.strerror)
+"""
+    scratch = tmp_path / "scratch"
+    done = _in_sandbox(code, scratch, file_size_limit=1024**2)
+    assert done.stdout.strip() == "refused File too large", done.stdout + done.stderr
+    assert (scratch / "big").stat().st_size <= 1024**2
+
+
+def test_a_sandboxed_process_cannot_start_more_processes_than_its_limit(tmp_path):
+    """A fork bomb ends at the sandbox's limit, also when the grader is root (through a cgroup)."""
+    if os.geteuid() == 0 and not cgroups.available():
+        pytest.skip("as root, processes are limited only where a cgroup can be made")
+    code = """
+import subprocess
+started = []
+try:
+    while len(started) < 100:
+        started.append(subprocess.Popen(["sleep", "30"]))
+    print("started", len(started))
+except OSError as exc:
+    print("refused after", len(started))
+for process in started:
+    process.kill()
+"""
+    with sandbox.contained(
+        sandbox.Sandbox(writable=(tmp_path,), process_limit=20), [sys.executable, "-c", code]
+    ) as command:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    words = done.stdout.split()
+    assert words[:2] == ["refused", "after"] and int(words[2]) < 20, done.stdout + done.stderr

@@ -18,6 +18,7 @@ that crashes, times out, writes nothing or writes nonsense earns 0 points.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sys
@@ -91,19 +92,17 @@ def run_probe(program: str, exercise: str, inputs: dict, timeout: float) -> tupl
             str(files["inputs.json"]),
             str(files["observed.json"]),
         ]
-        finished = run_in_own_session(
-            _sandboxed(command, Path(scratch)),
-            timeout,
-            cwd=scratch,
-            env=subprocess_environment(),
-            capture=False,
-        )
+        with _sandboxed(command, Path(scratch)) as sandboxed:
+            finished = run_in_own_session(
+                sandboxed, timeout, cwd=scratch, env=subprocess_environment(), capture=False
+            )
         if finished is None:
             return {}, f"Trying the class took longer than {timeout:g} s and was stopped (an endless loop?)."
         return _read_outcome(files["observed.json"])
 
 
-def _sandboxed(command: list[str], scratch: Path) -> list[str]:
+@contextlib.contextmanager
+def _sandboxed(command: list[str], scratch: Path):
     """The probe in the learner sandbox, writing only its scratch folder, wherever bwrap runs.
 
     Where it does not, GuardedExecute refuses to grade unless the instructor turned the
@@ -112,8 +111,10 @@ def _sandboxed(command: list[str], scratch: Path) -> list[str]:
     from checker.classroom import sandbox
 
     if not sandbox.availability().ok:
-        return command
-    return sandbox.Sandbox(writable=(scratch,)).command(command)
+        yield command
+        return
+    with sandbox.contained(sandbox.Sandbox(writable=(scratch,)), command) as sandboxed:
+        yield sandboxed
 
 
 def _read_outcome(path: Path) -> tuple[dict, str | None]:

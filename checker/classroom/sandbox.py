@@ -9,12 +9,22 @@ with:
 - in their place a read-only copy of only the kernel-side modules of the checker (no judge/,
   hence no exercise specs; no classroom/, authoring/, commands/), first on PYTHONPATH;
 - write access to the folders the caller names (the notebook's folder, a scratch folder) only;
-- its own PID, IPC and network namespaces: no process outlives it (bwrap ends them all when
-  its first process exits, and dies with its parent), no network, not even 127.0.0.1;
-- a memory limit (RLIMIT_DATA, through `prlimit`: bwrap itself cannot limit memory).
+- its own user, PID, IPC and network namespaces and no capabilities, even when the grader is
+  root: it cannot unmount what hides the course nor remount anything writable, no process
+  outlives it (bwrap ends them all when its first process exits, and dies with its parent), no
+  network, not even 127.0.0.1, and no new user namespace inside (where bwrap can forbid it);
+- /run hidden: the host's service sockets (systemd, D-Bus, Docker) stay out of reach, since
+  connecting to a Unix socket needs no write access to its mount;
+- bounded scratch space: /tmp and /dev/shm are small private tmpfs (in memory, so unbounded
+  they would be a way to exhaust it), the rest of /dev read-only;
+- limits through `prlimit` (bwrap itself sets none): data memory per process (RLIMIT_DATA),
+  the size of any one file it writes (RLIMIT_FSIZE), and processes and threads
+  (RLIMIT_NPROC). Linux exempts root's own uid from RLIMIT_NPROC, so when grading as root
+  a cgroup (`cgroups`) limits processes and memory of the whole sandbox, where root may make one.
 
-Public surface: `Sandbox` (the command line for one sandboxed process), `availability()`
-(can this machine run it, and if not why), `require()` and `SandboxUnavailable`,
+Public surface: `Sandbox` (the command line for one sandboxed process), `contained()` (that
+command in a cgroup of its own, where one can be made), `availability()` (can this machine run
+it, and if not why), `limits_in_force()`, `require()` and `SandboxUnavailable`,
 `SandboxedKernelManager` (a Jupyter kernel manager that starts its kernel in a `Sandbox`).
 """
 
@@ -37,10 +47,14 @@ from traitlets import Any as AnyTrait
 from traitlets import Integer
 
 from checker import GRADING_ENV
+from checker.classroom import cgroups
 
 HIDE_ENV = "CHECKER_SANDBOX_HIDE"  # more folders to hide, os.pathsep-separated (the real course)
 SWITCH_ENV = "CHECKER_SANDBOX"  # "off": the default of GuardedExecute.sandbox becomes False
 DEFAULT_MEMORY_LIMIT = 4 * 1024**3  # bytes of RLIMIT_DATA; TensorFlow reserves far more *virtual* memory
+DEFAULT_FILE_SIZE_LIMIT = 1024**3  # bytes: the largest file learner code may write (RLIMIT_FSIZE)
+DEFAULT_PROCESS_LIMIT = 1024  # processes and threads (RLIMIT_NPROC); TensorFlow starts ~2 per core
+SCRATCH_BYTES = 512 * 1024**2  # size of the private /tmp (HOME, caches); /dev/shm gets a quarter
 PACKAGE_MOUNT = "/tmp/.checker-kernel-side"  # where the kernel-side copy appears inside the sandbox
 # What learner code may import of the checker: what the notebooks call, nothing that judges.
 KERNEL_SIDE = (
@@ -75,6 +89,8 @@ class Sandbox:
     readable: tuple[Path, ...] = ()  # folders it may read (and connect to sockets in), not change
     hidden: tuple[Path, ...] = ()  # folders to hide besides the repository and the checker package
     memory_limit: int | None = DEFAULT_MEMORY_LIMIT
+    file_size_limit: int | None = DEFAULT_FILE_SIZE_LIMIT
+    process_limit: int | None = DEFAULT_PROCESS_LIMIT
     environment: dict[str, str] = field(default_factory=dict)
 
     def with_writable(self, *folders: Path) -> Sandbox:
@@ -82,12 +98,12 @@ class Sandbox:
 
     def command(self, argv: list[str]) -> list[str]:
         interpreter = Path(argv[0]) if argv and os.path.isabs(argv[0]) else Path(sys.executable)
-        wanted = [*self.hidden, *_hidden_env(), *_checker_locations(), *_grading_user_home()]
+        wanted = [*self.hidden, *_hidden_env(), *_checker_locations(), *_grading_user_home(), Path("/run")]
         hidden = _outermost(wanted)
         shown = [f for f in _interpreter_folders(interpreter) if _under_any(f, [*hidden, Path("/tmp")])]
         hidden_again = _outermost([f for f in wanted if _strictly_under_any(f, shown)], in_tmp=True)
         writable = [Path(f).resolve() for f in self.writable]
-        options = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+        options = ["--ro-bind", "/", "/", "--proc", "/proc", *_private_scratch()]
         options += _each("--tmpfs", hidden)
         options += _each("--ro-bind", shown, twice=True)  # the kernel's Python, e.g. a .venv in the repo
         options += _each("--tmpfs", hidden_again)  # e.g. site-packages/checker in that .venv
@@ -98,11 +114,67 @@ class Sandbox:
         options += _each("--remount-ro", [f for f in [*hidden, *hidden_again] if f not in writable])
         for name, value in {**_SANDBOX_ENVIRONMENT, **self.environment}.items():
             options += ["--setenv", name, value]
+        options += ["--unshare-user", *_no_user_namespaces_inside(), "--cap-drop", "ALL"]
         options += ["--unshare-pid", "--unshare-ipc", "--unshare-net", "--die-with-parent", "--new-session"]
         if writable:
             options += ["--chdir", str(writable[0])]
-        limit = ["prlimit", f"--data={self.memory_limit}", "--"] if self.memory_limit else []
-        return ["bwrap", *options, "--", *limit, *argv]
+        return ["bwrap", *options, "--", *self._limits(), *argv]
+
+    def cgroup(self) -> cgroups.Cgroup | None:
+        """A new cgroup for all of this sandbox's processes together, where one can be made.
+
+        Its memory is the per-process limit plus the scratch tmpfs, whose pages it is charged.
+        """
+        memory = self.memory_limit + SCRATCH_BYTES * 5 // 4 if self.memory_limit else None
+        return cgroups.create(processes=self.process_limit, memory_bytes=memory)
+
+    def _limits(self) -> list[str]:
+        """`prlimit` and its options (soft and hard: learner code cannot raise them), or nothing."""
+        wanted = {"data": self.memory_limit, "fsize": self.file_size_limit, "nproc": self.process_limit}
+        options = [f"--{name}={value}" for name, value in wanted.items() if value]
+        return ["prlimit", *options, "--"] if options else []
+
+
+@contextlib.contextmanager
+def contained(sandbox: Sandbox, argv: list[str]):
+    """The sandboxed command for `argv`, in a cgroup of its own (removed afterwards) where possible.
+
+    >>> with contained(Sandbox(), ["/bin/true"]) as command:
+    ...     "bwrap" in command
+    True
+    """
+    group = sandbox.cgroup()
+    command = sandbox.command(argv)
+    try:
+        yield group.enter_command(command) if group else command
+    finally:
+        if group:
+            group.remove()
+
+
+def _private_scratch() -> list[str]:
+    """A fresh /dev (read-only but for a small /dev/shm) and a small private /tmp."""
+    options = ["--dev", "/dev", "--remount-ro", "/dev"]
+    for folder, size in (("/dev/shm", SCRATCH_BYTES // 4), ("/tmp", SCRATCH_BYTES)):
+        options += (["--size", str(size)] if _bwrap_has("--size") else []) + ["--tmpfs", folder]
+    return options
+
+
+def _no_user_namespaces_inside() -> list[str]:
+    """bwrap 0.8 and later can forbid new user namespaces inside; the mounts are locked anyway."""
+    return ["--disable-userns"] if _bwrap_has("--disable-userns") else []
+
+
+@functools.cache
+def _bwrap_help() -> str:
+    try:
+        return subprocess.run(["bwrap", "--help"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def _bwrap_has(option: str) -> bool:
+    return f"{option} " in _bwrap_help()
 
 
 def _font_cache_binds() -> list[str]:
@@ -297,6 +369,19 @@ def _explain(message: str) -> str:
     return f"bwrap failed: {message or 'no message'}."
 
 
+def limits_in_force() -> str:
+    """What bounds a learner's processes and memory on this machine, in a sentence for `doctor`."""
+    if cgroups.available():
+        return "processes and memory limited for each sandbox as a whole (cgroup)"
+    if os.geteuid() != 0:
+        return "processes limited for each sandbox (RLIMIT_NPROC), memory for each process"
+    return (
+        "memory limited for each process only, and processes not at all: Linux exempts root from "
+        "RLIMIT_NPROC and no cgroup can be made here. Grade as an ordinary user, or where root may "
+        "write /sys/fs/cgroup"
+    )
+
+
 def require() -> None:
     """Raise SandboxUnavailable (with why, and the way out) unless the sandbox runs here."""
     found = availability()
@@ -343,6 +428,7 @@ class SandboxedKernelManager(LimitedKernelManager):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._private = Path(tempfile.mkdtemp(prefix="checker-kernel-"))
+        self._cgroup: cgroups.Cgroup | None = None  # made at the first start, removed at cleanup
         self.transport = "ipc"
         self.connection_file = str(self._private / "kernel.json")
         self.ip = str(self._private / "kernel-ipc")
@@ -356,9 +442,14 @@ class SandboxedKernelManager(LimitedKernelManager):
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         argv = super().format_kernel_cmd(extra_arguments)
-        return (self.sandbox or Sandbox()).with_writable(self._private).command(argv)
+        sandbox = (self.sandbox or Sandbox()).with_writable(self._private)
+        self._cgroup = self._cgroup or sandbox.cgroup()
+        command = sandbox.command(argv)
+        return self._cgroup.enter_command(command) if self._cgroup else command
 
     async def cleanup_resources(self, restart: bool = False) -> None:
         await super().cleanup_resources(restart)
         if not restart:
             shutil.rmtree(self._private, ignore_errors=True)
+            if self._cgroup:
+                self._cgroup.remove()

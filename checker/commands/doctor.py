@@ -70,7 +70,7 @@ def run(args) -> int:
 
 def sandbox_line() -> bool:
     """Whether learners' code can be sandboxed when grading a class; prints why not."""
-    from checker.classroom.sandbox import availability
+    from checker.classroom.sandbox import availability, limits_in_force
 
     found = availability()
     print(
@@ -78,6 +78,8 @@ def sandbox_line() -> bool:
     )
     if not found.ok:
         print(f"{'':33} -> needed to autograde a class safely: {found.reason}")
+    else:
+        print(f"{'':33} -> {limits_in_force()}.")
     return found.ok
 
 
