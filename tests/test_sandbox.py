@@ -711,3 +711,45 @@ for process in started:
         done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     words = done.stdout.split()
     assert words[:2] == ["refused", "after"] and int(words[2]) < 20, done.stdout + done.stderr
+
+
+def test_a_learner_with_many_busy_processes_gets_no_more_cpu_than_a_classmate(tmp_path):
+    """Cores are shared between sandboxes, not between threads: else a classmate graded at the
+    same time runs many times slower and its cells run out of time. (Where the kernel groups
+    sessions, sched_autogroup_enabled=1, bwrap's new session alone does that too; with it off and
+    no cpu cgroup the classmate got 0.66 s of CPU in these 3 s.)"""
+    cores = os.cpu_count() or 1
+    if cores < 2 or not cgroups.available():
+        pytest.skip("needs 2 cores and a cgroup per sandbox (root)")
+    hog = f"""
+import subprocess, sys, time
+for _ in range({4 * cores}):
+    subprocess.Popen([sys.executable, "-c", "while True: pass"])
+time.sleep(60)
+"""
+    classmate = """
+import time
+start, cpu = time.time(), time.process_time()
+while time.time() - start < 3:
+    pass
+print(time.process_time() - cpu)
+"""
+    (tmp_path / "a").mkdir()
+    with sandbox.contained(
+        sandbox.Sandbox(writable=(tmp_path / "a",)), [sys.executable, "-c", hog]
+    ) as command:
+        hogging = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            time.sleep(1.5)
+            done = _in_sandbox_contained(classmate, tmp_path / "b")
+        finally:
+            hogging.kill()
+            hogging.wait()
+    # Per thread, the classmate would get cores / (4 * cores + 1) of a core, about a quarter.
+    assert float(done.stdout) > 0.6 * 3, done.stdout + done.stderr
+
+
+def _in_sandbox_contained(code: str, scratch: Path) -> subprocess.CompletedProcess:
+    scratch.mkdir(exist_ok=True)
+    with sandbox.contained(sandbox.Sandbox(writable=(scratch,)), [sys.executable, "-c", code]) as command:
+        return subprocess.run(command, capture_output=True, text=True, timeout=120)

@@ -102,10 +102,14 @@ def _trial() -> bool:
 
 
 def _settings(layout: str, processes: int | None, memory: int | None) -> list[tuple[Path, dict]]:
+    """(parent folder, limits) per hierarchy; the cpu one has no limit, only its fair share."""
     if layout == "v2":
         return [(ROOT, {"pids.max": processes or "max", "memory.max": memory or "max"})]
-    pids = [(ROOT / "pids", {"pids.max": processes})] if processes else []
-    return pids + ([(ROOT / "memory", {"memory.limit_in_bytes": memory})] if memory else [])
+    return [
+        (ROOT / "pids", {"pids.max": processes or "max"}),
+        (ROOT / "memory", {"memory.limit_in_bytes": memory or -1}),
+        *([(ROOT / "cpu", {})] if (ROOT / "cpu" / "cgroup.procs").is_file() else []),
+    ]
 
 
 @functools.cache
@@ -116,8 +120,10 @@ def _layout() -> str | None:
     controllers = ROOT / "cgroup.subtree_control"
     if controllers.is_file():
         with contextlib.suppress(OSError):
-            if not {"pids", "memory"} <= set(controllers.read_text().split()):
-                controllers.write_text("+pids +memory")
+            for controller in ("pids", "memory", "cpu"):  # cpu: best effort (fair shares)
+                if controller not in controllers.read_text().split():
+                    with contextlib.suppress(OSError):
+                        controllers.write_text(f"+{controller}")
             if {"pids", "memory"} <= set(controllers.read_text().split()):
                 return "v2"
         return None
@@ -128,11 +134,11 @@ def _layout() -> str | None:
 
 def _remove_stale(layout: str) -> None:
     """Empty cgroups left by graders that were killed (no exit handler ran): an hour old, unused."""
-    parents = [ROOT] if layout == "v2" else [ROOT / "pids", ROOT / "memory"]
-    for folder in (f for parent in parents for f in parent.glob(f"{PREFIX}*")):
-        with contextlib.suppress(OSError):
-            if time.time() - folder.stat().st_mtime > STALE_SECONDS:
-                folder.rmdir()  # refused while any process is still inside
+    for parent, _ in _settings(layout, None, None):
+        for folder in parent.glob(f"{PREFIX}*"):
+            with contextlib.suppress(OSError):
+                if time.time() - folder.stat().st_mtime > STALE_SECONDS:
+                    folder.rmdir()  # refused while any process is still inside
 
 
 def _kill_all(folder: Path) -> None:
