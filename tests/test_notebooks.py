@@ -153,6 +153,24 @@ def test_solution_notebook_runs_and_every_exercise_passes_and_no_helper_is_an_an
         f"{solution.name}: functions or classes a learner can call outside the exercise cells "
         f"earn full marks: {full_marks}"
     )
+    PROSE_CHECKS.get(solution.stem[:2], lambda executed: None)(run.executed_path)
+
+
+def _05_gradient_table_shows_what_its_text_says(executed: Path) -> None:
+    """05's text: residual ReLU sums and gradients grow to hundreds; batch norm keeps them at a few."""
+    notebook = nbformat.read(str(executed), as_version=4)
+    cell = next(c for c in notebook.cells if c.cell_type == "code" and "def gradient_reach" in c.source)
+    text = "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
+    rows = {
+        " ".join(line.split()[:-6]): [float(v) for v in line.split()[-6:]] for line in text.splitlines()[1:]
+    }
+    residual, normalized = rows["relu residual"], rows["relu residual + batch norm"]
+    assert residual[0] > 100 and residual[-1] > 100, residual  # gradient at layer 1, size at 20
+    assert normalized[0] < 10 and normalized[-1] < 10, normalized
+    assert rows["sigmoid plain"][0] < 1e-9 and 0.5 < rows["sigmoid residual"][0] < 2
+
+
+PROSE_CHECKS = {"05": _05_gradient_table_shows_what_its_text_says}
 
 
 @pytest.mark.slow
