@@ -10,6 +10,10 @@ import argparse
 import importlib
 import sys
 
+from checker.quick_imports import skip_unused_optional_imports
+
+skip_unused_optional_imports()
+
 COMMANDS = ["list", "grade", "doctor", "generate", "solutions", "classroom"]
 
 

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from checker.quick_imports import skip_unused_optional_imports
+
+skip_unused_optional_imports()  # 2.5 s less to collect the tests, in each xdist worker
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 
