@@ -753,3 +753,11 @@ def _in_sandbox_contained(code: str, scratch: Path) -> subprocess.CompletedProce
     scratch.mkdir(exist_ok=True)
     with sandbox.contained(sandbox.Sandbox(writable=(scratch,)), [sys.executable, "-c", code]) as command:
         return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def test_a_sandbox_that_cannot_enter_its_cgroup_does_not_start(tmp_path):
+    """Never unlimited by surprise: the start stops, with the reason, before the command runs."""
+    group = cgroups.Cgroup((tmp_path / "gone",))
+    done = subprocess.run(group.enter_command(["echo", "ran"]), capture_output=True, text=True, timeout=30)
+    assert done.returncode == 125 and "ran" not in done.stdout
+    assert "cannot enter the sandbox cgroup" in done.stderr

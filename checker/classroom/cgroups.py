@@ -28,7 +28,12 @@ ROOT = Path("/sys/fs/cgroup")
 PREFIX = "checker-sandbox-"
 STALE_SECONDS = 3600
 # Writes $$ to each cgroup.procs file given, then execs the rest: `sh -c SCRIPT sh N file... argv...`
-ENTER_SCRIPT = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1"; shift; n=$((n-1)); done; exec "$@"'
+# A cgroup that was made but cannot be entered stops the start (status 125): never unlimited by surprise.
+ENTER_SCRIPT = (
+    'n=$1; shift; while [ "$n" -gt 0 ]; do '
+    'echo $$ > "$1" || { echo "checker: cannot enter the sandbox cgroup $1" >&2; exit 125; }; '
+    'shift; n=$((n-1)); done; exec "$@"'
+)
 
 
 @dataclass(frozen=True)
