@@ -471,12 +471,13 @@ def test_the_cell_timeout_is_cut_to_what_is_left_of_the_notebook_s_time():
 
 
 def test_the_course_config_sets_the_limits_per_notebook(tmp_path):
-    from checker.classroom.config import config_text, load_config
+    from checker.classroom.config import DEFAULT_MAX_DISK_BYTES, config_text, load_config
 
     (tmp_path / "nbgrader_config.py").write_text(config_text(notebook_timeout=77, max_output_bytes=1234))
     config = load_config(Course(tmp_path))
     assert config.GuardedExecute.notebook_timeout == 77
     assert config.GuardedExecute.max_output_bytes == 1234
+    assert config.GuardedExecute.max_disk_bytes == DEFAULT_MAX_DISK_BYTES
 
 
 # ---------------------------------------------------------------- round trip (slow)
@@ -531,6 +532,11 @@ PRINT_200_MB = """for _ in range(200):
     print("x" * 1_000_000)"""
 
 SLEEP = "import time\ntime.sleep(20)"
+
+FILL_DISK = """for i in range(100):  # 3.2 GB, were nothing to stop it
+    with open(f"junk_{i}.bin", "wb") as junk:
+        junk.write(bytes(32 * 1024**2))"""
+DISK_LIMIT = 200_000_000
 
 BUILDER_RAISES = """def build_functional_mlp():
     raise ValueError("not built yet")"""
@@ -690,6 +696,24 @@ def test_round_trip_the_notebook_time_limit_stops_later_cells_and_earlier_ones_k
     assert "time limit" in _verdict_html(course, "sleeps", "residual_identity")
     assert "Limit reached: the notebook's time limit" in outcome.log
     assert seconds < NOTEBOOK_TIMEOUT + 60
+
+
+@pytest.mark.slow
+def test_round_trip_the_disk_limit_ends_the_kernel_deletes_what_it_wrote_and_earlier_cells_keep_points(
+    course, graded
+):
+    simulate.submit(
+        course, "fills_disk", MODELS, RIGHT, [simulate.insert_before_test("residual_identity", FILL_DISK)]
+    )
+    outcome = _autograde_in_process(course, "fills_disk", max_disk_bytes=DISK_LIMIT)
+    assert outcome.success, outcome.log[-2000:]
+    assert _scores(course, "fills_disk") == {"functional_mlp": 10, "residual_identity": 0}
+    assert "Limit reached: the notebook's disk limit (it wrote more than 200 MB)" in outcome.log
+    assert "its limit" in _verdict_html(course, "fills_disk", "residual_identity")
+    autograded, submitted = (
+        course.folder(step, "fills_disk", MODELS) for step in ("autograded", "submitted")
+    )
+    assert sorted(p.name for p in autograded.iterdir()) == sorted(p.name for p in submitted.iterdir())
 
 
 @pytest.mark.slow

@@ -13,6 +13,7 @@ COURSE_ID = "keras-functional-api"
 DEFAULT_CELL_TIMEOUT = 120  # seconds per cell; training is skimmed while grading (course/skim.py)
 DEFAULT_NOTEBOOK_TIMEOUT = 600  # seconds of wall time per notebook, all cells together
 DEFAULT_MAX_OUTPUT_BYTES = 2_000_000  # bytes of output per notebook, all cells together
+DEFAULT_MAX_DISK_BYTES = 1_000_000_000  # bytes a notebook may add to its folders on disk while it runs
 
 # nbgrader's default Autograde.autograde_preprocessors, with Execute replaced by ours and the
 # clean verdicts inserted right after it (before anything reads the outputs).
@@ -74,10 +75,13 @@ c.Execute.timeout = {timeout!r}
 # graded up to that point, and nbgrader's log names the limit:
 # - wall time in seconds: the cell running then is interrupted, the cells after it are not
 #   run (0 points for their test cells), the cells before keep their points;
-# - output in bytes: later output is dropped as it arrives, with one note saying so.
+# - output in bytes: later output is dropped as it arrives, with one note saying so;
+# - disk in bytes, what it adds to its folders while it runs: past it the kernel is ended (the
+#   cells from there on score 0) and what it wrote is deleted.
 # 0 turns a limit off.
 c.GuardedExecute.notebook_timeout = {notebook_timeout!r}
 c.GuardedExecute.max_output_bytes = {max_output_bytes!r}
+c.GuardedExecute.max_disk_bytes = {max_disk_bytes!r}
 
 # A learner who deletes a locked test cell gets it back, and it is graded.
 # (nbgrader restores edited locked cells from their checksums in any case.)
@@ -120,6 +124,7 @@ def config_text(
         timeout=timeout,
         notebook_timeout=notebook_timeout,
         max_output_bytes=max_output_bytes,
+        max_disk_bytes=DEFAULT_MAX_DISK_BYTES,
         steps=steps,
         memory=f"{DEFAULT_MEMORY_LIMIT / 1024**3:g} GiB",
         memory_bytes=DEFAULT_MEMORY_LIMIT,

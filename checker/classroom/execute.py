@@ -12,8 +12,10 @@ What it adds to nbgrader's `Execute` (whose timeout and interrupt-on-timeout it 
 - Limits per notebook: `notebook_timeout` seconds of wall time in all (the cell running
   when it is reached is interrupted, the cells after it are not run and score 0; the cells
   before keep their points) and `max_output_bytes` of output in all (later output is dropped
-  as it arrives, with one note saying so; error outputs are kept, shortened). The log says
-  which limit a notebook reached.
+  as it arrives, with one note saying so; error outputs are kept, shortened) and
+  `max_disk_bytes` written to its folders on disk (disk_guard.py: checked four times a second;
+  past it the kernel is ended, the cells from there on score 0, and what the run wrote is
+  deleted). The log says which limit a notebook reached.
 - The kernel runs in a bubblewrap sandbox (sandbox.py): it sees the machine read-only, not the
   course, the repository or the checker's judge; it writes only its notebook's folder (the evidence
   socket's folder is bound read-only); no network; no process outlives it; a memory limit. Where bwrap cannot run,
@@ -40,9 +42,11 @@ What it adds to nbgrader's `Execute` (whose timeout and interrupt-on-timeout it 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import signal
 import time
 from pathlib import Path
 from queue import Empty
@@ -55,7 +59,12 @@ from traitlets import Bool, Integer, List, Unicode, default
 
 from checker import GRADING_ENV
 from checker.classroom import sandbox as sandboxing
-from checker.classroom.config import DEFAULT_MAX_OUTPUT_BYTES, DEFAULT_NOTEBOOK_TIMEOUT
+from checker.classroom.config import (
+    DEFAULT_MAX_DISK_BYTES,
+    DEFAULT_MAX_OUTPUT_BYTES,
+    DEFAULT_NOTEBOOK_TIMEOUT,
+)
+from checker.classroom.disk_guard import DiskGuard
 from checker.classroom.environment import environment
 from checker.classroom.evidence import checker_exercise
 from checker.course.skim import SKIM_ENV
@@ -104,6 +113,13 @@ class GuardedExecute(Execute):
         DEFAULT_MAX_OUTPUT_BYTES,
         help="Bytes of output a whole notebook may produce; later output is dropped as it "
         "arrives (error outputs are kept, shortened). 0: no limit.",
+    ).tag(config=True)
+
+    max_disk_bytes = Integer(
+        DEFAULT_MAX_DISK_BYTES,
+        help="Bytes a whole notebook may add to its folders on disk while it runs; past that its "
+        "kernel is ended (0 points for the test cells from there on) and what it wrote is deleted. "
+        "0: no limit.",
     ).tag(config=True)
 
     sandbox = Bool(
@@ -163,6 +179,7 @@ class GuardedExecute(Execute):
         self._start_limits(resources)
         self._start_evidence_channel(resources)
         self._sandbox = self._learner_sandbox(resources) if self.sandbox else None
+        self._disk_guard = self._start_disk_guard(resources)
         try:
             with environment(self._kernel_environment(self._evidence.socket_path)):
                 return super().preprocess(nb, resources, km)
@@ -172,10 +189,11 @@ class GuardedExecute(Execute):
             self.log.warning(
                 "The kernel died in cell %s; the cells from there on score 0.", (self._running_cell or 0) + 1
             )
-            _mark_dead(nb, self._running_cell)
+            _mark_dead(nb, self._running_cell, self._death_reason())
             return nb, resources
         finally:
             self._stop_evidence_channel()
+            self._finish_disk_guard()
             self.log.info("Timing: %s.", self._timing.summary())
 
     def preprocess_cell(self, cell, resources, index):
@@ -317,6 +335,8 @@ class GuardedExecute(Execute):
         if sandboxed:
             km.sandbox = self._sandbox
         km.max_message_bytes = max_message_bytes(self.max_output_bytes)
+        if getattr(self, "_disk_guard", None) and sandboxed:
+            self._disk_guard.watch(km.private_folder)  # the kernel writes its sockets there
         return km
 
     def _learner_sandbox(self, resources: dict) -> sandboxing.Sandbox:
@@ -356,6 +376,33 @@ class GuardedExecute(Execute):
         if limit not in self._limits:
             self._limits.append(limit)
             self.log.warning("Limit reached: %s; the notebook is graded up to that point.", limit)
+
+    def _start_disk_guard(self, resources) -> DiskGuard | None:
+        if self.max_disk_bytes <= 0:
+            return None
+        folder = Path(resources.get("metadata", {}).get("path") or os.getcwd()).resolve()
+        return DiskGuard([folder], self.max_disk_bytes, self._over_disk_limit).start()
+
+    def _over_disk_limit(self, problem: str) -> None:
+        """From the guard's thread: end the kernel (its whole sandbox); nbclient then sees it die."""
+        self._reached(f"the notebook's disk limit (it wrote {problem})")
+        pid = getattr(getattr(getattr(self, "km", None), "provisioner", None), "pid", None)
+        if pid:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+
+    def _finish_disk_guard(self) -> None:
+        if self._disk_guard is None:
+            return
+        self._disk_guard.stop()
+        if self._disk_guard.exceeded:
+            removed = self._disk_guard.remove_new_files()
+            self.log.warning("Deleted %d files and folders the notebook wrote past its disk limit.", removed)
+
+    def _death_reason(self) -> str | None:
+        if self._disk_guard and self._disk_guard.exceeded:
+            return f"the notebook wrote {self._disk_guard.exceeded} to disk (its limit)"
+        return None
 
     def _out_of_time(self) -> bool:
         if self._deadline is None or time.monotonic() < self._deadline:
@@ -533,18 +580,21 @@ def _timed_out(cell) -> bool:
     )
 
 
-def _mark_dead(nb, first_index: int | None) -> None:
-    """An error output on the cell the kernel died in and on every code cell after it."""
+def _mark_dead(nb, first_index: int | None, reason: str | None = None) -> None:
+    """An error output on the cell the kernel died in and on every code cell after it.
+
+    `reason`: why the grader ended the kernel (a limit), when it did.
+    """
     start = 0 if first_index is None else first_index
+    died = f"Stopped: {reason}." if reason else "The kernel died while running this cell."
+    after = (
+        f"Not run: {reason} in cell {start + 1}."
+        if reason
+        else f"Not run: the kernel died in cell {start + 1}."
+    )
     for index, cell in enumerate(nb.cells[start:], start=start):
         if cell.cell_type == "code":
-            cell.outputs = [
-                _error_output(
-                    "The kernel died while running this cell."
-                    if index == start
-                    else f"Not run: the kernel died in cell {start + 1}."
-                )
-            ]
+            cell.outputs = [_error_output(died if index == start else after)]
 
 
 def _error_output(reason: str, ename: str = NOT_RUN) -> NotebookNode:

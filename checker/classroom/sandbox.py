@@ -428,6 +428,7 @@ class SandboxedKernelManager(LimitedKernelManager):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._private = Path(tempfile.mkdtemp(prefix="checker-kernel-"))
+        self.private_folder = self._private  # for GuardedExecute's disk guard
         self._cgroup: cgroups.Cgroup | None = None  # made at the first start, removed at cleanup
         self.transport = "ipc"
         self.connection_file = str(self._private / "kernel.json")

@@ -1,0 +1,129 @@
+"""DiskGuard: a limit on what a learner's notebook writes to disk, checked while it runs.
+
+The sandbox bounds each file (RLIMIT_FSIZE) and its in-memory scratch space, but the folders a
+kernel must write on the grading machine's disk (its notebook's folder, its socket folder) have
+no size of their own: Linux has no per-folder limit short of quotas, so a loop of 1 GB files
+could fill the disk under the gradebook and every classmate's grading. A thread of nbgrader's
+process adds up what those folders hold every POLL_SECONDS. Past `limit_bytes` more than at
+the start, or past MAX_ENTRIES files and folders, it calls `on_exceeded` once (GuardedExecute
+ends the kernel); `remove_new_files` then deletes what the run created, so nothing of it stays.
+
+What gets past it: about POLL_SECONDS of writing (a disk takes about 1 GB/s) before the kernel
+ends, never a single file over the sandbox's file-size limit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+POLL_SECONDS = 0.25
+MAX_ENTRIES = 20_000  # files and folders: a million tiny files fill a disk's inodes, and slow every scan
+
+
+class DiskGuard:
+    """Watch `folders` for more than `limit_bytes` of growth (or too many entries).
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> guard = DiskGuard([folder], limit_bytes=1000, on_exceeded=print)
+    >>> _ = (folder / "big").write_bytes(bytes(8192))
+    >>> guard.check()
+    'more than 0.001 MB'
+    >>> guard.remove_new_files(), sorted(folder.iterdir())
+    (1, [])
+    >>> folder.rmdir()
+    """
+
+    def __init__(self, folders: list[Path], limit_bytes: int, on_exceeded: Callable[[str], None]):
+        self.limit_bytes = limit_bytes
+        self.exceeded: str | None = None  # why, once it has been
+        self._on_exceeded = on_exceeded
+        self._folders: list[Path] = []
+        self._existing: set[Path] = set()  # what was there before the run: the submission's files
+        self._baseline = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="checker-disk-guard", daemon=True)
+        for folder in folders:
+            self.watch(folder)
+
+    def watch(self, folder: Path) -> None:
+        """Also watch this folder (e.g. the kernel's socket folder, made after the guard)."""
+        folder = Path(folder)
+        entries = list(_entries(folder, MAX_ENTRIES))
+        with self._lock:
+            self._folders.append(folder)
+            self._existing |= {path for path, _ in entries}
+            self._baseline += sum(size for _, size in entries)
+
+    def start(self) -> DiskGuard:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(5)
+
+    def check(self) -> str | None:
+        """Why the folders are over the limit now, or None."""
+        with self._lock:
+            folders, baseline = list(self._folders), self._baseline
+        used, count = 0, 0
+        for folder in folders:
+            for _, size in _entries(folder, MAX_ENTRIES + 1 - count):
+                used, count = used + size, count + 1
+        if count > MAX_ENTRIES:
+            return f"more than {MAX_ENTRIES:,} files and folders"
+        if used - baseline > self.limit_bytes:
+            return f"more than {self.limit_bytes / 1e6:g} MB"
+        return None
+
+    def remove_new_files(self) -> int:
+        """Delete every file and folder the run added (call it once the kernel has ended)."""
+        with self._lock:
+            folders, existing = list(self._folders), set(self._existing)
+        removed = 0
+        for folder in folders:
+            for path, _ in list(_entries(folder, None)):
+                if path not in existing and (path.is_symlink() or path.exists()):
+                    _remove(path)
+                    removed += 1
+        return removed
+
+    def _watch(self) -> None:
+        while not self._stop.wait(POLL_SECONDS):
+            problem = self.check()
+            if problem:
+                self.exceeded = problem
+                self._on_exceeded(problem)
+                return
+
+
+def _entries(folder: Path, limit: int | None) -> Iterator[tuple[Path, int]]:
+    """(path, bytes on disk) of everything below `folder`, symlinks not followed, at most `limit`."""
+    pending, seen = [folder], 0
+    while pending:
+        with contextlib.suppress(OSError), os.scandir(pending.pop()) as scan:
+            for entry in scan:
+                if limit is not None and seen >= limit:
+                    return
+                seen += 1
+                with contextlib.suppress(OSError):
+                    stat = entry.stat(follow_symlinks=False)
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(Path(entry.path))
+                    yield Path(entry.path), stat.st_blocks * 512
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink()
