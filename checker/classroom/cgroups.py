@@ -38,7 +38,7 @@ ENTER_SCRIPT = (
 
 @dataclass(frozen=True)
 class Cgroup:
-    """One sandbox's cgroup: a folder per hierarchy (cgroup v2: one; v1: pids and memory)."""
+    """One sandbox's cgroup: a folder per hierarchy (cgroup v2: one; v1: pids, memory and cpu)."""
 
     folders: tuple[Path, ...]
 

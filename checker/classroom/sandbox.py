@@ -427,12 +427,11 @@ class SandboxedKernelManager(LimitedKernelManager):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._private = Path(tempfile.mkdtemp(prefix="checker-kernel-"))
-        self.private_folder = self._private  # for GuardedExecute's disk guard
+        self.private_folder = Path(tempfile.mkdtemp(prefix="checker-kernel-"))  # sockets, connection file
         self._cgroup: cgroups.Cgroup | None = None  # made at the first start, removed at cleanup
         self.transport = "ipc"
-        self.connection_file = str(self._private / "kernel.json")
-        self.ip = str(self._private / "kernel-ipc")
+        self.connection_file = str(self.private_folder / "kernel.json")
+        self.ip = str(self.private_folder / "kernel-ipc")
 
     @property
     def kernel_spec(self):
@@ -443,7 +442,7 @@ class SandboxedKernelManager(LimitedKernelManager):
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         argv = super().format_kernel_cmd(extra_arguments)
-        sandbox = (self.sandbox or Sandbox()).with_writable(self._private)
+        sandbox = (self.sandbox or Sandbox()).with_writable(self.private_folder)
         self._cgroup = self._cgroup or sandbox.cgroup()
         command = sandbox.command(argv)
         return self._cgroup.enter_command(command) if self._cgroup else command
@@ -451,6 +450,6 @@ class SandboxedKernelManager(LimitedKernelManager):
     async def cleanup_resources(self, restart: bool = False) -> None:
         await super().cleanup_resources(restart)
         if not restart:
-            shutil.rmtree(self._private, ignore_errors=True)
+            shutil.rmtree(self.private_folder, ignore_errors=True)
             if self._cgroup:
                 self._cgroup.remove()
