@@ -1,8 +1,8 @@
 """Execute the solution notebooks headless and check that every exercise passes.
 
 Runs each solutions/<stem>.ipynb (or only the ones named: a stem, a path, or a number such
-as 02) in order, in a fresh kernel on the CPU, and prints a table: exercises passed, the
-final validation metric against chance, and the seconds each notebook took. Executed
+as 02) in order, in a fresh kernel on the CPU, and prints a table: exercises passed, every
+validation metric the notebook reported (`report_metric`) against chance, and the seconds each notebook took. Executed
 copies go to --out. Exit status 1 when a cell fails, a cell times out, the kernel dies,
 or an exercise does not pass; each is named with the reason.
 

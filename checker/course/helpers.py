@@ -113,7 +113,7 @@ def plot_history(history, metric: str | None = None, chance=None) -> None:
 
 
 def report_metric(name: str, value, chance, lower_is_better: bool = False) -> None:
-    """Print the final validation metric next to what guessing would score.
+    """Print a trained model's validation metric next to what guessing would score.
 
     Prints e.g. "validation accuracy: 0.93 (chance level: 0.10)". When CHECKER_RESULTS_DIR
     is set the value is also merged into <dir>/metrics.json (the last value per name
