@@ -74,13 +74,14 @@ def create(processes: int | None, memory_bytes: int | None) -> Cgroup | None:
     >>> group is None or group.remove() is None
     True
     """
-    if not (processes or memory_bytes) or _layout() is None:
+    layout = _layout()
+    if not (processes or memory_bytes) or layout is None:
         return None
+    _remove_stale(layout)
     name = f"{PREFIX}{uuid.uuid4().hex[:12]}"
-    _remove_stale(_layout())
     made: list[Path] = []
     try:
-        for parent, settings in _settings(_layout(), processes, memory_bytes):
+        for parent, settings in _settings(layout, processes, memory_bytes):
             folder = parent / name
             folder.mkdir()
             made.append(folder)
@@ -92,13 +93,9 @@ def create(processes: int | None, memory_bytes: int | None) -> Cgroup | None:
     return Cgroup(tuple(made))
 
 
+@functools.cache
 def available() -> bool:
     """Whether this process can make cgroups with both limits here (tried once)."""
-    return _trial()
-
-
-@functools.cache
-def _trial() -> bool:
     group = create(processes=64, memory_bytes=256 * 1024**2)
     if group is None:
         return False
@@ -137,6 +134,7 @@ def _layout() -> str | None:
     return None
 
 
+@functools.cache  # once per process: a sweep, not a cost of every kernel start
 def _remove_stale(layout: str) -> None:
     """Empty cgroups left by graders that were killed (no exit handler ran): an hour old, unused."""
     for parent, _ in _settings(layout, None, None):

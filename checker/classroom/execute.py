@@ -386,7 +386,8 @@ class GuardedExecute(Execute):
     def _over_disk_limit(self, problem: str) -> None:
         """From the guard's thread: end the kernel (its whole sandbox); nbclient then sees it die."""
         self._reached(f"the notebook's disk limit (it wrote {problem})")
-        pid = getattr(getattr(getattr(self, "km", None), "provisioner", None), "pid", None)
+        km = getattr(self, "km", None)  # None until nbclient has made it
+        pid = km.provisioner.pid if km is not None and km.provisioner is not None else None
         if pid:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
