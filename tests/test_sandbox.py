@@ -122,6 +122,23 @@ ATTACKS = {
         raise OSError(f"stopped after {{len(started)}} processes")""",
     "uses_network": """    import socket
     socket.create_connection(("127.0.0.1", {port}), timeout=5).close()""",
+    # Files the grader touches after the kernel ends: nbgrader writes the graded notebook through a
+    # link in its place, and a worker reads every *.ipynb back (a FIFO would keep it waiting).
+    # A set-user-ID program left behind would run as the grading user for anyone on the machine.
+    "plants_links": """    import os
+    for name in [name for name in os.listdir(".") if name.endswith(".ipynb")]:
+        os.remove(name)
+        os.symlink("{copy}/checker/autograde.py", name)
+    os.symlink("{copy}/checker/report.py", "zz_link.ipynb")
+    os.mkfifo("zz_waits.ipynb")
+    open("setuid_shell", "w").close()
+    os.chmod("setuid_shell", 0o6755)
+    raise OSError("links earn nothing now; they would overwrite the checker later")""",
+    "floods_the_terminal": """    import os
+    for _ in range(100):
+        os.write(1, b"{marker}-flood " * 1000)
+        os.write(2, b"{marker}-flood " * 1000)
+    raise OSError("a flood earns nothing; it would bury the instructor's terminal")""",
     "leaves_a_daemon": """    import subprocess, sys
     subprocess.Popen(
         [sys.executable, "-c", "import time; time.sleep(900)  # {marker}"],
@@ -553,18 +570,30 @@ def test_plain_nbgrader_autograde_in_the_course_folder_is_sandboxed_too(project,
     """The relative paths from the notebook's folder lead into the real course here."""
     course = project.init_course("plain")
     where = {"course": course.root, "copy": project.copy, "site": project.site_packages()}
-    for name in ("reads_solutions", "writes_gradebook", "edits_checker"):
+    attackers = (
+        "reads_solutions",
+        "writes_gradebook",
+        "edits_checker",
+        "plants_links",
+        "floods_the_terminal",
+    )
+    for name in attackers:
         change = simulate.insert_before_test("functional_mlp", attack_cell(name, port=9, **where))
         simulate.submit(course, name, MODELS, {"functional_mlp": WRONG_MLP}, [change])
     before = project.digest()
     done = project.run("-m", "nbgrader", "autograde", MODELS, cwd=course.root)
     assert done.returncode == 0, done.stderr[-3000:]
+    assert f"{DAEMON_MARKER}-flood" not in done.stdout + done.stderr  # kernels write to their own file
     assert project.digest() == before
     scores = gradebook_scores(course)
     assert {s: scores[s]["functional_mlp"] for s in scores} == {
-        s: pytest.approx(honest_wrong_score) for s in ("reads_solutions", "writes_gradebook", "edits_checker")
+        s: pytest.approx(honest_wrong_score) for s in attackers
     }
     assert extra_grades(course) == []
+    left = course.root / "autograded" / "plants_links" / MODELS
+    assert json.loads((left / f"{MODELS}.ipynb").read_text())["cells"]  # nbgrader wrote a real notebook
+    assert sorted(p.name for p in left.iterdir() if not (p.is_file() and not p.is_symlink())) == []
+    assert (left / "setuid_shell").stat().st_mode & 0o6000 == 0  # no set-user-ID program is left
 
 
 # ---------------------------------------------------------------- one sandboxed process, no kernel

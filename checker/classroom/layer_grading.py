@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from checker.classroom.clean_grading import PROBE_TIMEOUT, run_in_own_session
+from checker.classroom.defuse import read_regular
 from checker.judge.exercises import get_exercise
 from checker.judge.feedback import whole_exercise_failed
 from checker.report import Report
@@ -119,10 +120,11 @@ def _sandboxed(command: list[str], scratch: Path):
 
 def _read_outcome(path: Path) -> tuple[dict, str | None]:
     crashed = "Trying the class stopped the process before it reported (os._exit, a crash?)."
-    if not path.is_file() or path.stat().st_size > MAX_OBSERVATION_BYTES:
+    content = read_regular(path, MAX_OBSERVATION_BYTES)  # not through a link or a FIFO the class left
+    if content is None:
         return {}, crashed
     try:
-        outcome = json.loads(path.read_text(encoding="utf-8"))
+        outcome = json.loads(content.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         return {}, crashed
     if not isinstance(outcome, dict) or not ({"observations", "definition_error"} & set(outcome)):

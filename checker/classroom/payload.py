@@ -15,7 +15,10 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
+from checker.classroom.defuse import read_regular
 from checker.classroom.layout import CONFIG_FILE, GRADEBOOK_FILE, Course, Submission
+
+MAX_NOTEBOOK_BYTES = 1024**3  # a graded notebook read back: far above a real one (outputs are capped)
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,14 @@ def unpack(course_files: CourseFiles, submission_files: SubmissionFiles, root: P
 
 
 def notebook_bytes(folder: Path) -> dict[str, bytes]:
-    """The notebooks directly in `folder` (what nbgrader wrote to autograded/), by file name."""
-    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.ipynb"))} if folder.is_dir() else {}
+    """The notebooks directly in `folder` (what nbgrader wrote to autograded/), by file name.
+
+    Only regular files: never through a link, never waiting on a FIFO (see defuse.py).
+    """
+    if not folder.is_dir():
+        return {}
+    found = {p.name: read_regular(p, MAX_NOTEBOOK_BYTES) for p in sorted(folder.glob("*.ipynb"))}
+    return {name: content for name, content in found.items() if content is not None}
 
 
 def _files(folder: Path, skip_notebooks: bool) -> dict[str, bytes]:

@@ -47,13 +47,16 @@ from traitlets import Any as AnyTrait
 from traitlets import Integer
 
 from checker import GRADING_ENV
-from checker.classroom import cgroups
+from checker.classroom import cgroups, pid_namespace
+from checker.classroom.defuse import defuse
 
 HIDE_ENV = "CHECKER_SANDBOX_HIDE"  # more folders to hide, os.pathsep-separated (the real course)
 SWITCH_ENV = "CHECKER_SANDBOX"  # "off": the default of GuardedExecute.sandbox becomes False
 DEFAULT_MEMORY_LIMIT = 4 * 1024**3  # bytes of RLIMIT_DATA; TensorFlow reserves far more *virtual* memory
 DEFAULT_FILE_SIZE_LIMIT = 1024**3  # bytes: the largest file learner code may write (RLIMIT_FSIZE)
 DEFAULT_PROCESS_LIMIT = 1024  # processes and threads (RLIMIT_NPROC); TensorFlow starts ~2 per core
+MAX_LOGGED_CHANGES = 10  # of what defuse changed in one folder: learner code could leave thousands
+KERNEL_OUTPUT_FILE = "kernel-output.log"  # in the kernel's private folder: what it wrote to 1 and 2
 SCRATCH_BYTES = 512 * 1024**2  # size of the private /tmp (HOME, caches); /dev/shm gets a quarter
 PACKAGE_MOUNT = "/tmp/.checker-kernel-side"  # where the kernel-side copy appears inside the sandbox
 # What learner code may import of the checker: what the notebooks call, nothing that judges.
@@ -420,7 +423,8 @@ class SandboxedKernelManager(LimitedKernelManager):
 
     The kernel talks over IPC sockets (TCP cannot leave its network namespace) in a folder of
     its own, so no other kernel's connection file is in reach; interrupts are messages (a
-    SIGINT would hit bwrap, not the kernel).
+    SIGINT would hit bwrap, not the kernel). At cleanup every process of the sandbox is ended
+    before its folders are defused (defuse.py), and only then may the grader go there.
     """
 
     sandbox = AnyTrait(None, help="The Sandbox the kernel runs in.")
@@ -429,6 +433,7 @@ class SandboxedKernelManager(LimitedKernelManager):
         super().__init__(**kwargs)
         self.private_folder = Path(tempfile.mkdtemp(prefix="checker-kernel-"))  # sockets, connection file
         self._cgroup: cgroups.Cgroup | None = None  # made at the first start, removed at cleanup
+        self._namespaces: list[str] = []  # the PID namespace of each start, emptied at cleanup
         self.transport = "ipc"
         self.connection_file = str(self.private_folder / "kernel.json")
         self.ip = str(self.private_folder / "kernel-ipc")
@@ -447,9 +452,49 @@ class SandboxedKernelManager(LimitedKernelManager):
         command = sandbox.command(argv)
         return self._cgroup.enter_command(command) if self._cgroup else command
 
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
+        """The kernel's own descriptors 1 and 2 go to a file in its private folder (bounded by the disk
+        limit and the file-size limit), not to the grader's terminal or log, which nothing bounds."""
+        with open(self.private_folder / KERNEL_OUTPUT_FILE, "ab") as output:
+            await super()._async_launch_kernel(kernel_cmd, **{**kw, "stdout": output, "stderr": output})
+
+    async def _async_post_start_kernel(self, **kw) -> None:
+        await super()._async_post_start_kernel(**kw)
+        pid = getattr(self.provisioner, "pid", None)
+        namespace = pid_namespace.of_first_child(pid) if pid else None
+        if namespace and namespace != pid_namespace.of(os.getpid()):
+            self._namespaces.append(namespace)
+
     async def cleanup_resources(self, restart: bool = False) -> None:
         await super().cleanup_resources(restart)
+        self._end_learner_processes()
+        if self._cgroup and not restart:
+            self._cgroup.remove()  # waits for its last process too
+        for folder in [*(self.sandbox.writable if self.sandbox else ()), self.private_folder]:
+            changes = defuse(Path(folder))
+            for change in changes[:MAX_LOGGED_CHANGES]:
+                self.log.warning(
+                    "After the kernel ended: %s in %s (learner code left it there).", change, folder
+                )
+            if len(changes) > MAX_LOGGED_CHANGES:
+                self.log.warning(
+                    "... and %d more such changes in %s.", len(changes) - MAX_LOGGED_CHANGES, folder
+                )
+        self._log_kernel_output_tail()  # after defuse: a regular file by now, not a FIFO to wait on
         if not restart:
             shutil.rmtree(self.private_folder, ignore_errors=True)
-            if self._cgroup:
-                self._cgroup.remove()
+
+    def _log_kernel_output_tail(self, max_bytes: int = 2000) -> None:
+        """The end of what the kernel wrote to its descriptors (why a kernel died), at debug level."""
+        with contextlib.suppress(OSError), open(self.private_folder / KERNEL_OUTPUT_FILE, "rb") as output:
+            output.seek(max(0, os.fstat(output.fileno()).st_size - max_bytes))
+            tail = output.read(max_bytes).decode("utf-8", "replace").strip()
+            if tail:
+                self.log.debug("The kernel's own output ended with:\n%s", tail)
+
+    def _end_learner_processes(self) -> None:
+        """Wait until no process of the sandbox is left, so none can change its folders behind the grader."""
+        while self._namespaces:
+            namespace = self._namespaces.pop()
+            if not pid_namespace.end(namespace):
+                self.log.error("A process of the learner's sandbox (%s) could not be ended.", namespace)

@@ -1,0 +1,110 @@
+"""What learner code leaves in its folders cannot trap the grader, and its processes end to the last."""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+import subprocess
+import sys
+import time
+
+import pytest
+
+from checker.classroom import pid_namespace, sandbox
+from checker.classroom.defuse import defuse, read_regular
+
+
+def test_defuse_removes_every_link_fifo_and_socket_at_any_depth(tmp_path):
+    (tmp_path / "deep" / "er").mkdir(parents=True)
+    target = tmp_path.parent / f"{tmp_path.name}-target.py"
+    target.write_text("kept = True\n")
+    (tmp_path / "01.ipynb").symlink_to(target)
+    (tmp_path / "deep" / "er" / "folder_link").symlink_to(tmp_path.parent, target_is_directory=True)
+    os.mkfifo(tmp_path / "deep" / "waits.ipynb")
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(tmp_path / "deep" / "er" / "listens"))
+    (tmp_path / "deep" / "kept.txt").write_text("mine")
+
+    changes = defuse(tmp_path)
+
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == [
+        "deep",
+        "deep/er",
+        "deep/kept.txt",
+    ]
+    assert target.read_text() == "kept = True\n"  # removed the link, not what it pointed to
+    assert changes == [
+        "removed the symbolic link 01.ipynb",
+        "removed the FIFO deep/waits.ipynb",
+        "removed the symbolic link deep/er/folder_link",
+        "removed the socket deep/er/listens",
+    ]
+
+
+def test_defuse_clears_set_user_id_and_gives_the_owner_back_its_files(tmp_path):
+    program, locked = tmp_path / "shell", tmp_path / "locked"
+    program.write_text("")
+    program.chmod(0o6755)
+    locked.mkdir()
+    (locked / "secret").write_text("x")
+    (locked / "secret").chmod(0)
+    locked.chmod(0)
+
+    changes = defuse(tmp_path)
+
+    assert stat.S_IMODE(program.stat().st_mode) == 0o755
+    assert changes == ["cleared set-user-ID and set-group-ID on shell"]
+    assert stat.S_IMODE(locked.stat().st_mode) & 0o700 == 0o700
+    assert stat.S_IMODE((locked / "secret").stat().st_mode) & 0o600 == 0o600
+
+
+def test_read_regular_does_not_follow_a_link_or_wait_on_a_fifo(tmp_path):
+    (tmp_path / "real").write_bytes(b"{}")
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    (tmp_path / "endless").symlink_to("/dev/zero")
+    os.mkfifo(tmp_path / "fifo")
+
+    started = time.monotonic()
+    read = {
+        name: read_regular(tmp_path / name, 10) for name in ("real", "link", "endless", "fifo", "missing")
+    }
+
+    assert read == {"real": b"{}", "link": None, "endless": None, "fifo": None, "missing": None}
+    assert time.monotonic() - started < 1
+    assert read_regular(tmp_path / "real", 1) is None  # over the size asked for
+
+
+@pytest.mark.skipif(not sandbox.availability().ok, reason="needs bubblewrap")
+def test_ending_a_sandbox_namespace_ends_every_process_in_it(tmp_path):
+    """Also one that left the kernel's session and process group: only the namespace holds it."""
+    code = "import subprocess; subprocess.Popen(['sleep', '300'], start_new_session=True); import time; time.sleep(300)"
+    with sandbox.contained(sandbox.Sandbox(writable=(tmp_path,)), [sys.executable, "-c", code]) as command:
+        process = subprocess.Popen(command)
+        try:
+            namespace = pid_namespace.of_first_child(process.pid)  # the cgroup's `sh` execs bwrap
+            assert namespace and namespace != pid_namespace.of(os.getpid())
+            _wait_for(lambda: len(_members(namespace)) >= 3)  # bwrap's init, python, sleep
+
+            assert pid_namespace.end(namespace)
+
+            assert _members(namespace) == []
+            assert process.wait(timeout=10) != 0
+        finally:
+            process.kill()
+
+
+def test_ending_refuses_the_graders_own_namespace():
+    with pytest.raises(ValueError):
+        pid_namespace.end(pid_namespace.of(os.getpid()))
+
+
+def _members(namespace: str) -> list[int]:
+    return [pid for pid in pid_namespace._pids() if pid_namespace.of(pid) == namespace]
+
+
+def _wait_for(condition, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
