@@ -21,6 +21,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -606,6 +607,35 @@ def _in_sandbox(code: str, scratch: Path, **settings) -> subprocess.CompletedPro
         sandbox.Sandbox(writable=(scratch,), **settings), [sys.executable, "-c", code]
     ) as command:
         return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def test_a_sandboxed_process_sees_nothing_of_other_peoples_files(tmp_path):
+    """Classmates' notebooks in their homes (JupyterHub), nbgrader's exchange in /srv, service data."""
+    with tempfile.TemporaryDirectory(dir="/var/tmp") as elsewhere:  # writable on every Linux, and hidden
+        classmate = Path(elsewhere) / "classmate" / "01_functional_api.ipynb"
+        classmate.parent.mkdir()
+        classmate.write_text("the right answer")
+        code = f"""
+import os
+for path in {[str(classmate), *map(str, sandbox.PEOPLES_FILES)]!r}:
+    try:
+        print(path, sorted(os.listdir(path)) if os.path.isdir(path) else open(path).read())
+    except OSError as error:
+        print(path, type(error).__name__)
+"""
+        done = _in_sandbox(code, tmp_path / "scratch")
+    assert done.returncode == 0, done.stderr
+    seen = dict(line.split(" ", 1) for line in done.stdout.splitlines())
+    assert seen.pop(str(classmate)) == "FileNotFoundError"
+    on_the_way_to_python = {  # the kernel's own Python is put back, e.g. /root/.pyenv
+        str([python.relative_to(folder).parts[0]])
+        for python in (Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve())
+        for folder in sandbox.PEOPLES_FILES
+        if folder in python.parents
+    }
+    assert all(listing in {"[]", "FileNotFoundError", *on_the_way_to_python} for listing in seen.values()), (
+        seen
+    )
 
 
 def test_a_sandboxed_process_cannot_read_the_repository_or_write_outside_its_folder(tmp_path):

@@ -13,8 +13,10 @@ with:
   root: it cannot unmount what hides the course nor remount anything writable, no process
   outlives it (bwrap ends them all when its first process exits, and dies with its parent), no
   network, not even 127.0.0.1, and no new user namespace inside (where bwrap can forbid it);
-- /run hidden: the host's service sockets (systemd, D-Bus, Docker) stay out of reach, since
-  connecting to a Unix socket needs no write access to its mount;
+- the places where a machine keeps people's files and services' data hidden too (`PEOPLES_FILES`:
+  /home, /root, /srv with nbgrader's exchange, /var/lib, /run, ...): classmates' notebooks on a
+  JupyterHub are not the answer key either; /run holds the host's service sockets (systemd,
+  D-Bus, Docker), and connecting to a Unix socket needs no write access to its mount;
 - bounded scratch space: /tmp and /dev/shm are small private tmpfs (in memory, so unbounded
   they would be a way to exhaust it), the rest of /dev read-only;
 - limits through `prlimit` (bwrap itself sets none): data memory per process (RLIMIT_DATA),
@@ -56,6 +58,16 @@ DEFAULT_MEMORY_LIMIT = 4 * 1024**3  # bytes of RLIMIT_DATA; TensorFlow reserves 
 DEFAULT_FILE_SIZE_LIMIT = 1024**3  # bytes: the largest file learner code may write (RLIMIT_FSIZE)
 DEFAULT_PROCESS_LIMIT = 1024  # processes and threads (RLIMIT_NPROC); TensorFlow starts ~2 per core
 MAX_LOGGED_CHANGES = 10  # of what defuse changed in one folder: learner code could leave thousands
+# Where a machine keeps people's files and services' data: classmates' notebooks in their homes
+# (JupyterHub), nbgrader's exchange (/srv/nbgrader/exchange: every submission), databases, mail,
+# logs. A kernel needs none of it; its own Python is put back read-only even if it lives there.
+PEOPLES_FILES = tuple(
+    Path(p)
+    for p in (
+        "/home", "/root", "/srv", "/mnt", "/media", "/run",
+        "/var/lib", "/var/mail", "/var/spool", "/var/backups", "/var/log", "/var/tmp", "/var/www",
+    )
+)  # fmt: skip
 KERNEL_OUTPUT_FILE = "kernel-output.log"  # in the kernel's private folder: what it wrote to 1 and 2
 SCRATCH_BYTES = 512 * 1024**2  # size of the private /tmp (HOME, caches); /dev/shm gets a quarter
 PACKAGE_MOUNT = "/tmp/.checker-kernel-side"  # where the kernel-side copy appears inside the sandbox
@@ -101,7 +113,7 @@ class Sandbox:
 
     def command(self, argv: list[str]) -> list[str]:
         interpreter = Path(argv[0]) if argv and os.path.isabs(argv[0]) else Path(sys.executable)
-        wanted = [*self.hidden, *_hidden_env(), *_checker_locations(), *_grading_user_home(), Path("/run")]
+        wanted = [*self.hidden, *_hidden_env(), *_checker_locations(), *_grading_user_home(), *PEOPLES_FILES]
         hidden = _outermost(wanted)
         shown = [f for f in _interpreter_folders(interpreter) if _under_any(f, [*hidden, Path("/tmp")])]
         hidden_again = _outermost([f for f in wanted if _strictly_under_any(f, shown)], in_tmp=True)
