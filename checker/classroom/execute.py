@@ -59,6 +59,7 @@ from traitlets import Bool, Integer, List, Unicode, default
 
 from checker import GRADING_ENV
 from checker.classroom import sandbox as sandboxing
+from checker.classroom import sandboxed_kernel
 from checker.classroom.config import (
     DEFAULT_MAX_DISK_BYTES,
     DEFAULT_MAX_OUTPUT_BYTES,
@@ -329,7 +330,7 @@ class GuardedExecute(Execute):
     def create_kernel_manager(self):
         sandboxed = self._sandbox is not None
         self.kernel_manager_class = (
-            sandboxing.SandboxedKernelManager if sandboxed else sandboxing.LimitedKernelManager
+            sandboxed_kernel.SandboxedKernelManager if sandboxed else sandboxed_kernel.LimitedKernelManager
         )
         km = super().create_kernel_manager()
         if sandboxed:
