@@ -82,7 +82,8 @@ class SandboxedKernelManager(LimitedKernelManager):
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
         """The kernel's own descriptors 1 and 2 go to a file in its private folder (bounded by the disk
         limit and the file-size limit), not to the grader's terminal or log, which nothing bounds."""
-        with open(self.private_folder / KERNEL_OUTPUT_FILE, "ab") as output:
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW  # a restarted kernel's old folder
+        with open(os.open(self.private_folder / KERNEL_OUTPUT_FILE, flags, 0o600), "ab") as output:
             await super()._async_launch_kernel(kernel_cmd, **{**kw, "stdout": output, "stderr": output})
 
     async def _async_post_start_kernel(self, **kw) -> None:
