@@ -6,6 +6,7 @@ Tests marked `slow` start Jupyter kernels; they run by default (and in CI).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -153,14 +154,20 @@ def test_solution_notebook_runs_and_every_exercise_passes_and_no_helper_is_an_an
         f"{solution.name}: functions or classes a learner can call outside the exercise cells "
         f"earn full marks: {full_marks}"
     )
-    PROSE_CHECKS.get(solution.stem[:2], lambda executed: None)(run.executed_path)
+    for prose_check in PROSE_CHECKS.get(solution.stem[:2], ()):
+        prose_check(run.executed_path)
+
+
+def _printed(executed: Path, cell_marker: str) -> str:
+    """What the code cell whose source contains `cell_marker` printed (its stdout)."""
+    notebook = nbformat.read(str(executed), as_version=4)
+    cell = next(c for c in notebook.cells if c.cell_type == "code" and cell_marker in c.source)
+    return "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
 
 
 def _05_gradient_table_shows_what_its_text_says(executed: Path) -> None:
     """05's text: residual ReLU sums and gradients grow to hundreds; batch norm keeps them at a few."""
-    notebook = nbformat.read(str(executed), as_version=4)
-    cell = next(c for c in notebook.cells if c.cell_type == "code" and "def gradient_reach" in c.source)
-    text = "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
+    text = _printed(executed, "def gradient_reach")
     rows = {
         " ".join(line.split()[:-6]): [float(v) for v in line.split()[-6:]] for line in text.splitlines()[1:]
     }
@@ -170,7 +177,39 @@ def _05_gradient_table_shows_what_its_text_says(executed: Path) -> None:
     assert rows["sigmoid plain"][0] < 1e-9 and 0.5 < rows["sigmoid residual"][0] < 2
 
 
-PROSE_CHECKS = {"05": _05_gradient_table_shows_what_its_text_says}
+def _01_readout_shows_what_its_text_says(executed: Path) -> None:
+    """01's text: trained features serve a linear readout about as well as the model; untrained much worse."""
+    text = _printed(executed, "def linear_readout_accuracy")
+    trained, untrained, pixels, model = (float(v) for v in re.findall(r":\s+([\d.]+)\)?$", text, re.M)[-4:])
+    assert abs(trained - model) < 0.1 and untrained < trained - 0.2, (trained, untrained, model)
+    assert pixels > 0.9, pixels  # "a straight line in pixel space nearly solves" the toy task
+
+
+def _02_mask_gives_the_same_answers_whatever_the_padding(executed: Path) -> None:
+    """02's text: with mask_zero=True the same weights give the same answers whatever the padding."""
+    text = _printed(executed, "masked_unpadded = answers_to")
+    rows = [[v.strip() for v in line.split("|")] for line in text.splitlines()[1:] if "|" in line]
+    plain = {int(r[0]): float(r[1]) for r in rows}
+    assert [r[3] for r in rows] == ["100%"] * 3 and len({r[2] for r in rows}) == 1, rows
+    assert max(float(r[4]) for r in rows) < 1e-4, rows  # the largest change in any probability
+    assert abs(plain[8] - plain[0]) > 0.01 and abs(plain[32] - plain[0]) > 0.01, plain  # without a mask
+
+
+def _07_only_the_trained_step_count_scores_high(executed: Path) -> None:
+    """07's text: only the step count it was trained with gives a high accuracy."""
+    text = _printed(executed, "class RefiningClassifier")
+    accuracy = {int(s): float(a) for s, a in re.findall(r"steps=(\d+): validation accuracy ([\d.]+)", text)}
+    trained = accuracy.pop(2)
+    assert sorted(accuracy) == [0, 1, 4] and trained > 0.75, (trained, accuracy)
+    assert max(accuracy.values()) < trained - 0.15, (trained, accuracy)
+
+
+PROSE_CHECKS = {
+    "01": (_01_readout_shows_what_its_text_says,),
+    "02": (_02_mask_gives_the_same_answers_whatever_the_padding,),
+    "05": (_05_gradient_table_shows_what_its_text_says,),
+    "07": (_07_only_the_trained_step_count_scores_high,),
+}
 
 
 @pytest.mark.slow
@@ -205,11 +244,7 @@ def test_03_says_what_its_full_run_shows(tmp_path):
 
 def _scores_table(executed: Path, cell_marker: str) -> list[dict]:
     """03's printed table, one {head: score} per column (the last column is guessing)."""
-    import re
-
-    notebook = nbformat.read(str(executed), as_version=4)
-    cell = next(c for c in notebook.cells if c.cell_type == "code" and cell_marker in c.source)
-    text = "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
+    text = _printed(executed, cell_marker)
     rows = [re.split(r"\s{2,}", line.strip()) for line in text.splitlines()[1:4]]
     columns = len(rows[0]) - 1
     return [{row[0]: float(row[1 + i]) for row in rows} for i in range(columns)]
