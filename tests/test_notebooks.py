@@ -204,11 +204,46 @@ def _07_only_the_trained_step_count_scores_high(executed: Path) -> None:
     assert max(accuracy.values()) < trained - 0.15, (trained, accuracy)
 
 
+def _08_each_input_s_own_elements_fall_without_it(executed: Path) -> None:
+    """08's text: zeroing an input costs its own elements (some to about 0) and raises the price error."""
+    table = _table(_printed(executed, "ablation = {"))
+    full = table["all three inputs"]
+    own = {name: table[f"{name} zeroed"][f"F1, {name}"] for name in ("questionnaire", "review", "photo")}
+    assert all(full[f"F1, {n}"] > after + 0.2 for n, after in own.items()), (full, own)
+    assert min(own.values()) < 0.05, own
+    assert all(table[f"{n} zeroed"]["price MAE ($)"] > full["price MAE ($)"] + 1 for n in own), table
+    others = [abs(table[f"{n} zeroed"][f"F1, {m}"] - full[f"F1, {m}"]) for n in own for m in own if m != n]
+    assert sum(change < 0.1 for change in others) >= 4, others  # "mostly stay close", not always
+
+
+def _08_questionnaire_alone_predicts_only_its_own_elements(executed: Path) -> None:
+    """08's text: the questionnaire alone predicts its own elements about as well, and nothing else."""
+    text = _printed(executed, "questionnaire_only = build_questionnaire_only_model()")
+    alone, full = _table(text)["questionnaire only"], _table(text)["all three inputs"]
+    assert abs(alone["F1, questionnaire"] - full["F1, questionnaire"]) < 0.1, (alone, full)
+    assert alone["F1, photo"] < 0.15 and alone["F1, review"] < 0.15, alone
+    assert alone["price MAE ($)"] > full["price MAE ($)"] + 1 and alone["F1, all"] < full["F1, all"] - 0.1
+
+
+def _table(text: str) -> dict[str, dict[str, float]]:
+    """08's print_table: {row label: {column: value}}, up to the first empty line."""
+    header, *lines = text.split("\n\n")[0].splitlines()
+    columns = re.split(r"\s{2,}", header.strip())
+    return {
+        label: dict(zip(columns, map(float, values)))
+        for label, *values in (re.split(r"\s{2,}", line.strip()) for line in lines)
+    }
+
+
 PROSE_CHECKS = {
     "01": (_01_readout_shows_what_its_text_says,),
     "02": (_02_mask_gives_the_same_answers_whatever_the_padding,),
     "05": (_05_gradient_table_shows_what_its_text_says,),
     "07": (_07_only_the_trained_step_count_scores_high,),
+    "08": (
+        _08_each_input_s_own_elements_fall_without_it,
+        _08_questionnaire_alone_predicts_only_its_own_elements,
+    ),
 }
 
 
