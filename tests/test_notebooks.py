@@ -225,6 +225,20 @@ def _08_questionnaire_alone_predicts_only_its_own_elements(executed: Path) -> No
     assert alone["price MAE ($)"] > full["price MAE ($)"] + 1 and alone["F1, all"] < full["F1, all"] - 0.1
 
 
+def _08_each_sketch_s_row_names_the_rule_it_breaks(executed: Path) -> None:
+    """08's text: the checker tests the rules of section 2 and, when one is broken, names it."""
+    text = _printed(executed, "def sketch_softmax_trend")
+    rows = re.findall(
+        r"^  (layer families|photo merge|outputs) \(([\d.]+)/(\d+) points\)\n    - (.*)$", text, re.M
+    )
+    assert [row[0] for row in rows] == ["layer families", "photo merge", "outputs"], text
+    assert all(float(earned) < float(points) for _, earned, points, _ in rows), rows
+    assert all(
+        word in row[3]
+        for word, row in zip(("needs a recurrent layer", "residual merge", "uses softmax"), rows)
+    ), rows
+
+
 def _table(text: str) -> dict[str, dict[str, float]]:
     """08's print_table: {row label: {column: value}}, up to the first empty line."""
     header, *lines = text.split("\n\n")[0].splitlines()
@@ -243,6 +257,7 @@ PROSE_CHECKS = {
     "08": (
         _08_each_input_s_own_elements_fall_without_it,
         _08_questionnaire_alone_predicts_only_its_own_elements,
+        _08_each_sketch_s_row_names_the_rule_it_breaks,
     ),
 }
 
@@ -301,7 +316,7 @@ for _name in NAMES:
         for p in _inspect.signature(_obj).parameters.values()
     ):
         try:
-            _subjects, _kinds = [_obj()], {"graph"}
+            _subjects, _kinds = [_obj()], {"graph", "trend"}
         except Exception:
             continue
     else:
