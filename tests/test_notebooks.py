@@ -6,6 +6,7 @@ Tests marked `slow` start Jupyter kernels; they run by default (and in CI).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -153,14 +154,20 @@ def test_solution_notebook_runs_and_every_exercise_passes_and_no_helper_is_an_an
         f"{solution.name}: functions or classes a learner can call outside the exercise cells "
         f"earn full marks: {full_marks}"
     )
-    PROSE_CHECKS.get(solution.stem[:2], lambda executed: None)(run.executed_path)
+    for prose_check in PROSE_CHECKS.get(solution.stem[:2], ()):
+        prose_check(run.executed_path)
+
+
+def _printed(executed: Path, cell_marker: str) -> str:
+    """What the code cell whose source contains `cell_marker` printed (its stdout)."""
+    notebook = nbformat.read(str(executed), as_version=4)
+    cell = next(c for c in notebook.cells if c.cell_type == "code" and cell_marker in c.source)
+    return "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
 
 
 def _05_gradient_table_shows_what_its_text_says(executed: Path) -> None:
     """05's text: residual ReLU sums and gradients grow to hundreds; batch norm keeps them at a few."""
-    notebook = nbformat.read(str(executed), as_version=4)
-    cell = next(c for c in notebook.cells if c.cell_type == "code" and "def gradient_reach" in c.source)
-    text = "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
+    text = _printed(executed, "def gradient_reach")
     rows = {
         " ".join(line.split()[:-6]): [float(v) for v in line.split()[-6:]] for line in text.splitlines()[1:]
     }
@@ -170,7 +177,89 @@ def _05_gradient_table_shows_what_its_text_says(executed: Path) -> None:
     assert rows["sigmoid plain"][0] < 1e-9 and 0.5 < rows["sigmoid residual"][0] < 2
 
 
-PROSE_CHECKS = {"05": _05_gradient_table_shows_what_its_text_says}
+def _01_readout_shows_what_its_text_says(executed: Path) -> None:
+    """01's text: trained features serve a linear readout about as well as the model; untrained much worse."""
+    text = _printed(executed, "def linear_readout_accuracy")
+    trained, untrained, pixels, model = (float(v) for v in re.findall(r":\s+([\d.]+)\)?$", text, re.M)[-4:])
+    assert abs(trained - model) < 0.1 and untrained < trained - 0.2, (trained, untrained, model)
+    assert pixels > 0.9, pixels  # "a straight line in pixel space nearly solves" the toy task
+
+
+def _02_mask_gives_the_same_answers_whatever_the_padding(executed: Path) -> None:
+    """02's text: with mask_zero=True the same weights give the same answers whatever the padding."""
+    text = _printed(executed, "masked_unpadded = answers_to")
+    rows = [[v.strip() for v in line.split("|")] for line in text.splitlines()[1:] if "|" in line]
+    plain = {int(r[0]): float(r[1]) for r in rows}
+    assert [r[3] for r in rows] == ["100%"] * 3 and len({r[2] for r in rows}) == 1, rows
+    assert max(float(r[4]) for r in rows) < 1e-4, rows  # the largest change in any probability
+    assert abs(plain[8] - plain[0]) > 0.01 and abs(plain[32] - plain[0]) > 0.01, plain  # without a mask
+
+
+def _07_only_the_trained_step_count_scores_high(executed: Path) -> None:
+    """07's text: only the step count it was trained with gives a high accuracy."""
+    text = _printed(executed, "class RefiningClassifier")
+    accuracy = {int(s): float(a) for s, a in re.findall(r"steps=(\d+): validation accuracy ([\d.]+)", text)}
+    trained = accuracy.pop(2)
+    assert sorted(accuracy) == [0, 1, 4] and trained > 0.75, (trained, accuracy)
+    assert max(accuracy.values()) < trained - 0.15, (trained, accuracy)
+
+
+def _08_each_input_s_own_elements_fall_without_it(executed: Path) -> None:
+    """08's text: zeroing an input costs its own elements (some to about 0) and raises the price error."""
+    table = _table(_printed(executed, "ablation = {"))
+    full = table["all three inputs"]
+    own = {name: table[f"{name} zeroed"][f"F1, {name}"] for name in ("questionnaire", "review", "photo")}
+    assert all(full[f"F1, {n}"] > after + 0.2 for n, after in own.items()), (full, own)
+    assert min(own.values()) < 0.05, own
+    assert all(table[f"{n} zeroed"]["price MAE ($)"] > full["price MAE ($)"] + 1 for n in own), table
+    others = [abs(table[f"{n} zeroed"][f"F1, {m}"] - full[f"F1, {m}"]) for n in own for m in own if m != n]
+    assert sum(change < 0.1 for change in others) >= 4, others  # "mostly stay close", not always
+
+
+def _08_questionnaire_alone_predicts_only_its_own_elements(executed: Path) -> None:
+    """08's text: the questionnaire alone predicts its own elements about as well, and nothing else."""
+    text = _printed(executed, "questionnaire_only = build_questionnaire_only_model()")
+    alone, full = _table(text)["questionnaire only"], _table(text)["all three inputs"]
+    assert abs(alone["F1, questionnaire"] - full["F1, questionnaire"]) < 0.1, (alone, full)
+    assert alone["F1, photo"] < 0.15 and alone["F1, review"] < 0.15, alone
+    assert alone["price MAE ($)"] > full["price MAE ($)"] + 1 and alone["F1, all"] < full["F1, all"] - 0.1
+
+
+def _08_each_sketch_s_row_names_the_rule_it_breaks(executed: Path) -> None:
+    """08's text: the checker tests the rules of section 2 and, when one is broken, names it."""
+    text = _printed(executed, "def sketch_softmax_trend")
+    rows = re.findall(
+        r"^  (layer families|photo merge|outputs) \(([\d.]+)/(\d+) points\)\n    - (.*)$", text, re.M
+    )
+    assert [row[0] for row in rows] == ["layer families", "photo merge", "outputs"], text
+    assert all(float(earned) < float(points) for _, earned, points, _ in rows), rows
+    assert all(
+        word in row[3]
+        for word, row in zip(("needs a recurrent layer", "residual merge", "uses softmax"), rows)
+    ), rows
+
+
+def _table(text: str) -> dict[str, dict[str, float]]:
+    """08's print_table: {row label: {column: value}}, up to the first empty line."""
+    header, *lines = text.split("\n\n")[0].splitlines()
+    columns = re.split(r"\s{2,}", header.strip())
+    return {
+        label: dict(zip(columns, map(float, values)))
+        for label, *values in (re.split(r"\s{2,}", line.strip()) for line in lines)
+    }
+
+
+PROSE_CHECKS = {
+    "01": (_01_readout_shows_what_its_text_says,),
+    "02": (_02_mask_gives_the_same_answers_whatever_the_padding,),
+    "05": (_05_gradient_table_shows_what_its_text_says,),
+    "07": (_07_only_the_trained_step_count_scores_high,),
+    "08": (
+        _08_each_input_s_own_elements_fall_without_it,
+        _08_questionnaire_alone_predicts_only_its_own_elements,
+        _08_each_sketch_s_row_names_the_rule_it_breaks,
+    ),
+}
 
 
 @pytest.mark.slow
@@ -205,11 +294,7 @@ def test_03_says_what_its_full_run_shows(tmp_path):
 
 def _scores_table(executed: Path, cell_marker: str) -> list[dict]:
     """03's printed table, one {head: score} per column (the last column is guessing)."""
-    import re
-
-    notebook = nbformat.read(str(executed), as_version=4)
-    cell = next(c for c in notebook.cells if c.cell_type == "code" and cell_marker in c.source)
-    text = "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
+    text = _printed(executed, cell_marker)
     rows = [re.split(r"\s{2,}", line.strip()) for line in text.splitlines()[1:4]]
     columns = len(rows[0]) - 1
     return [{row[0]: float(row[1 + i]) for row in rows} for i in range(columns)]
@@ -231,7 +316,7 @@ for _name in NAMES:
         for p in _inspect.signature(_obj).parameters.values()
     ):
         try:
-            _subjects, _kinds = [_obj()], {"graph"}
+            _subjects, _kinds = [_obj()], {"graph", "trend"}
         except Exception:
             continue
     else:
