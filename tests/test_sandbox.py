@@ -128,8 +128,11 @@ ATTACKS = {
     # A set-user-ID program left behind would run as the grading user for anyone on the machine.
     "plants_links": """    import os
     for name in [name for name in os.listdir(".") if name.endswith(".ipynb")]:
-        os.remove(name)
-        os.symlink("{copy}/checker/autograde.py", name)
+        try:
+            os.remove(name)
+            os.symlink("{copy}/checker/autograde.py", name)
+        except OSError:
+            pass  # the notebooks in the folder are frozen; the traps below are defused afterwards
     os.symlink("{copy}/checker/report.py", "zz_link.ipynb")
     os.mkfifo("zz_waits.ipynb")
     open("setuid_shell", "w").close()
@@ -607,6 +610,39 @@ def _in_sandbox(code: str, scratch: Path, **settings) -> subprocess.CompletedPro
         sandbox.Sandbox(writable=(scratch,), **settings), [sys.executable, "-c", code]
     ) as command:
         return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def test_a_sandboxed_process_cannot_change_a_graded_notebook_in_its_own_folder(tmp_path):
+    """An assignment's notebook graded earlier: the worker brings it back to be recorded later."""
+    folder = tmp_path / "scratch"
+    folder.mkdir()
+    graded = folder / "A.ipynb"
+    graded.write_text("graded")
+    code = """
+import os
+def attempt(name, action):
+    try:
+        action()
+        print(name, "worked")
+    except OSError as error:
+        print(name, type(error).__name__)
+attempt("write", lambda: open("A.ipynb", "w").write("full marks"))
+attempt("remove", lambda: os.remove("A.ipynb"))
+attempt("replace", lambda: (open("forged", "w").write("full marks"), os.replace("forged", "A.ipynb")))
+attempt("chmod", lambda: os.chmod("A.ipynb", 0o777))
+attempt("own_file", lambda: open("B.ipynb", "w").write("mine"))
+"""
+    done = _in_sandbox(code, folder, frozen=(graded,))
+    assert done.returncode == 0, done.stderr
+    outcome = dict(line.split(" ", 1) for line in done.stdout.splitlines())
+    assert outcome == {
+        "write": "OSError",
+        "remove": "OSError",
+        "replace": "OSError",
+        "chmod": "OSError",
+        "own_file": "worked",
+    }
+    assert graded.read_text() == "graded"
 
 
 def test_a_sandboxed_process_sees_nothing_of_other_peoples_files(tmp_path):

@@ -350,6 +350,9 @@ class GuardedExecute(Execute):
         )
         return sandboxing.Sandbox(
             writable=(notebook_folder,),
+            # The assignment's other notebooks, some graded already: in class grading the head
+            # records what the worker brings back, so a later kernel must not rewrite them.
+            frozen=tuple(sorted(notebook_folder.glob("*.ipynb"))),
             readable=(self._evidence_dir,),
             hidden=(Path(course_root), *gradebook_folder, *map(Path, self.hidden_folders)),
             memory_limit=self.memory_limit or None,

@@ -95,6 +95,7 @@ class Sandbox:
     writable: tuple[Path, ...] = ()  # the only folders learner code may write; the first is its cwd
     readable: tuple[Path, ...] = ()  # folders it may read (and connect to sockets in), not change
     hidden: tuple[Path, ...] = ()  # folders to hide besides the repository and the checker package
+    frozen: tuple[Path, ...] = ()  # files in a writable folder it may read, not change nor remove
     memory_limit: int | None = DEFAULT_MEMORY_LIMIT
     file_size_limit: int | None = DEFAULT_FILE_SIZE_LIMIT
     process_limit: int | None = DEFAULT_PROCESS_LIMIT
@@ -116,6 +117,9 @@ class Sandbox:
         options += _each("--tmpfs", hidden_again)  # e.g. site-packages/checker in that .venv
         options += _each("--bind", writable, twice=True)
         options += _each("--ro-bind", [Path(f).resolve() for f in self.readable], twice=True)
+        options += _each(
+            "--ro-bind", [Path(f).resolve() for f in self.frozen if Path(f).is_file()], twice=True
+        )
         options += ["--ro-bind", str(kernel_side_package()), PACKAGE_MOUNT]
         options += _font_cache_binds()
         options += _each("--remount-ro", [f for f in [*hidden, *hidden_again] if f not in writable])
