@@ -19,7 +19,7 @@ from pathlib import Path
 PROC = Path("/proc")
 
 
-def of_first_child(pid: int, wait_seconds: float = 2.0) -> str | None:
+def of_first_child(pid: int, wait_seconds: float = 5.0) -> str | None:
     """The PID namespace of `pid`'s first child (bwrap's sandbox), e.g. 'pid:[4026532101]', or None.
 
     >>> import subprocess, sys
