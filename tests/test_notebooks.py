@@ -249,15 +249,33 @@ def _table(text: str) -> dict[str, dict[str, float]]:
     }
 
 
+def _03_age_cannot_beat_the_middle_of_its_decade(executed: Path) -> None:
+    """03's text: age is learned to the decade only; the best any model can do is about 2.5 years off."""
+    text = _printed(executed, "decade_middles")
+    best = float(re.search(r"best possible age error, .*: ([\d.]+) years", text).group(1))
+    model_error = float(re.search(r"^age error \(years\)\s+([\d.]+)", text, re.M).group(1))
+    assert 2.2 < best < 2.8, text
+    assert model_error > best - 0.2, text  # no model reads finer than the decade from these posts
+
+
+def _08_guessing_every_element_scores_about_0_44(executed: Path) -> None:
+    """08's text: the best constant guess, "every element", scores about 0.44 (the printed chance level)."""
+    text = _printed(executed, 'report_metric("trend micro-F1"')
+    chance = float(re.search(r"validation trend micro-F1: .*\(chance level: ([\d.]+)\)", text).group(1))
+    assert abs(chance - 0.44) < 0.015, text
+
+
 PROSE_CHECKS = {
     "01": (_01_readout_shows_what_its_text_says,),
     "02": (_02_mask_gives_the_same_answers_whatever_the_padding,),
+    "03": (_03_age_cannot_beat_the_middle_of_its_decade,),
     "05": (_05_gradient_table_shows_what_its_text_says,),
     "07": (_07_only_the_trained_step_count_scores_high,),
     "08": (
         _08_each_input_s_own_elements_fall_without_it,
         _08_questionnaire_alone_predicts_only_its_own_elements,
         _08_each_sketch_s_row_names_the_rule_it_breaks,
+        _08_guessing_every_element_scores_about_0_44,
     ),
 }
 
