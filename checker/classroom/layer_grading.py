@@ -78,7 +78,8 @@ def run_probe(program: str, exercise: str, inputs: dict, timeout: float) -> tupl
     """(what the probe wrote, None) or ({}, why there is nothing to judge)."""
     from checker.classroom.config import subprocess_environment
 
-    with tempfile.TemporaryDirectory(prefix="checker-probe-") as scratch:
+    # A probe process that outlives its sandbox by a moment must not turn the cleanup into a checker error.
+    with tempfile.TemporaryDirectory(prefix="checker-probe-", ignore_cleanup_errors=True) as scratch:
         files = {name: Path(scratch) / name for name in ("program.py", "inputs.json", "observed.json")}
         files["program.py"].write_text(program, encoding="utf-8")
         files["inputs.json"].write_text(json.dumps(inputs), encoding="utf-8")
