@@ -117,9 +117,8 @@ class Sandbox:
         options += _each("--tmpfs", hidden_again)  # e.g. site-packages/checker in that .venv
         options += _each("--bind", writable, twice=True)
         options += _each("--ro-bind", [Path(f).resolve() for f in self.readable], twice=True)
-        options += _each(
-            "--ro-bind", [Path(f).resolve() for f in self.frozen if Path(f).is_file()], twice=True
-        )
+        frozen = [Path(f) for f in self.frozen if Path(f).is_file() and not Path(f).is_symlink()]
+        options += _each("--ro-bind", frozen, twice=True)  # a link's target could be a hidden file
         options += ["--ro-bind", str(kernel_side_package()), PACKAGE_MOUNT]
         options += _font_cache_binds()
         options += _each("--remount-ro", [f for f in [*hidden, *hidden_again] if f not in writable])
@@ -402,6 +401,3 @@ def require() -> None:
             "with your access to the course and its solutions. To grade anyway, at that risk: "
             "`classroom autograde --no-sandbox`, or c.GuardedExecute.sandbox = False in nbgrader_config.py."
         )
-
-
-# ---------------------------------------------------------------- Jupyter kernels
