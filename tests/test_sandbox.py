@@ -855,3 +855,11 @@ def _cpu_seconds_of_tree(pid: int) -> float:
             times = process.cpu_times()
             total += times.user + times.system
     return total
+
+
+def test_a_sandbox_that_cannot_enter_its_cgroup_does_not_start(tmp_path):
+    """Never unlimited by surprise: the start stops, with the reason, before the command runs."""
+    group = cgroups.Cgroup((tmp_path / "gone",))
+    done = subprocess.run(group.enter_command(["echo", "ran"]), capture_output=True, text=True, timeout=30)
+    assert done.returncode == 125 and "ran" not in done.stdout
+    assert "cannot enter the sandbox cgroup" in done.stderr
