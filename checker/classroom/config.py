@@ -69,7 +69,7 @@ c.Execute.timeout = {timeout!r}
 # change the checker or the gradebook, and tamper with classmates' grading. Only for trusted work:
 # c.GuardedExecute.sandbox = False
 # c.GuardedExecute.memory_limit = {memory_bytes}  # bytes (RLIMIT_DATA); None: no limit
-# c.GuardedExecute.hidden_folders = []  # more folders learners' code must not see
+# c.GuardedExecute.hidden_folders = []  # folders in /usr, /etc or the virtualenv to hide too
 
 # Limits per notebook, all cells together (GuardedExecute). A notebook that reaches one is
 # graded up to that point, and nbgrader's log names the limit:

@@ -137,8 +137,8 @@ class GuardedExecute(Execute):
 
     hidden_folders = List(
         Unicode(),
-        help="More folders a sandboxed kernel must not see (the course, the repository and the "
-        "checker package are always hidden), e.g. where you keep other solutions.",
+        help="Folders a sandboxed kernel must not see inside what it sees read-only: the system "
+        "folders (/usr, /etc, ...) and its Python's installation. All else is absent anyway.",
     ).tag(config=True)
 
     @default("shutdown_kernel")

@@ -3,9 +3,14 @@
 A learner's kernel (`GuardedExecute`) and the layer probe (`layer_grading`) run inside `bwrap`
 with:
 
-- a read-only view of the machine (`--ro-bind / /`), a fresh `/dev`, `/proc` and `/tmp`;
-- the course folder, the repository (solutions/, tests/, notebooks/) and the checker package,
-  wherever it is installed, hidden under empty folders; the interpreter stays visible, read-only;
+- a read-only view of only the system (`SYSTEM_FOLDERS`: /usr, /etc, /sys, /lib...) and the
+  kernel's own Python, wherever it lives (a virtualenv, pyenv, conda): an allow-list, so the
+  course, the repository, people's homes, nbgrader's exchange, /run's service sockets and any
+  /data or /work with solutions are simply absent; what in /etc only its owner may read
+  (shadow, private keys) is masked, since a root grader's sandbox would read it as its owner;
+  a fresh `/dev`, `/proc` and `/tmp`;
+- what must stay hidden inside what is shown hidden under empty folders: the checker package
+  when it is installed in that virtualenv, the grading user's home, the folders the caller names;
 - in their place a read-only copy of only the kernel-side modules of the checker (no judge/,
   hence no exercise specs; no classroom/, authoring/, commands/), first on PYTHONPATH;
 - write access to the folders the caller names (the notebook's folder, a scratch folder) only;
@@ -13,10 +18,6 @@ with:
   root: it cannot unmount what hides the course nor remount anything writable, no process
   outlives it (bwrap ends them all when its first process exits, and dies with its parent), no
   network, not even 127.0.0.1, and no new user namespace inside (where bwrap can forbid it);
-- the places where a machine keeps people's files and services' data hidden too (`PEOPLES_FILES`:
-  /home, /root, /srv with nbgrader's exchange, /var/lib, /run, ...): classmates' notebooks on a
-  JupyterHub are not the answer key either; /run holds the host's service sockets (systemd,
-  D-Bus, Docker), and connecting to a Unix socket needs no write access to its mount;
 - bounded scratch space: /tmp and /dev/shm are small private tmpfs (in memory, so unbounded
   they would be a way to exhaust it), the rest of /dev read-only;
 - limits through `prlimit` (bwrap itself sets none): data memory per process (RLIMIT_DATA),
@@ -37,6 +38,7 @@ import contextlib
 import functools
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -51,16 +53,9 @@ SWITCH_ENV = "CHECKER_SANDBOX"  # "off": the default of GuardedExecute.sandbox b
 DEFAULT_MEMORY_LIMIT = 4 * 1024**3  # bytes of RLIMIT_DATA; TensorFlow reserves far more *virtual* memory
 DEFAULT_FILE_SIZE_LIMIT = 1024**3  # bytes: the largest file learner code may write (RLIMIT_FSIZE)
 DEFAULT_PROCESS_LIMIT = 1024  # processes and threads (RLIMIT_NPROC); TensorFlow starts ~2 per core
-# Where a machine keeps people's files and services' data: classmates' notebooks in their homes
-# (JupyterHub), nbgrader's exchange (/srv/nbgrader/exchange: every submission), databases, mail,
-# logs. A kernel needs none of it; its own Python is put back read-only even if it lives there.
-PEOPLES_FILES = tuple(
-    Path(p)
-    for p in (
-        "/home", "/root", "/srv", "/mnt", "/media", "/run",
-        "/var/lib", "/var/mail", "/var/spool", "/var/backups", "/var/log", "/var/tmp", "/var/www",
-    )
-)  # fmt: skip
+# All of the machine a kernel sees, read-only, besides its own Python (wherever that lives), its
+# folders and private scratch: an allow-list, so a /data or /work with solutions is simply absent.
+SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
 SCRATCH_BYTES = 512 * 1024**2  # size of the private /tmp (HOME, caches); /dev/shm gets a quarter
 PACKAGE_MOUNT = "/tmp/.checker-kernel-side"  # where the kernel-side copy appears inside the sandbox
 # What learner code may import of the checker: what the notebooks call, nothing that judges.
@@ -106,22 +101,21 @@ class Sandbox:
 
     def command(self, argv: list[str]) -> list[str]:
         interpreter = Path(argv[0]) if argv and os.path.isabs(argv[0]) else Path(sys.executable)
-        wanted = [*self.hidden, *_hidden_env(), *_checker_locations(), *_grading_user_home(), *PEOPLES_FILES]
-        hidden = _outermost(wanted)
-        shown = [f for f in _interpreter_folders(interpreter) if _under_any(f, [*hidden, Path("/tmp")])]
-        hidden_again = _outermost([f for f in wanted if _strictly_under_any(f, shown)], in_tmp=True)
+        shown = _shown_folders(interpreter)
+        wanted = [*self.hidden, *_hidden_env(), *_checker_locations(), *_grading_user_home()]
+        hidden = _outermost([f for f in wanted if _strictly_under_any(f, shown)], in_tmp=True)
         writable = [Path(f).resolve() for f in self.writable]
-        options = ["--ro-bind", "/", "/", "--proc", "/proc", *_private_scratch()]
-        options += _each("--tmpfs", hidden)
+        options = [*_system_view(), "--proc", "/proc", *_private_scratch()]
         options += _each("--ro-bind", shown, twice=True)  # the kernel's Python, e.g. a .venv in the repo
-        options += _each("--tmpfs", hidden_again)  # e.g. site-packages/checker in that .venv
+        options += _each("--tmpfs", hidden)  # e.g. site-packages/checker in that .venv
         options += _each("--bind", writable, twice=True)
         options += _each("--ro-bind", [Path(f).resolve() for f in self.readable], twice=True)
         frozen = [Path(f) for f in self.frozen if Path(f).is_file() and not Path(f).is_symlink()]
         options += _each("--ro-bind", frozen, twice=True)  # a link's target could be a hidden file
         options += ["--ro-bind", str(kernel_side_package()), PACKAGE_MOUNT]
         options += _font_cache_binds()
-        options += _each("--remount-ro", [f for f in [*hidden, *hidden_again] if f not in writable])
+        options += _each("--remount-ro", [f for f in hidden if f not in writable])
+        options += ["--remount-ro", "/"]  # the root bwrap made, where it made the folders above
         for name, value in {**_SANDBOX_ENVIRONMENT, **self.environment}.items():
             options += ["--setenv", name, value]
         options += ["--unshare-user", *_no_user_namespaces_inside(), "--cap-drop", "ALL"]
@@ -210,7 +204,65 @@ _SANDBOX_ENVIRONMENT = {
 }
 
 
-# ---------------------------------------------------------------- what is hidden
+# ---------------------------------------------------------------- what is shown
+
+
+def _system_view() -> list[str]:
+    """The system, read-only: SYSTEM_FOLDERS (links such as /bin -> usr/bin kept as links), with
+    what in /etc only its owner or group may read (shadow, private keys) masked."""
+    options: list[str] = []
+    for name in SYSTEM_FOLDERS:
+        if os.path.islink(name):
+            options += ["--symlink", os.readlink(name), name]
+        elif os.path.isdir(name):
+            options += ["--ro-bind", name, name]
+    for private in _private_system_files():
+        options += (
+            ["--tmpfs", private, "--remount-ro", private]
+            if os.path.isdir(private)
+            else ["--ro-bind", os.devnull, private]
+        )
+    return options
+
+
+@functools.cache
+def _private_system_files() -> tuple[str, ...]:
+    """Files and folders in /etc that other users may not read: a root grader's sandbox would
+    read them as their owner (--unshare-user maps it to itself), so they are masked instead.
+
+    >>> "/etc/shadow" in _private_system_files() or not os.path.exists("/etc/shadow")
+    True
+    """
+    private = []
+    for folder, subfolders, files in os.walk("/etc"):
+        for name in [*subfolders, *files]:
+            path = os.path.join(folder, name)
+            with contextlib.suppress(OSError):
+                mode = os.lstat(path).st_mode
+                needed = stat.S_IROTH | (stat.S_IXOTH if stat.S_ISDIR(mode) else 0)
+                if not stat.S_ISLNK(mode) and mode & needed != needed:
+                    private.append(path)
+        subfolders[:] = [d for d in subfolders if os.path.join(folder, d) not in private]
+    return tuple(private)
+
+
+def _shown_folders(interpreter: Path) -> list[Path]:
+    """Where the kernel's Python lives outside SYSTEM_FOLDERS (a virtualenv, pyenv, conda), at the
+    path it is called by and at its real one, outermost only."""
+    system = [Path(f).resolve() for f in SYSTEM_FOLDERS if os.path.exists(f)]
+    found = [Path(f) for f in _interpreter_folders(interpreter) if Path(f).exists()]
+    folders = {Path(os.path.abspath(f)) for f in found} | {f.resolve() for f in found}
+    folders -= {Path("/")}
+    return [
+        f for f in sorted(folders) if not _under_any(f, system) and not _strictly_under_any_raw(f, folders)
+    ]
+
+
+def _strictly_under_any_raw(folder: Path, parents: set[Path]) -> bool:
+    return any(parent in folder.parents for parent in parents)
+
+
+# ---------------------------------------------------------------- what is hidden inside it
 
 
 def _checker_locations() -> list[Path]:
@@ -341,7 +393,7 @@ class Availability:
 
 @functools.cache
 def availability() -> Availability:
-    """Whether bwrap runs here with the sandbox's real flags (tried on /bin/true).
+    """Whether bwrap runs here with the sandbox's real flags, and this Python in it.
 
     >>> availability().ok in (True, False)
     True
@@ -356,7 +408,7 @@ def availability() -> Availability:
         return Availability(False, "prlimit is not installed: apt-get install util-linux.")
     try:
         done = subprocess.run(
-            Sandbox(memory_limit=DEFAULT_MEMORY_LIMIT).command(["/bin/true"]),
+            Sandbox(memory_limit=DEFAULT_MEMORY_LIMIT).command([sys.executable, "-c", _PYTHON_TRIAL]),
             capture_output=True,
             text=True,
             timeout=30,
@@ -369,7 +421,17 @@ def availability() -> Availability:
     return Availability(False, _explain(done.stderr.strip()))
 
 
+_PYTHON_TRIAL = "import json, numpy"  # its standard library and its site-packages are in view
+
+
 def _explain(message: str) -> str:
+    if not message.startswith("bwrap:") or message.startswith("bwrap: execvp"):  # Python's own
+        return (
+            f"this Python ({sys.executable}) does not start in the sandbox, which shows it only "
+            f"{', '.join(SYSTEM_FOLDERS)} and the Python's own installation: {message.splitlines()[-1]}. "
+            "Grade with a Python whose files all live there (a system Python, or a virtualenv, "
+            "pyenv or conda installation made from one)."
+        )
     if any(word in message for word in ("namespace", "uid map", "Operation not permitted", "setting up")):
         return (
             f"bwrap cannot create its namespaces here ({message}): user namespaces are disabled. "
