@@ -18,6 +18,8 @@ import os
 import stat
 from pathlib import Path
 
+from checker.classroom import folder_walk
+
 OWNER_NEEDS = {True: stat.S_IRWXU, False: stat.S_IRUSR | stat.S_IWUSR}  # by "is a folder"
 
 
@@ -31,29 +33,16 @@ def defuse(folder: Path) -> list[str]:
     >>> defuse(folder)
     ['removed the symbolic link 01.ipynb', 'removed the FIFO waits']
     """
-    changes: list[str] = []
+    changes: list[tuple[Path, str]] = []
     _restore_owner_access(folder, _lstat(folder), changes, folder)
-    pending = [folder]
-    while pending:
-        current = pending.pop()
-        try:
-            names = sorted(os.listdir(current))
-        except OSError:
-            continue
-        for name in names:
-            path = current / name
-            info = _lstat(path)
-            if info is None:
-                continue
-            if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
-                with contextlib.suppress(OSError):
-                    path.unlink()
-                    changes.append(f"removed the {_kind(info.st_mode)} {path.relative_to(folder)}")
-                continue
+    for path, info in folder_walk.below(folder):
+        if stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode):
             _restore_owner_access(path, info, changes, folder)
-            if stat.S_ISDIR(info.st_mode):
-                pending.append(path)
-    return changes
+            continue
+        with contextlib.suppress(OSError):
+            path.unlink()
+            changes.append((path, f"removed the {_kind(info.st_mode)} {path.relative_to(folder)}"))
+    return [change for _, change in sorted(changes, key=lambda pair: (len(pair[0].parts), pair[0]))]
 
 
 def read_regular(path: Path, max_bytes: int) -> bytes | None:
@@ -78,7 +67,9 @@ def read_regular(path: Path, max_bytes: int) -> bytes | None:
     return content if len(content) <= max_bytes else None
 
 
-def _restore_owner_access(path: Path, info: os.stat_result | None, changes: list[str], root: Path) -> None:
+def _restore_owner_access(
+    path: Path, info: os.stat_result | None, changes: list[tuple[Path, str]], root: Path
+) -> None:
     if info is None:
         return
     mode = stat.S_IMODE(info.st_mode)
@@ -87,7 +78,9 @@ def _restore_owner_access(path: Path, info: os.stat_result | None, changes: list
         with contextlib.suppress(OSError):
             os.chmod(path, wanted)  # not a link: checked, and nothing is left to swap it
             if mode & (stat.S_ISUID | stat.S_ISGID):
-                changes.append(f"cleared set-user-ID and set-group-ID on {path.relative_to(root) or '.'}")
+                changes.append(
+                    (path, f"cleared set-user-ID and set-group-ID on {path.relative_to(root) or '.'}")
+                )
 
 
 def _lstat(path: Path) -> os.stat_result | None:

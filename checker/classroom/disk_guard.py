@@ -15,11 +15,12 @@ ends, never a single file over the sandbox's file-size limit.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from checker.classroom import folder_walk
 
 POLL_SECONDS = 0.25
 MAX_ENTRIES = 20_000  # files and folders: a million tiny files fill a disk's inodes, and slow every scan
@@ -106,19 +107,8 @@ class DiskGuard:
 
 
 def _entries(folder: Path, limit: int | None) -> Iterator[tuple[Path, int]]:
-    """(path, bytes on disk) of everything below `folder`, symlinks not followed, at most `limit`."""
-    pending, seen = [folder], 0
-    while pending:
-        with contextlib.suppress(OSError), os.scandir(pending.pop()) as scan:
-            for entry in scan:
-                if limit is not None and seen >= limit:
-                    return
-                seen += 1
-                with contextlib.suppress(OSError):
-                    stat = entry.stat(follow_symlinks=False)
-                    if entry.is_dir(follow_symlinks=False):
-                        pending.append(Path(entry.path))
-                    yield Path(entry.path), stat.st_blocks * 512
+    """(path, bytes on disk) of everything below `folder`, links not followed, at most `limit`."""
+    return ((path, info.st_blocks * 512) for path, info in folder_walk.below(folder, limit))
 
 
 def _remove(path: Path) -> None:
