@@ -277,6 +277,16 @@ def test_doctor_says_whether_the_sandbox_runs(capsys, no_bwrap):
     assert "bwrap is not installed" in capsys.readouterr().out
 
 
+@pytest.mark.skipif(not sandbox.availability().ok, reason="needs bubblewrap")
+def test_doctor_says_what_learner_code_sees(capsys):
+    from checker.commands.doctor import sandbox_line
+
+    assert sandbox_line() is True
+    view = capsys.readouterr().out.split("sees, read-only, only ")[1].split(";")[0].split(", ")
+    assert "/usr" in view and str(Path(sys.prefix)) in view  # this virtualenv: the kernel's Python
+    assert not any(Path(folder) in [REPOSITORY, *REPOSITORY.parents] for folder in view), view
+
+
 def test_a_clean_grading_process_and_its_children_end_together_even_on_timeout(tmp_path):
     from checker.classroom.clean_grading import run_in_own_session
 

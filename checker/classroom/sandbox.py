@@ -27,7 +27,7 @@ with:
 
 Public surface: `Sandbox` (the command line for one sandboxed process), `contained()` (that
 command in a cgroup of its own, where one can be made), `availability()` (can this machine run
-it, and if not why), `limits_in_force()`, `require()` and `SandboxUnavailable`,
+it, and if not why), `folders_in_view()`, `limits_in_force()`, `require()` and `SandboxUnavailable`,
 and, in `sandboxed_kernel`, the Jupyter kernel manager that starts a kernel in a `Sandbox`.
 """
 
@@ -452,6 +452,16 @@ def limits_in_force() -> str:
         "RLIMIT_NPROC and no cgroup can be made here. Grade as an ordinary user, or where root may "
         "write /sys/fs/cgroup"
     )
+
+
+def folders_in_view(interpreter: Path | None = None) -> list[Path]:
+    """What of this machine learner code sees (read-only), besides its own folders and scratch.
+
+    >>> Path("/usr") in folders_in_view()
+    True
+    """
+    system = [Path(f) for f in SYSTEM_FOLDERS if os.path.isdir(f) and not os.path.islink(f)]
+    return system + _shown_folders(Path(interpreter or sys.executable))
 
 
 def require() -> None:

@@ -70,7 +70,7 @@ def run(args) -> int:
 
 def sandbox_line() -> bool:
     """Whether learners' code can be sandboxed when grading a class; prints why not."""
-    from checker.classroom.sandbox import availability, limits_in_force
+    from checker.classroom.sandbox import availability, folders_in_view, limits_in_force
 
     found = availability()
     print(
@@ -80,6 +80,8 @@ def sandbox_line() -> bool:
         print(f"{'':33} -> needed to autograde a class safely: {found.reason}")
     else:
         print(f"{'':33} -> {limits_in_force()}.")
+        seen = ", ".join(map(str, folders_in_view()))
+        print(f"{'':33} -> learner code sees, read-only, only {seen}; it writes only its notebook's folder.")
     return found.ok
 
 
