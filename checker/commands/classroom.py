@@ -145,11 +145,16 @@ def _autograde(args) -> int:
 
 
 def _say_sandbox() -> None:
-    from checker.classroom.sandbox import availability
+    from checker.classroom.sandbox import availability, folders_in_view
 
     found = availability()
     if found.ok:
-        print("Learners' code will run in a bubblewrap sandbox when autograding.", file=sys.stderr)
+        seen = ", ".join(map(str, folders_in_view()))
+        print(
+            "Learners' code will run in a bubblewrap sandbox when autograding. It sees, read-only, "
+            f"only {seen}; keep no solutions there.",
+            file=sys.stderr,
+        )
     else:
         print(
             f"warning: the learner sandbox is not available: {found.reason}\n"
