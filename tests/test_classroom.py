@@ -650,6 +650,60 @@ def test_a_layer_class_is_graded_in_a_throwaway_process_from_the_notebook_s_code
     assert report.score == 0 and "longer than 30 s" in str(report)
 
 
+COMPUTE_SUM = """class ComputeSum(keras.layers.Layer):
+    def __init__(self, input_dim, **kwargs):
+        super().__init__(**kwargs)
+        self.input_dim = input_dim
+        self.total = self.add_weight(name="total", shape=(input_dim,), initializer="zeros", trainable=False)
+
+    def call(self, inputs):
+        self.total.assign_add(ops.sum(inputs, axis=0))
+        return self.total
+"""
+
+
+@pytest.mark.slow
+def test_a_notebook_s_classes_share_one_probe_and_a_crash_costs_no_other_class_its_points(monkeypatch):
+    from checker.classroom import layer_grading
+    from checker.classroom.clean_grading import verdicts
+    from checker.classroom.evidence import Evidence, layer_program
+
+    cells = [nbformat.v4.new_code_cell(s) for s in [*LAYER_NOTEBOOK[:3], COMPUTE_SUM]]
+    simple_dense, compute_sum = (layer_program(cells, e).program for e in ("simple_dense", "compute_sum"))
+    crashing = simple_dense.replace("def call(self, inputs):", "def call(self, inputs):\n        os._exit(3)")
+    probes = []
+    real_run_probes = layer_grading.run_probes
+    monkeypatch.setattr(
+        layer_grading, "run_probes", lambda jobs, *a: probes.append(len(jobs)) or real_run_probes(jobs, *a)
+    )
+
+    reports = layer_grading.grade_layer_programs(
+        [(simple_dense, "simple_dense"), (compute_sum, "compute_sum")]
+    )
+    assert [r.score for r in reports] == [10, 10] and probes == [2]  # one process, one TensorFlow import
+
+    probes.clear()
+    crashed = layer_grading.grade_layer_programs(
+        [("import os\n" + crashing, "simple_dense"), (compute_sum, "compute_sum")]
+    )
+    assert crashed[1].score == 10 and probes == [2, 1, 1]  # each tried again alone
+    assert crashed[0].score == 0 and "stopped the process" in str(crashed[0])
+
+    # And through the clean process that CleanVerdicts uses, next to a cell that did not run:
+    found = verdicts(
+        [
+            Evidence("simple_dense", program=simple_dense),
+            Evidence("qa_model", problem="The cell was not run."),
+            Evidence("compute_sum", program=compute_sum),
+        ]
+    )
+    assert [(v.exercise, v.share) for v in found] == [
+        ("simple_dense", 1.0),
+        ("qa_model", 0.0),
+        ("compute_sum", 1.0),
+    ]
+
+
 def test_the_class_table_and_its_csv(tmp_path):
     from checker.classroom.results import ClassTable, format_table, write_csv
 

@@ -381,7 +381,11 @@ def test_a_checker_error_fails_the_submission_instead_of_scoring_zero(monkeypatc
     nb = nbformat.v4.new_notebook(cells=[cell])
     window = _window(_message(description_of(simulate.FUNCTIONAL_MLP)))
     monkeypatch.setattr(
-        verdicts, "verdict", lambda evidence, timeout: Verdict("functional_mlp", 0.0, checker_error="boom")
+        verdicts,
+        "verdicts",
+        lambda candidates, timeout: [
+            Verdict("functional_mlp", 0.0, checker_error="boom") for _ in candidates
+        ],
     )
     with pytest.raises(verdicts.NeedsAttention, match="checker error: needs attention: boom"):
         verdicts.CleanVerdicts().preprocess(nb, {verdicts.EVIDENCE_KEY: {"functional_mlp": window}})
@@ -411,10 +415,10 @@ def test_the_layer_grader_exits_3_with_a_structured_line_on_a_checker_bug(tmp_pa
     program = tmp_path / "layer.py"
     program.write_text("class SimpleDense: pass\n")
 
-    def bug(program, exercise):
+    def bug(programs, timeout):
         raise RuntimeError("judge bug")
 
-    monkeypatch.setattr(layer_grading, "grade_layer_program", bug)
+    monkeypatch.setattr(layer_grading, "grade_layer_programs", bug)
     assert layer_grading.main([str(program), "simple_dense"]) == 3
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["error"] == "checker"
 

@@ -2,7 +2,8 @@
 
 Model exercises: `python -m checker grade description.json EXERCISE --json`.
 Custom-layer exercises: `python -m checker.classroom.layer_grading program.py EXERCISE`, which
-itself runs the learner's class in a throw-away process and judges what it observed.
+itself runs the learner's class in a throw-away process and judges what it observed; the
+classes of several test cells of one notebook go to one such process (`verdicts`, `--many`).
 Either way the process gets a time limit. What comes back is one of three outcomes:
 
 - a well-formed report: the points;
@@ -61,6 +62,49 @@ def verdict(evidence: Evidence, timeout: float = DEFAULT_TIMEOUT) -> Verdict:
     except CheckerFailed as failure:
         return Verdict(evidence.exercise, 0.0, checker_error=str(failure))
     return Verdict(evidence.exercise, _share(report), report=report)
+
+
+def verdicts(candidates: list[Evidence], timeout: float = DEFAULT_TIMEOUT) -> list[Verdict]:
+    """`verdict` of each, in order; the custom-layer classes of a notebook tried in one probe.
+
+    >>> [v.share for v in verdicts([Evidence("qa_model", problem="The cell did not run.")])]
+    [0.0]
+    """
+    layers = [e for e in candidates if e.program is not None and not e.problem]
+    together = dict(zip(map(id, layers), _layer_verdicts(layers, timeout))) if len(layers) > 1 else {}
+    return [together.get(id(e)) or verdict(e, timeout) for e in candidates]
+
+
+def _layer_verdicts(layers: list[Evidence], timeout: float) -> list[Verdict]:
+    """One clean process for several custom-layer evidences, hence one probe (see layer_grading)."""
+    probe_timeout = max(timeout - GRADER_OVERHEAD, timeout / 2)
+    whole = GRADER_OVERHEAD + probe_timeout * (len(layers) + 1)  # one shared try, then each alone
+    with tempfile.TemporaryDirectory(prefix="checker-clean-") as scratch:  # mode 0700
+        arguments = ["checker.classroom.layer_grading", "--many"]
+        for number, evidence in enumerate(layers):
+            path = Path(scratch) / f"learner_layer_{number}.py"
+            path.write_text(evidence.program, encoding="utf-8")
+            arguments += [str(path), evidence.exercise]
+        done = run_in_own_session(
+            [sys.executable, "-P", "-m", *arguments, f"{probe_timeout:g}"],
+            whole,
+            cwd=scratch,
+            env=subprocess_environment(),
+        )
+    found = []
+    for number, evidence in enumerate(layers):
+        try:
+            if done is None:
+                raise CheckerFailed(f"clean grading took longer than {whole:g} s and was stopped")
+            report = _parse_report(done, evidence.exercise, line=number - len(layers))
+        except GradingFailed as failure:
+            found.append(Verdict(evidence.exercise, 0.0, problem=str(failure)))
+            continue
+        except CheckerFailed as failure:
+            found.append(Verdict(evidence.exercise, 0.0, checker_error=str(failure)))
+            continue
+        found.append(Verdict(evidence.exercise, _share(report), report=report))
+    return found
 
 
 class GradingFailed(Exception):
@@ -130,9 +174,10 @@ def run_in_own_session(
             process.communicate(timeout=5)
 
 
-def _parse_report(done: subprocess.CompletedProcess, exercise: str) -> dict:
-    """The report; GradingFailed for unusable evidence; CheckerFailed for anything else."""
-    answer = _last_json_line(done.stdout)
+def _parse_report(done: subprocess.CompletedProcess, exercise: str, line: int = -1) -> dict:
+    """The report (on the `line`th line of the output, counted from the end for a negative one);
+    GradingFailed for unusable evidence; CheckerFailed for anything else."""
+    answer = _json_line(done.stdout, line)
     detail = (done.stderr.strip().splitlines() or ["no message"])[-1][:300]
     if done.returncode == EXIT_UNUSABLE:
         raise GradingFailed(f"The clean grader could not use this evidence ({detail}).")
@@ -145,10 +190,10 @@ def _parse_report(done: subprocess.CompletedProcess, exercise: str) -> dict:
     return answer
 
 
-def _last_json_line(stdout: str):
+def _json_line(stdout: str, line: int):
     lines = stdout.strip().splitlines()
     try:
-        return json.loads(lines[-1]) if lines else None
+        return json.loads(lines[line]) if -len(lines) <= line < len(lines) else None
     except (json.JSONDecodeError, RecursionError):
         return None
 

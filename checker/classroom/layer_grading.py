@@ -1,11 +1,13 @@
 """Grade a custom-layer exercise from outside the learner's kernel.
 
     python -m checker.classroom.layer_grading PROGRAM EXERCISE [PROBE_TIMEOUT]   # prints the report as JSON
+    python -m checker.classroom.layer_grading --many PROGRAM EXERCISE ... PROBE_TIMEOUT  # one per line
 
 This process never runs learner code. It chooses the inputs (batches and the weight values
 to set, from a seed derived from the program text, so a regrade gives the same verdict),
 runs `layer_probe` on PROGRAM in a throw-away process with a time limit, and judges the raw
-observations with `checker.judge.layer_judge.judge_layer_observations`.
+observations with `checker.judge.layer_judge.judge_layer_observations`. The classes of several
+test cells of one notebook are tried in one probe process (one TensorFlow import, not one each).
 
 The probe runs in the same bubblewrap sandbox as learners' kernels (sandbox.py) wherever bwrap
 runs here: it sees the kernel-side copy of the checker (no judge/), writes only its scratch
@@ -37,25 +39,58 @@ MAX_OBSERVATION_BYTES = 5_000_000
 
 
 def main(argv: list[str]) -> int:
-    """Exit status 0 passed, 1 not passed, 3 the checker failed ({"error": "checker"} printed)."""
+    """Exit status 0 passed, 1 not passed, 3 the checker failed ({"error": "checker"} printed).
+
+    With several `PROGRAM EXERCISE` pairs (`--many PROGRAM EXERCISE PROGRAM EXERCISE ... TIMEOUT`)
+    it prints one report per line, in order, and exits 0 unless the checker failed.
+    """
     from checker.commands.grade import checker_error
 
-    program, exercise, *timeout = argv
+    many = argv[:1] == ["--many"]
+    if many:
+        *pairs, timeout = argv[1:]
+    else:
+        pairs, timeout = argv[:2], argv[2] if len(argv) > 2 else PROBE_TIMEOUT
+    jobs = list(zip(pairs[::2], pairs[1::2]))
     try:
-        text = Path(program).read_text(encoding="utf-8")
-        report = grade_layer_program(text, exercise, float(timeout[0]) if timeout else PROBE_TIMEOUT)
+        programs = [(Path(path).read_text(encoding="utf-8"), exercise) for path, exercise in jobs]
+        reports = grade_layer_programs(programs, float(timeout))
     except Exception as exc:  # noqa: BLE001 - a checker bug: no verdict, not the learner's 0
-        return checker_error(exercise, exc)
-    print(json.dumps(report.to_dict()))
-    return 0 if report.passed else 1
+        return checker_error(", ".join(exercise for _, exercise in jobs), exc)
+    for report in reports:
+        print(json.dumps(report.to_dict()))
+    return 0 if many or reports[0].passed else 1
 
 
 def grade_layer_program(program: str, exercise: str, timeout: float = PROBE_TIMEOUT) -> Report:
+    """The report for one learner class: `grade_layer_programs` with one program."""
+    return grade_layer_programs([(program, exercise)], timeout)[0]
+
+
+def grade_layer_programs(programs: list[tuple[str, str]], timeout: float = PROBE_TIMEOUT) -> list[Report]:
+    """A report for each (program, exercise) of one notebook, their classes tried in one probe.
+
+    One process imports TensorFlow once for all of them. A class whose trial that process did
+    not finish (an earlier class crashed it, looped, or ended it) is tried again alone, with a
+    time limit of its own, so one class never costs another its points.
+    """
     from checker.observe.layer_setup import make_inputs
 
+    inputs = [make_inputs(exercise, seed=program_seed(program, exercise)) for program, exercise in programs]
+    outcomes = run_probes(programs, inputs, timeout)
+    if len(programs) > 1:
+        outcomes = [
+            run_probes([job], [given], timeout)[0] if problem else (outcome, problem)
+            for job, given, (outcome, problem) in zip(programs, inputs, outcomes)
+        ]
+    return [
+        _report(outcome, problem, exercise, given)
+        for (_, exercise), given, (outcome, problem) in zip(programs, inputs, outcomes)
+    ]
+
+
+def _report(outcome: dict, problem: str | None, exercise: str, inputs: dict) -> Report:
     spec = get_exercise(exercise)
-    inputs = make_inputs(exercise, seed=program_seed(program, exercise))
-    outcome, problem = run_probe(program, exercise, inputs, timeout)
     if problem:
         return whole_exercise_failed(exercise, spec, problem)
     if "definition_error" in outcome:
@@ -74,33 +109,36 @@ def program_seed(program: str, exercise: str) -> int:
     return int.from_bytes(hashlib.sha256(f"{exercise}\n{program}".encode()).digest()[:4], "big")
 
 
-def run_probe(program: str, exercise: str, inputs: dict, timeout: float) -> tuple[dict, str | None]:
-    """(what the probe wrote, None) or ({}, why there is nothing to judge)."""
+def run_probes(
+    programs: list[tuple[str, str]], inputs: list[dict], timeout: float
+) -> list[tuple[dict, str | None]]:
+    """For each program, (what the probe wrote, None) or ({}, why there is nothing to judge)."""
     from checker.classroom.config import subprocess_environment
 
     # A probe process that outlives its sandbox by a moment must not turn the cleanup into a checker error.
     with tempfile.TemporaryDirectory(prefix="checker-probe-", ignore_cleanup_errors=True) as scratch:
-        files = {name: Path(scratch) / name for name in ("program.py", "inputs.json", "observed.json")}
-        files["program.py"].write_text(program, encoding="utf-8")
-        files["inputs.json"].write_text(json.dumps(inputs), encoding="utf-8")
-        command = [
-            sys.executable,
-            "-P",
-            "-m",
-            "checker.observe.layer_probe",
-            str(files["program.py"]),
-            exercise,
-            get_exercise(exercise)["builder"],
-            str(files["inputs.json"]),
-            str(files["observed.json"]),
-        ]
+        jobs, observed = [], []
+        for number, ((program, exercise), given) in enumerate(zip(programs, inputs)):
+            files = [Path(scratch) / f"{name}-{number}{suffix}" for name, suffix in FILES]
+            files[0].write_text(program, encoding="utf-8")
+            files[1].write_text(json.dumps(given), encoding="utf-8")
+            jobs.append([str(files[0]), exercise, get_exercise(exercise)["builder"], *map(str, files[1:])])
+            observed.append(files[2])
+        manifest = Path(scratch) / "jobs.json"
+        manifest.write_text(json.dumps(jobs), encoding="utf-8")
+        command = [sys.executable, "-P", "-m", "checker.observe.layer_probe", str(manifest)]
         with _sandboxed(command, Path(scratch)) as sandboxed:
             finished = run_in_own_session(
                 sandboxed, timeout, cwd=scratch, env=subprocess_environment(), capture=False
             )
-        if finished is None:
-            return {}, f"Trying the class took longer than {timeout:g} s and was stopped (an endless loop?)."
-        return _read_outcome(files["observed.json"])
+        outcomes = [_read_outcome(path) for path in observed]
+    if finished is None:
+        stopped = f"Trying the class took longer than {timeout:g} s and was stopped (an endless loop?)."
+        return [(outcome, None) if not problem else ({}, stopped) for outcome, problem in outcomes]
+    return outcomes
+
+
+FILES = (("program", ".py"), ("inputs", ".json"), ("observed", ".json"))
 
 
 @contextlib.contextmanager

@@ -23,7 +23,7 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool, Float
 
-from checker.classroom.clean_grading import DEFAULT_TIMEOUT, Verdict, verdict
+from checker.classroom.clean_grading import DEFAULT_TIMEOUT, Verdict, verdicts
 from checker.classroom.evidence import Evidence, checker_exercise, gather
 from checker.classroom.execute import EVIDENCE_KEY
 
@@ -40,30 +40,33 @@ class CleanVerdicts(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         written = resources.pop(EVIDENCE_KEY, None)
-        started, graded = time.perf_counter(), 0
-        for index, cell in enumerate(nb.cells):
-            if checker_exercise(cell):
-                self._grade_cell(nb, index, written)
-                graded += 1
+        started = time.perf_counter()
+        cells = {
+            index: gather(nb, index, written) for index, cell in enumerate(nb.cells) if checker_exercise(cell)
+        }
+        # All at once: the custom-layer classes of the notebook are then tried in one process.
+        found = iter(
+            verdicts([evidence for candidates in cells.values() for evidence in candidates], self.timeout)
+        )
+        for index, candidates in cells.items():
+            self._grade_cell(nb.cells[index], [next(found) for _ in candidates])
         self.log.info(
-            "Timing: clean grading %.1f s for %d test cells.", time.perf_counter() - started, graded
+            "Timing: clean grading %.1f s for %d test cells.", time.perf_counter() - started, len(cells)
         )
         return nb, resources
 
-    def _grade_cell(self, nb, index: int, windows: dict | None) -> None:
-        cell = nb.cells[index]
-        candidates = gather(nb, index, windows)
-        result = lowest_verdict(candidates, self.timeout)
+    def _grade_cell(self, cell, found: list[Verdict]) -> None:
+        result = lowest(found)
         if result.checker_error:
             raise NeedsAttention(f"checker error: needs attention: {result.checker_error}")
         points = float(cell.metadata["nbgrader"]["points"])
         if result.problem:
             self.log.warning("%s: 0 points: %s", result.exercise, result.problem)
-        if len(candidates) > 1:
+        if len(found) > 1:
             self.log.warning(
                 "%s: %d different answers reached the grader while the cell ran; the lowest counts.",
                 result.exercise,
-                len(candidates),
+                len(found),
             )
         cell.outputs = [verdict_output(result, points, cell.get("execution_count"))]
 
@@ -74,16 +77,13 @@ def lowest_verdict(candidates: list[Evidence], timeout: float = DEFAULT_TIMEOUT)
     >>> lowest_verdict([Evidence("qa_model", problem="The cell did not run.")]).share
     0.0
     """
-    lowest = None
-    for evidence in candidates:
-        result = verdict(evidence, timeout=timeout)
-        if result.checker_error:
-            return result
-        if lowest is None or result.share < lowest.share:
-            lowest = result
-        if lowest.share == 0:  # nothing can be lower
-            break
-    return lowest
+    return lowest(verdicts(candidates, timeout))
+
+
+def lowest(found: list[Verdict]) -> Verdict:
+    """The first checker error among `found`, else the verdict with the lowest share."""
+    errors = [result for result in found if result.checker_error]
+    return errors[0] if errors else min(found, key=lambda result: result.share)
 
 
 def verdict_output(result: Verdict, points: float, execution_count) -> NotebookNode:
