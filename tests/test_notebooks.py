@@ -800,6 +800,17 @@ def test_report_metric_prints_and_merges_metrics_json(tmp_path, monkeypatch, cap
     assert metrics["accuracy"] == {"value": 0.93, "chance": 0.1, "lower_is_better": False}
 
 
+def test_a_quiet_report_records_a_metric_without_printing_it(tmp_path, monkeypatch, capsys):
+    from checker.course import report_metric
+
+    monkeypatch.setenv("CHECKER_RESULTS_DIR", str(tmp_path))
+    report_metric("accuracy, steps=2", 0.88, chance=1 / 3, quiet=True)
+
+    assert capsys.readouterr().out == ""
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics == {"accuracy, steps=2": {"value": 0.88, "chance": 1 / 3, "lower_is_better": False}}
+
+
 def test_epochs_are_cut_in_fast_mode(monkeypatch):
     from checker.course import epochs
 
@@ -893,7 +904,14 @@ def test_solutions_command_passes_a_good_notebook(notebook_maker, mlp_notebook_c
     assert graded_output["data"]["text/plain"] == "10"
     [notebook] = json.loads(captured.out)["notebooks"]
     assert notebook["metrics"] == [
-        {"name": "accuracy", "value": 0.9, "chance": 0.1, "better": "higher", "beats_chance": True}
+        {
+            "name": "accuracy",
+            "value": 0.9,
+            "chance": 0.1,
+            "better": "higher",
+            "beats_chance": True,
+            "demonstration": False,
+        }
     ]
     assert notebook["exercises"][0]["passed"] is True
 
@@ -962,10 +980,32 @@ def test_json_lists_every_metric_with_its_chance_and_direction(tmp_path):
 
     [notebook] = data["notebooks"]
     assert notebook["notebook"] == "03_profiling" and notebook["seconds"] == 12.3
-    assert notebook["metrics"] == [
+    assert [
+        {k: m[k] for k in ("name", "value", "chance", "better", "beats_chance")} for m in notebook["metrics"]
+    ] == [
         {"name": "gender accuracy", "value": 1.0, "chance": 0.5, "better": "higher", "beats_chance": True},
         {"name": "income accuracy", "value": 0.1, "chance": 0.1, "better": "higher", "beats_chance": False},
         {"name": "age error", "value": 4.5, "chance": 12.2, "better": "lower", "beats_chance": True},
+    ]
+    assert [m["demonstration"] for m in notebook["metrics"]] == [False, False, False]
+
+
+def test_a_demonstration_is_listed_as_one_and_never_noted_for_missing_chance(tmp_path):
+    from checker.authoring.run_solutions import as_json, chance_notes, format_table
+
+    run = _run_with_three_heads(tmp_path)
+    run.metrics["gender accuracy, weights 1/1/1"] = {
+        "value": 0.41,
+        "chance": 0.5,
+        "lower_is_better": False,
+        "demonstration": True,
+    }
+
+    lines = format_table([run]).splitlines()
+    assert "gender accuracy, weights 1/1/1=0.41 vs chance 0.50 (demonstration)" in lines[5]
+    assert [m["demonstration"] for m in as_json([run])["notebooks"][0]["metrics"]] == [False] * 3 + [True]
+    assert chance_notes([run]) == [
+        "03_profiling.ipynb: validation income accuracy 0.1 is no better than chance (0.1)"
     ]
 
 
