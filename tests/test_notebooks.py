@@ -265,9 +265,28 @@ def _08_guessing_every_element_scores_about_0_44(executed: Path) -> None:
     assert abs(chance - 0.44) < 0.015, text
 
 
+def _02_accuracy_climbs_from_about_1_in_10(executed: Path) -> None:
+    """02's text: after the first epoch about 1 in 10 (twice chance), and every later epoch adds more."""
+    text = _printed(executed, "as_list = model.fit(")
+    line = re.search(r"^validation accuracy after each epoch: (.*)$", text, re.M).group(1)
+    accuracy = [float(v) for v in line.split()]
+    assert 0.08 <= accuracy[0] <= 0.13, accuracy
+    assert len(accuracy) >= 2 and all(b > a for a, b in zip(accuracy, accuracy[1:])), accuracy
+
+
+def _08_both_losses_start_around_1(executed: Path) -> None:
+    """08's text: in standard units both losses start around 1; in dollars the mse would be in the hundreds."""
+    text = _printed(executed, "history = trend_model.fit(")
+    trend, price, dollars = re.search(
+        r"before training: trend loss ([\d.]+), price loss ([\d.]+) \(.* squared error of (\d+)\)", text
+    ).groups()
+    assert 0.5 < float(trend) < 2 and 0.5 < float(price) < 2, text
+    assert 100 <= int(dollars) < 1000, text
+
+
 PROSE_CHECKS = {
     "01": (_01_readout_shows_what_its_text_says,),
-    "02": (_02_mask_gives_the_same_answers_whatever_the_padding,),
+    "02": (_02_mask_gives_the_same_answers_whatever_the_padding, _02_accuracy_climbs_from_about_1_in_10),
     "03": (_03_age_cannot_beat_the_middle_of_its_decade,),
     "05": (_05_gradient_table_shows_what_its_text_says,),
     "07": (_07_only_the_trained_step_count_scores_high,),
@@ -276,6 +295,7 @@ PROSE_CHECKS = {
         _08_questionnaire_alone_predicts_only_its_own_elements,
         _08_each_sketch_s_row_names_the_rule_it_breaks,
         _08_guessing_every_element_scores_about_0_44,
+        _08_both_losses_start_around_1,
     ),
 }
 
