@@ -143,6 +143,8 @@ def test_solution_notebook_runs_and_every_exercise_passes_and_no_helper_is_an_an
     assert run.ok, "\n".join(failure_messages([run]))
     assert run.exercises, f"{solution.name} has no autograded cell"
     assert run.metrics, f"{solution.name} never calls report_metric for its trained model"
+    expected = REPORTED_METRICS.get(solution.stem[:2])
+    assert expected is None or list(run.metrics) == expected, list(run.metrics)
     first_code_cell = next(
         c for c in nbformat.read(str(run.executed_path), as_version=4).cells if c.cell_type == "code"
     )
@@ -156,6 +158,28 @@ def test_solution_notebook_runs_and_every_exercise_passes_and_no_helper_is_an_an
     )
     for prose_check in PROSE_CHECKS.get(solution.stem[:2], ()):
         prose_check(run.executed_path)
+
+
+# What `solutions --json` lists for these notebooks, in order (02: one model; the others train several).
+REPORTED_METRICS = {
+    "02": ["answer accuracy"],
+    "03": [
+        f"{head}, weights {weights}"
+        for weights in ("0.3/1/1", "1/1/1")
+        for head in ("gender accuracy", "income accuracy", "age error (years)")
+    ],
+    "07": [
+        "accuracy, SimpleDense classifier",
+        "accuracy, ResidualDense classifier",
+        "accuracy, RefiningClassifier (steps=2)",
+    ],
+    "08": [
+        "price MAE ($)",
+        "trend micro-F1",
+        "trend micro-F1, questionnaire only",
+        "price MAE ($), questionnaire only",
+    ],
+}
 
 
 def _printed(executed: Path, cell_marker: str) -> str:
