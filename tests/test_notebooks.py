@@ -143,6 +143,8 @@ def test_solution_notebook_runs_and_every_exercise_passes_and_no_helper_is_an_an
     assert run.ok, "\n".join(failure_messages([run]))
     assert run.exercises, f"{solution.name} has no autograded cell"
     assert run.metrics, f"{solution.name} never calls report_metric for its trained model"
+    expected = REPORTED_METRICS.get(solution.stem[:2])
+    assert expected is None or list(run.metrics) == expected, list(run.metrics)
     first_code_cell = next(
         c for c in nbformat.read(str(run.executed_path), as_version=4).cells if c.cell_type == "code"
     )
@@ -156,6 +158,28 @@ def test_solution_notebook_runs_and_every_exercise_passes_and_no_helper_is_an_an
     )
     for prose_check in PROSE_CHECKS.get(solution.stem[:2], ()):
         prose_check(run.executed_path)
+
+
+# What `solutions --json` lists for these notebooks, in order (02: one model; the others train several).
+REPORTED_METRICS = {
+    "02": ["answer accuracy"],
+    "03": [
+        f"{head}, weights {weights}"
+        for weights in ("0.3/1/1", "1/1/1")
+        for head in ("gender accuracy", "income accuracy", "age error (years)")
+    ],
+    "07": [
+        "accuracy, SimpleDense classifier",
+        "accuracy, ResidualDense classifier",
+        "accuracy, RefiningClassifier (steps=2)",
+    ],
+    "08": [
+        "price MAE ($)",
+        "trend micro-F1",
+        "trend micro-F1, questionnaire only",
+        "price MAE ($), questionnaire only",
+    ],
+}
 
 
 def _printed(executed: Path, cell_marker: str) -> str:
@@ -265,9 +289,28 @@ def _08_guessing_every_element_scores_about_0_44(executed: Path) -> None:
     assert abs(chance - 0.44) < 0.015, text
 
 
+def _02_accuracy_climbs_from_about_1_in_10(executed: Path) -> None:
+    """02's text: after the first epoch about 1 in 10 (twice chance), and every later epoch adds more."""
+    text = _printed(executed, "as_list = model.fit(")
+    line = re.search(r"^validation accuracy after each epoch: (.*)$", text, re.M).group(1)
+    accuracy = [float(v) for v in line.split()]
+    assert 0.08 <= accuracy[0] <= 0.13, accuracy
+    assert len(accuracy) >= 2 and all(b > a for a, b in zip(accuracy, accuracy[1:])), accuracy
+
+
+def _08_both_losses_start_around_1(executed: Path) -> None:
+    """08's text: in standard units both losses start around 1; in dollars the mse would be in the hundreds."""
+    text = _printed(executed, "history = trend_model.fit(")
+    trend, price, dollars = re.search(
+        r"before training: trend loss ([\d.]+), price loss ([\d.]+) \(.* squared error of (\d+)\)", text
+    ).groups()
+    assert 0.5 < float(trend) < 2 and 0.5 < float(price) < 2, text
+    assert 100 <= int(dollars) < 1000, text
+
+
 PROSE_CHECKS = {
     "01": (_01_readout_shows_what_its_text_says,),
-    "02": (_02_mask_gives_the_same_answers_whatever_the_padding,),
+    "02": (_02_mask_gives_the_same_answers_whatever_the_padding, _02_accuracy_climbs_from_about_1_in_10),
     "03": (_03_age_cannot_beat_the_middle_of_its_decade,),
     "05": (_05_gradient_table_shows_what_its_text_says,),
     "07": (_07_only_the_trained_step_count_scores_high,),
@@ -276,6 +319,7 @@ PROSE_CHECKS = {
         _08_questionnaire_alone_predicts_only_its_own_elements,
         _08_each_sketch_s_row_names_the_rule_it_breaks,
         _08_guessing_every_element_scores_about_0_44,
+        _08_both_losses_start_around_1,
     ),
 }
 
@@ -800,6 +844,17 @@ def test_report_metric_prints_and_merges_metrics_json(tmp_path, monkeypatch, cap
     assert metrics["accuracy"] == {"value": 0.93, "chance": 0.1, "lower_is_better": False}
 
 
+def test_a_quiet_report_records_a_metric_without_printing_it(tmp_path, monkeypatch, capsys):
+    from checker.course import report_metric
+
+    monkeypatch.setenv("CHECKER_RESULTS_DIR", str(tmp_path))
+    report_metric("accuracy, steps=2", 0.88, chance=1 / 3, quiet=True)
+
+    assert capsys.readouterr().out == ""
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics == {"accuracy, steps=2": {"value": 0.88, "chance": 1 / 3, "lower_is_better": False}}
+
+
 def test_epochs_are_cut_in_fast_mode(monkeypatch):
     from checker.course import epochs
 
@@ -893,7 +948,14 @@ def test_solutions_command_passes_a_good_notebook(notebook_maker, mlp_notebook_c
     assert graded_output["data"]["text/plain"] == "10"
     [notebook] = json.loads(captured.out)["notebooks"]
     assert notebook["metrics"] == [
-        {"name": "accuracy", "value": 0.9, "chance": 0.1, "better": "higher", "beats_chance": True}
+        {
+            "name": "accuracy",
+            "value": 0.9,
+            "chance": 0.1,
+            "better": "higher",
+            "beats_chance": True,
+            "demonstration": False,
+        }
     ]
     assert notebook["exercises"][0]["passed"] is True
 
@@ -962,10 +1024,32 @@ def test_json_lists_every_metric_with_its_chance_and_direction(tmp_path):
 
     [notebook] = data["notebooks"]
     assert notebook["notebook"] == "03_profiling" and notebook["seconds"] == 12.3
-    assert notebook["metrics"] == [
+    assert [
+        {k: m[k] for k in ("name", "value", "chance", "better", "beats_chance")} for m in notebook["metrics"]
+    ] == [
         {"name": "gender accuracy", "value": 1.0, "chance": 0.5, "better": "higher", "beats_chance": True},
         {"name": "income accuracy", "value": 0.1, "chance": 0.1, "better": "higher", "beats_chance": False},
         {"name": "age error", "value": 4.5, "chance": 12.2, "better": "lower", "beats_chance": True},
+    ]
+    assert [m["demonstration"] for m in notebook["metrics"]] == [False, False, False]
+
+
+def test_a_demonstration_is_listed_as_one_and_never_noted_for_missing_chance(tmp_path):
+    from checker.authoring.run_solutions import as_json, chance_notes, format_table
+
+    run = _run_with_three_heads(tmp_path)
+    run.metrics["gender accuracy, weights 1/1/1"] = {
+        "value": 0.41,
+        "chance": 0.5,
+        "lower_is_better": False,
+        "demonstration": True,
+    }
+
+    lines = format_table([run]).splitlines()
+    assert "gender accuracy, weights 1/1/1=0.41 vs chance 0.50 (demonstration)" in lines[5]
+    assert [m["demonstration"] for m in as_json([run])["notebooks"][0]["metrics"]] == [False] * 3 + [True]
+    assert chance_notes([run]) == [
+        "03_profiling.ipynb: validation income accuracy 0.1 is no better than chance (0.1)"
     ]
 
 

@@ -270,18 +270,20 @@ def _read_metrics(results_dir: Path) -> dict:
 
 
 def metric_summaries(run: NotebookRun) -> list[str]:
-    """Every metric the notebook reported, in order, e.g. 'accuracy=0.93 vs chance 0.10'."""
+    """Every metric the notebook reported, in order, e.g. 'accuracy=0.93 vs chance 0.10'.
+
+    A demonstration (a model there to fall short) says so: '... vs chance 0.50 (demonstration)'.
+    """
     from checker.course.helpers import _format_number
 
     summaries = []
     for name, entry in run.metrics.items():
         value, chance = entry.get("value"), entry.get("chance")
         try:
-            summaries.append(
-                f"{name}={_format_number(float(value))} vs chance {_format_number(float(chance))}"
-            )
+            summary = f"{name}={_format_number(float(value))} vs chance {_format_number(float(chance))}"
         except (TypeError, ValueError):
-            summaries.append(f"{name}={value}")
+            summary = f"{name}={value}"
+        summaries.append(summary + (" (demonstration)" if entry.get("demonstration") else ""))
     return summaries
 
 
@@ -297,10 +299,15 @@ def beats_chance(entry: dict) -> bool:
 
 
 def chance_notes(runs: list[NotebookRun]) -> list[str]:
-    """Metrics that ended no better than chance: the notebook's model did not learn."""
+    """Metrics that ended no better than chance: the notebook's model did not learn.
+
+    A demonstration's metric is left out: its model is there to fall short.
+    """
     notes = []
     for run in runs:
         for name, entry in run.metrics.items():
+            if entry.get("demonstration"):
+                continue
             try:
                 if not beats_chance(entry):
                     notes.append(
@@ -347,6 +354,7 @@ def as_json(runs: list[NotebookRun]) -> dict:
                 "chance": entry.get("chance"),
                 "better": "lower" if entry.get("lower_is_better") else "higher",
                 "beats_chance": _safe_beats_chance(entry),
+                "demonstration": bool(entry.get("demonstration")),
             }
             for name, entry in run.metrics.items()
         ]

@@ -7,7 +7,8 @@ copies go to --out. Exit status 1 when a cell fails, a cell times out, the kerne
 or an exercise does not pass; each is named with the reason.
 
 --json prints, instead of the table, every metric each notebook reported (name, value,
-chance level, whether higher or lower is better), for a CI that watches them.
+chance level, whether higher or lower is better, whether it is a demonstration of a model
+meant to fall short), for a CI that watches them.
 
 CHECKER_FAST=1 (or --fast) trains for about a quarter of the epochs, to see quickly that
 everything runs.

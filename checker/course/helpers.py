@@ -112,35 +112,58 @@ def plot_history(history, metric: str | None = None, chance=None) -> None:
 # ---------------------------------------------------------------- report_metric
 
 
-def report_metric(name: str, value, chance, lower_is_better: bool = False) -> None:
+def report_metric(
+    name: str,
+    value,
+    chance,
+    lower_is_better: bool = False,
+    quiet: bool = False,
+    demonstration: bool = False,
+) -> None:
     """Print a trained model's validation metric next to what guessing would score.
 
     Prints e.g. "validation accuracy: 0.93 (chance level: 0.10)". When CHECKER_RESULTS_DIR
     is set the value is also merged into <dir>/metrics.json (the last value per name
     wins) for the instructor's table. Use `lower_is_better=True` for errors such as mae.
+    `quiet=True` prints nothing and only records: for a value a table in the notebook
+    already shows, so the learner does not read it twice. `demonstration=True` marks a model
+    that is there to fall short (03's equal loss weights, 08's questionnaire-only model): the
+    instructor's table still lists it, without a note when it is no better than chance.
+
+    >>> report_metric("accuracy", 0.93, chance=0.1)
+    validation accuracy: 0.93 (chance level: 0.10)
+    >>> report_metric("accuracy, steps=2", 0.88, chance=1 / 3, quiet=True)  # the table shows it
     """
     value, chance = float(value), float(chance)
-    print(f"validation {name}: {_format_number(value)} (chance level: {_format_number(chance)})")
+    if not quiet:
+        print(f"validation {name}: {_format_number(value)} (chance level: {_format_number(chance)})")
     folder = os.environ.get(RESULTS_DIR_ENV)
     if folder:
-        record_metric(Path(folder), name, value, chance, lower_is_better)
+        record_metric(Path(folder), name, value, chance, lower_is_better, demonstration)
 
 
 def record_metric(
-    folder: Path, name: str, value: float, chance: float, lower_is_better: bool = False
+    folder: Path,
+    name: str,
+    value: float,
+    chance: float,
+    lower_is_better: bool = False,
+    demonstration: bool = False,
 ) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / METRICS_FILE
     metrics = read_metrics(folder)
     metrics.pop(name, None)  # re-insert so the last reported metric is last in the file
     metrics[name] = {"value": value, "chance": chance, "lower_is_better": lower_is_better}
+    if demonstration:
+        metrics[name]["demonstration"] = True
     temporary = path.with_suffix(".tmp")
     temporary.write_text(json.dumps(metrics, indent=1))
     temporary.replace(path)
 
 
 def read_metrics(folder) -> dict:
-    """{name: {"value", "chance", "lower_is_better"}} in reporting order; {} if none."""
+    """{name: {"value", "chance", "lower_is_better"[, "demonstration"]}} in reporting order; {} if none."""
     try:
         data = json.loads((Path(folder) / METRICS_FILE).read_text())
     except (FileNotFoundError, json.JSONDecodeError):
