@@ -300,7 +300,7 @@ def _02_accuracy_climbs_from_about_1_in_10(executed: Path) -> None:
 
 def _08_both_losses_start_around_1(executed: Path) -> None:
     """08's text: in standard units both losses start around 1; in dollars the mse would be in the hundreds."""
-    text = _printed(executed, "history = trend_model.fit(")
+    text = _printed(executed, "untrained = trend_model.evaluate(")
     trend, price, dollars = re.search(
         r"before training: trend loss ([\d.]+), price loss ([\d.]+) \(.* squared error of (\d+)\)", text
     ).groups()
