@@ -3,7 +3,7 @@
 Model exercises: `python -m checker grade description.json EXERCISE --json`.
 Custom-layer exercises: `python -m checker.classroom.layer_grading program.py EXERCISE`, which
 itself runs the learner's class in a throw-away process and judges what it observed; the
-classes of several test cells of one notebook go to one such process (`verdicts`, `--many`).
+classes of several test cells of one notebook go to one such process (`verdicts`).
 Either way the process gets a time limit. What comes back is one of three outcomes:
 
 - a well-formed report: the points;
@@ -21,6 +21,7 @@ whose every process is ended when they finish, fail or run out of time.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import math
 import os
@@ -53,34 +54,34 @@ class Verdict:
 
 
 def verdict(evidence: Evidence, timeout: float = DEFAULT_TIMEOUT) -> Verdict:
-    if evidence.problem:
-        return Verdict(evidence.exercise, 0.0, problem=evidence.problem)
-    try:
-        report = _clean_report(evidence, timeout)
-    except GradingFailed as failure:
-        return Verdict(evidence.exercise, 0.0, problem=str(failure))
-    except CheckerFailed as failure:
-        return Verdict(evidence.exercise, 0.0, checker_error=str(failure))
-    return Verdict(evidence.exercise, _share(report), report=report)
+    """The verdict on one piece of evidence: `verdicts` of one."""
+    return verdicts([evidence], timeout)[0]
 
 
 def verdicts(candidates: list[Evidence], timeout: float = DEFAULT_TIMEOUT) -> list[Verdict]:
-    """`verdict` of each, in order; the custom-layer classes of a notebook tried in one probe.
+    """A verdict for each, in order; all custom-layer classes among them tried in one probe.
 
     >>> [v.share for v in verdicts([Evidence("qa_model", problem="The cell did not run.")])]
     [0.0]
     """
     layers = [e for e in candidates if e.program is not None and not e.problem]
-    together = dict(zip(map(id, layers), _layer_verdicts(layers, timeout))) if len(layers) > 1 else {}
-    return [together.get(id(e)) or verdict(e, timeout) for e in candidates]
+    graded = dict(zip(map(id, layers), _layer_verdicts(layers, timeout))) if layers else {}
+    return [graded.get(id(e)) or _model_verdict(e, timeout) for e in candidates]
+
+
+def _model_verdict(evidence: Evidence, timeout: float) -> Verdict:
+    if evidence.problem:
+        return Verdict(evidence.exercise, 0.0, problem=evidence.problem)
+    return _judged(evidence.exercise, functools.partial(_model_report, evidence, timeout))
 
 
 def _layer_verdicts(layers: list[Evidence], timeout: float) -> list[Verdict]:
-    """One clean process for several custom-layer evidences, hence one probe (see layer_grading)."""
+    """One clean process for every custom-layer evidence, hence one probe (see layer_grading)."""
     probe_timeout = max(timeout - GRADER_OVERHEAD, timeout / 2)
-    whole = GRADER_OVERHEAD + probe_timeout * (len(layers) + 1)  # one shared try, then each alone
+    retries = len(layers) if len(layers) > 1 else 0  # after a shared try, each may be tried alone
+    whole = timeout + probe_timeout * retries
     with tempfile.TemporaryDirectory(prefix="checker-clean-") as scratch:  # mode 0700
-        arguments = ["checker.classroom.layer_grading", "--many"]
+        arguments = ["checker.classroom.layer_grading"]
         for number, evidence in enumerate(layers):
             path = Path(scratch) / f"learner_layer_{number}.py"
             path.write_text(evidence.program, encoding="utf-8")
@@ -91,20 +92,21 @@ def _layer_verdicts(layers: list[Evidence], timeout: float) -> list[Verdict]:
             cwd=scratch,
             env=subprocess_environment(),
         )
-    found = []
-    for number, evidence in enumerate(layers):
-        try:
-            if done is None:
-                raise CheckerFailed(f"clean grading took longer than {whole:g} s and was stopped")
-            report = _parse_report(done, evidence.exercise, line=number - len(layers))
-        except GradingFailed as failure:
-            found.append(Verdict(evidence.exercise, 0.0, problem=str(failure)))
-            continue
-        except CheckerFailed as failure:
-            found.append(Verdict(evidence.exercise, 0.0, checker_error=str(failure)))
-            continue
-        found.append(Verdict(evidence.exercise, _share(report), report=report))
-    return found
+    return [
+        _judged(e.exercise, functools.partial(_parse_report, done, e.exercise, n - len(layers), whole))
+        for n, e in enumerate(layers)
+    ]
+
+
+def _judged(exercise: str, report_of) -> Verdict:
+    """The verdict on what `report_of()` returns, or on why it raised."""
+    try:
+        report = report_of()
+    except GradingFailed as failure:
+        return Verdict(exercise, 0.0, problem=str(failure))
+    except CheckerFailed as failure:
+        return Verdict(exercise, 0.0, checker_error=str(failure))
+    return Verdict(exercise, _share(report), report=report)
 
 
 class GradingFailed(Exception):
@@ -115,28 +117,17 @@ class CheckerFailed(Exception):
     """The checker itself failed: no verdict."""
 
 
-def _clean_report(evidence: Evidence, timeout: float) -> dict:
+def _model_report(evidence: Evidence, timeout: float) -> dict:
     with tempfile.TemporaryDirectory(prefix="checker-clean-") as scratch:  # mode 0700
-        if evidence.program is not None:
-            path = Path(scratch) / "learner_layer.py"
-            path.write_text(evidence.program, encoding="utf-8")
-            probe_timeout = max(timeout - GRADER_OVERHEAD, timeout / 2)
-            arguments = [
-                "checker.classroom.layer_grading",
-                str(path),
-                evidence.exercise,
-                f"{probe_timeout:g}",
-            ]
-        else:
-            path = Path(scratch) / "description.json"
-            path.write_text(json.dumps(evidence.description), encoding="utf-8")
-            arguments = ["checker", "grade", str(path), evidence.exercise, "--json"]
+        path = Path(scratch) / "description.json"
+        path.write_text(json.dumps(evidence.description), encoding="utf-8")
         done = run_in_own_session(
-            [sys.executable, "-P", "-m", *arguments], timeout, cwd=scratch, env=subprocess_environment()
+            [sys.executable, "-P", "-m", "checker", "grade", str(path), evidence.exercise, "--json"],
+            timeout,
+            cwd=scratch,
+            env=subprocess_environment(),
         )
-    if done is None:
-        raise CheckerFailed(f"clean grading took longer than {timeout:g} s and was stopped")
-    return _parse_report(done, evidence.exercise)
+    return _parse_report(done, evidence.exercise, -1, timeout)
 
 
 def run_in_own_session(
@@ -174,9 +165,14 @@ def run_in_own_session(
             process.communicate(timeout=5)
 
 
-def _parse_report(done: subprocess.CompletedProcess, exercise: str, line: int = -1) -> dict:
+def _parse_report(
+    done: subprocess.CompletedProcess | None, exercise: str, line: int = -1, timeout: float = DEFAULT_TIMEOUT
+) -> dict:
     """The report (on the `line`th line of the output, counted from the end for a negative one);
-    GradingFailed for unusable evidence; CheckerFailed for anything else."""
+    GradingFailed for unusable evidence; CheckerFailed for anything else (`done` None: the
+    process ran out of its `timeout`)."""
+    if done is None:
+        raise CheckerFailed(f"clean grading took longer than {timeout:g} s and was stopped")
     answer = _json_line(done.stdout, line)
     detail = (done.stderr.strip().splitlines() or ["no message"])[-1][:300]
     if done.returncode == EXIT_UNUSABLE:

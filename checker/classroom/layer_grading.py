@@ -1,7 +1,8 @@
 """Grade a custom-layer exercise from outside the learner's kernel.
 
-    python -m checker.classroom.layer_grading PROGRAM EXERCISE [PROBE_TIMEOUT]   # prints the report as JSON
-    python -m checker.classroom.layer_grading --many PROGRAM EXERCISE ... PROBE_TIMEOUT  # one per line
+    python -m checker.classroom.layer_grading PROGRAM EXERCISE [PROGRAM EXERCISE ...] [PROBE_TIMEOUT]
+
+prints each report as JSON, one line per PROGRAM, in order.
 
 This process never runs learner code. It chooses the inputs (batches and the weight values
 to set, from a seed derived from the program text, so a regrade gives the same verdict),
@@ -39,18 +40,10 @@ MAX_OBSERVATION_BYTES = 5_000_000
 
 
 def main(argv: list[str]) -> int:
-    """Exit status 0 passed, 1 not passed, 3 the checker failed ({"error": "checker"} printed).
-
-    With several `PROGRAM EXERCISE` pairs (`--many PROGRAM EXERCISE PROGRAM EXERCISE ... TIMEOUT`)
-    it prints one report per line, in order, and exits 0 unless the checker failed.
-    """
+    """Exit status 0 all passed, 1 not all passed, 3 the checker failed ({"error": "checker"} printed)."""
     from checker.commands.grade import checker_error
 
-    many = argv[:1] == ["--many"]
-    if many:
-        *pairs, timeout = argv[1:]
-    else:
-        pairs, timeout = argv[:2], argv[2] if len(argv) > 2 else PROBE_TIMEOUT
+    pairs, timeout = (argv[:-1], argv[-1]) if len(argv) % 2 else (argv, PROBE_TIMEOUT)
     jobs = list(zip(pairs[::2], pairs[1::2]))
     try:
         programs = [(Path(path).read_text(encoding="utf-8"), exercise) for path, exercise in jobs]
@@ -59,7 +52,7 @@ def main(argv: list[str]) -> int:
         return checker_error(", ".join(exercise for _, exercise in jobs), exc)
     for report in reports:
         print(json.dumps(report.to_dict()))
-    return 0 if many or reports[0].passed else 1
+    return 0 if all(report.passed for report in reports) else 1
 
 
 def grade_layer_program(program: str, exercise: str, timeout: float = PROBE_TIMEOUT) -> Report:

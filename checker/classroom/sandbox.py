@@ -253,13 +253,7 @@ def _shown_folders(interpreter: Path) -> list[Path]:
     found = [Path(f) for f in _interpreter_folders(interpreter) if Path(f).exists()]
     folders = {Path(os.path.abspath(f)) for f in found} | {f.resolve() for f in found}
     folders -= {Path("/")}
-    return [
-        f for f in sorted(folders) if not _under_any(f, system) and not _strictly_under_any_raw(f, folders)
-    ]
-
-
-def _strictly_under_any_raw(folder: Path, parents: set[Path]) -> bool:
-    return any(parent in folder.parents for parent in parents)
+    return [f for f in sorted(folders) if not _under_any(f, [*system, *(folders - {f})])]
 
 
 # ---------------------------------------------------------------- what is hidden inside it
