@@ -54,6 +54,19 @@ def activation_functions_not_strings():
     return keras.Model(inputs, outputs)
 
 
+def home_made_activations_that_compute_relu_and_softmax():
+    """Fair by effect: a lambda or a learner's own function is judged by what it computes."""
+
+    def my_softmax(x):
+        return keras.ops.exp(x) / keras.ops.sum(keras.ops.exp(x), axis=-1, keepdims=True)
+
+    inputs = keras.Input(shape=(64,))
+    x = layers.Dense(32, activation=lambda t: keras.ops.maximum(t, 0.0))(inputs)
+    x = layers.Activation(lambda t: keras.ops.relu(t))(layers.Dense(32)(x))
+    outputs = layers.Dense(10, activation=my_softmax)(x)
+    return keras.Model(inputs, outputs)
+
+
 def layers_created_before_use():
     hidden_1 = layers.Dense(units=32, activation="relu")
     hidden_2 = layers.Dense(units=32, activation="relu")
@@ -85,6 +98,7 @@ def compiled_anyway():
 
 
 CORRECT = [
+    home_made_activations_that_compute_relu_and_softmax,
     build_functional_mlp,
     other_names,
     activation_layers,
@@ -104,6 +118,13 @@ def test_equivalent_answer_is_accepted(build):
 
 
 # ---------------------------------------------------------------- mistakes
+
+
+def _relu_in_name_only(x):
+    return keras.ops.abs(x)
+
+
+_relu_in_name_only.__name__ = "relu"
 
 
 def mlp(units=(32, 32, 10), activations=("relu", "relu", "softmax"), shape=(64,), names=("h1", "h2", "out")):
@@ -182,6 +203,10 @@ def unused_extra_input():
 
 
 WRONG = {
+    "a_function_named_relu_that_is_not_relu": (
+        lambda: mlp(activations=(_relu_in_name_only, "relu", "softmax"), names=("h1", "h2", "out")),
+        ["h1", "relu", "your own function"],
+    ),
     "second_hidden_has_16_units": (
         lambda: mlp(units=(32, 16, 10), names=("h1", "narrow_hidden", "out")),
         ["narrow_hidden", "16", "32"],

@@ -111,6 +111,11 @@ def loss_instance():
     return qa(compile=dict(COMPILE, loss=keras.losses.CategoricalCrossentropy()))
 
 
+def int64_token_ids():
+    """The same ids in a wider integer type: the Embedding computes the same thing."""
+    return qa(dtype="int64")
+
+
 def keyword_compile_and_model_name():
     model = qa(compile=None)
     model.compile(loss="categorical_crossentropy", optimizer="rmsprop", metrics=["acc"])
@@ -129,6 +134,7 @@ CORRECT = [
     metric_spelled_accuracy,
     loss_instance,
     keyword_compile_and_model_name,
+    int64_token_ids,
     lambda: qa(),
 ]
 

@@ -22,7 +22,8 @@ HEADER = f"""# The graded exercises
 Generated from `checker/judge/exercises.py` by `python -m checker list --markdown > {PAGE_PATH}`;
 do not edit by hand. Each exercise is graded by `check(model_or_builder, "<id>")` at home and by
 the autograded cell `grade(<builder>, "<id>")` in class. Shapes leave out the batch axis;
-`None` is any length.
+`None` is any length. An input of dtype `int32` (token ids) may be `int64` as well: the ids are
+the same numbers, so the model computes the same thing.
 """
 SPEC_FIELDS = ("kind", "title", "notebook", "builder", "points", "inputs", "layers", "outputs", "compile")
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import networkx as nx
 
 from checker.judge import signature
-from checker.judge.graph import Call, ModelGraph, shape_text
+from checker.judge.graph import Call, ModelGraph, dtype_fits, shape_text
 from checker.judge.match import Alignment, Misfed
 from checker.layering import depths, rows_with_waypoints
 
@@ -183,7 +183,7 @@ def _expected_differences(found: Call, expected: Call, reference: ModelGraph, ou
     differences = []
     if found.class_name == "Input":
         fixed = expected.key in reference.fixed_names
-        if found.shape != expected.shape or (expected.dtype or "float32") != (found.dtype or "float32"):
+        if found.shape != expected.shape or not dtype_fits(expected.dtype, found.dtype):
             differences.append(_label(expected))
         if fixed and found.name != expected.name:
             differences.append(f"name='{expected.name}'")

@@ -315,3 +315,23 @@ def shape_text(shape) -> str:
         return "unknown"
     inner = ", ".join("None" if d is None else str(d) for d in shape)
     return f"({inner},)" if len(shape) == 1 else f"({inner})"
+
+
+# Integer types wide enough for every vocabulary in the course (50,000 words): a token id is the
+# same whole number in each, so an Embedding computes the same thing from either.
+TOKEN_ID_DTYPES = frozenset({"int32", "int64"})
+
+
+def dtype_fits(expected: str | None, found: str | None) -> bool:
+    """Whether an input of dtype `found` computes what one of dtype `expected` does.
+
+    Floating inputs are not told apart (Keras casts them to the layer's dtype); token ids may
+    be int32 or int64, but not a float or a type too narrow for the vocabulary.
+
+    >>> dtype_fits("int32", "int64"), dtype_fits("int32", "float32"), dtype_fits("float32", "float64")
+    (True, False, True)
+    """
+    expected, found = expected or "float32", found or "float32"
+    if expected in TOKEN_ID_DTYPES:
+        return found in TOKEN_ID_DTYPES
+    return not expected.startswith("int") or found == expected

@@ -151,7 +151,7 @@ def _input_problems(
             f"{graphs.input_shown(found)} has shape {shape_text(found.shape)}; expected "
             f"{shape_text(expected.shape)} (without the batch axis){_shape_hint(expected)}."
         )
-    if expected.dtype not in (None, "float32") and found.dtype != expected.dtype:
+    if not graphs.dtype_fits(expected.dtype, found.dtype):
         problems.append(
             f"{graphs.input_shown(found)} has dtype {found.dtype}; expected {expected.dtype} "
             f'(token ids are integers): keras.Input(..., dtype="{expected.dtype}").'

@@ -253,7 +253,7 @@ def _input_problems(learner: Learner, want: dict) -> list[str]:
             f"{graphs.input_shown(call)} has shape {shape_text(call.shape)}; expected {shape_text(shape)} "
             "(without the batch axis)."
         )
-    if call.dtype != dtype:
+    if not graphs.dtype_fits(dtype, call.dtype):
         reason = " (word ids are integers)" if dtype.startswith("int") else ""
         problems.append(
             f"{graphs.input_shown(call)} has dtype {call.dtype}; expected {dtype}{reason}: {create}."

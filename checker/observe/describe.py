@@ -10,6 +10,8 @@ import json
 import traceback
 from pathlib import Path
 
+from checker.observe.activation_effect import name_activations_by_effect
+
 FORMAT = "checker-description/1"
 
 
@@ -56,7 +58,7 @@ def _model_config(model, get_config=None) -> dict:
         config = get_config(model) if get_config else model.get_config()
     except Exception as exc:  # noqa: BLE001 - e.g. a custom layer without get_config
         raise Unreadable(str(exc)) from exc
-    return _plain(config)
+    return name_activations_by_effect(model, _plain(config))
 
 
 def save_description(obj, path) -> dict:
