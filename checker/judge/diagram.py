@@ -161,7 +161,7 @@ def _label(call: Call, shown: frozenset = frozenset()) -> str:
             parts.append(str(value))
         elif key == "activation" and value != "linear":
             parts.append(str(value))
-        elif key in shown or value != signature.DEFAULTS.get(key, object()):
+        elif key in shown or value != _compact(signature.default_of(key, call.settings, object())):
             parts.append(f"{key}={value}")
     return f"{call.class_name}({', '.join(parts)})"
 

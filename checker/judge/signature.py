@@ -244,11 +244,22 @@ def render(class_name: str, found: dict) -> str:
         shown = _compact(value)
         if key in POSITIONAL:
             parts.append(str(shown))
-        elif key in SHOWN_ONLY_IF_CHANGED and shown == DEFAULTS[key]:
+        elif key in SHOWN_ONLY_IF_CHANGED and shown == _compact(default_of(key, found)):
             continue
         else:
             parts.append(f"{key}={shown!r}")
     return f"{class_name}({', '.join(parts)})"
+
+
+def default_of(key: str, found: dict, missing=None):
+    """Keras' default of a setting: a pooling layer's strides default to its pool size, not 1.
+
+    >>> default_of("strides", {"pool_size": (3, 3), "strides": (1, 1)}), default_of("strides", {})
+    ((3, 3), 1)
+    """
+    if key == "strides" and "pool_size" in found:
+        return found["pool_size"]
+    return DEFAULTS.get(key, missing)
 
 
 def describe_difference(key: str, expected, found) -> str:
