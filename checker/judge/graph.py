@@ -8,7 +8,7 @@ into it, so `Dense(10, activation="softmax")` and `Dense(10)` + `Softmax()` are 
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -224,7 +224,8 @@ def _name_positions(graph: ModelGraph) -> None:
     A class that occurs once is "the Add". Otherwise a layer is counted along the path that
     leads to it (first inputs first) from the nearest input or layer the learner named:
     "the second Conv2D after the input". Where two layers would get the same words, their
-    settings tell them apart: "the Conv2D(64, 1, strides=2) after the input".
+    settings tell them apart: "the Conv2D(64, 1, strides=2) after the input", and where even
+    those are alike, their order in the graph: "the second of the 3 Conv2D(64, 1) after the input".
     """
     for index, key in enumerate(graph.inputs):
         call = graph.calls[key]
@@ -237,8 +238,26 @@ def _name_positions(graph: ModelGraph) -> None:
     for call in named:
         if seen[texts[call.instance]] > 1:
             texts[call.instance] = _position(graph, call, False, by_settings=True)
+    alike = defaultdict(list)  # layers that even their settings do not tell apart: count them
+    for call in named:
+        alike[texts[call.instance]].append(call)
+    for text, calls in alike.items():
+        if len(calls) > 1:
+            for index, call in enumerate(sorted(calls, key=_creation_order)):
+                which = f"the {ordinal_word(index)} of the {len(calls)} "
+                texts[call.instance] = which + text.removeprefix("the ")
     for call in graph.layer_calls():
         call.position = texts.get(call.instance, "")
+
+
+def _creation_order(call: Call) -> int:
+    """Keras numbers the names it makes up in the order the layers were created: conv2d, conv2d_1, ...
+
+    >>> [_creation_order(Call("k", n, "Conv2D", {}, [], "i")) for n in ("conv2d", "conv2d_12")]
+    [0, 12]
+    """
+    _, _, number = call.name.rpartition("_")
+    return int(number) if number.isdigit() else 0
 
 
 def _position(graph: ModelGraph, call: Call, unique: bool, by_settings: bool = False) -> str:
