@@ -192,6 +192,8 @@ def check_layers(student: ModelGraph, reference: ModelGraph, alignment: Alignmen
             messages.append(differences)
         else:
             good += 1
+    missing = Counter(m for m in messages if m.startswith("Missing layer: "))
+    messages = [m + (f" {missing[m]} such layers are missing." if missing[m] > 1 else "") for m in messages]
     extra = [c for c in student.layer_calls() if c.key not in paired_students]
     for call in _unique_layers(extra):
         messages.append(
