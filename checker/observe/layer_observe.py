@@ -166,13 +166,31 @@ def _error_text(exc: Exception) -> str:
         text = bold.group(1)
     text = re.sub(r"\x1b\[[0-9;]*m", "", text)
     text = re.sub(r"\{\{function_node [^}]*\}\}\s*|\s*\[Op:\w+\].*", "", text)  # TensorFlow's op noise
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = _unwrapped(text)
     if len(lines) > 1 and lines[0].endswith("Error encountered:"):  # Keras' shape inference wrapper
         lines = [lines[1]]
     cause = [line.split(":", 1)[1].strip() for line in lines if line.startswith("Exception encountered:")]
     if cause and cause[0]:  # Keras' deserialisation wrapper: the learner's own error is the cause
         lines = cause
     return lines[0][:300].rstrip(".!") if lines else "(no message)"
+
+
+def _unwrapped(text: str) -> list[str]:
+    r"""The message's lines, a sentence Keras hard-wrapped over several lines joined into one.
+
+    >>> _unwrapped("\nObject L was created by passing\nnon-serializable values.\n\nExample:\n")
+    ['Object L was created by passing non-serializable values.', 'Example:']
+    """
+    lines: list[str] = []
+    joining = False
+    for line in text.splitlines():
+        line = line.strip()
+        if line and joining:
+            lines[-1] += " " + line
+        elif line:
+            lines.append(line)
+        joining = bool(line) and not line.endswith((".", ":", "!", "?"))
+    return lines
 
 
 LIBRARY_PARTS = ("site-packages", "dist-packages", f"{Path(__file__).parent.parent.name}/")
