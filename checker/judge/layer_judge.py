@@ -361,12 +361,21 @@ def _judge_dense_output(observations: dict, setup: dict, inputs: dict, points: f
 
 
 def _dense_mistake(x, w, b, found) -> str:
-    guesses = [
-        (x @ w, " It matches x·w: add the bias, return ops.matmul(inputs, self.w) + self.b."),
+    z = x @ w + b
+    activations = {
+        "relu": np.maximum(z, 0),
+        "sigmoid": 1 / (1 + np.exp(-z)),
+        "tanh": np.tanh(z),
+        "softmax": np.exp(z - z.max(-1, keepdims=True))
+        / np.exp(z - z.max(-1, keepdims=True)).sum(-1, keepdims=True),
+    }
+    guesses = [(x @ w, " It matches x·w: add the bias, return ops.matmul(inputs, self.w) + self.b.")] + [
         (
-            np.maximum(x @ w + b, 0),
-            " It matches relu(x·w + b): SimpleDense has no activation; return x·w + b.",
-        ),
+            value,
+            f" It matches {name}(x·w + b): SimpleDense(units) has no activation; return x·w + b "
+            "(an activation argument, if you keep one, defaults to None).",
+        )
+        for name, value in activations.items()
     ]
     for value, hint in guesses:
         if value.shape == found.shape and np.allclose(value, found, atol=TOLERANCE):
