@@ -835,3 +835,296 @@ def test_a_simple_dense_with_activation_string_none_shows_the_failing_line():
 def test_a_layer_overriding_dunder_call_is_told_so_not_told_about_numpy():
     report = check(SimpleDenseOverridingCall, "simple_dense")
     assert_rejected(report, "__call__", "call (no underscores)", Absent("numpy"))
+
+
+# ================================================================ more real code (second sweep)
+# Found with the code index; each builder cites its repository and path. Files the index showed
+# without their repository are cited by the index's file id.
+
+
+def inception_googlenet_module():
+    # supercode517/Dec2024 12.24.py (the GoogLeNet inception_module, called on the exercise's input)
+    from keras.layers import Conv2D, MaxPooling2D, concatenate
+
+    def inception_module(layer_in, f1, f2_in, f2_out, f3_in, f3_out, f4_out):
+        conv1 = Conv2D(f1, (1, 1), padding="same", activation="relu")(layer_in)
+        conv3 = Conv2D(f2_in, (1, 1), padding="same", activation="relu")(layer_in)
+        conv3 = Conv2D(f2_out, (3, 3), padding="same", activation="relu")(conv3)
+        conv5 = Conv2D(f3_in, (1, 1), padding="same", activation="relu")(layer_in)
+        conv5 = Conv2D(f3_out, (5, 5), padding="same", activation="relu")(conv5)
+        pool = MaxPooling2D((3, 3), strides=(1, 1), padding="same")(layer_in)
+        pool = Conv2D(f4_out, (1, 1), padding="same", activation="relu")(pool)
+        return concatenate([conv1, conv3, conv5, pool], axis=-1)
+
+    visible = Input(shape=(32, 32, 64))
+    return Model(inputs=visible, outputs=inception_module(visible, 128, 128, 128, 128, 128, 128))
+
+
+def test_a_googlenet_module_is_told_apart_layer_by_layer():
+    """Four alike 1x1 convolutions are counted in code order (not four times the same words), and a
+    pooling with strides=1 is not shown as if it had its default strides (its pool size)."""
+    report = check(inception_googlenet_module(), "inception_block")
+    assert_rejected(
+        report,
+        OnOneLine("first of the 4 Conv2D(128, 1", "strides=2"),
+        OnOneLine("Conv2D(128, 5", "takes the third of the 4", "should take the second of the 4"),
+        OnOneLine("Extra layer", "MaxPooling2D(3, strides=1, padding='same')"),
+        OnOneLine("(None, 32, 32, 512)", "(None, 16, 16, 512)"),
+        Absent("named mistake"),
+    )
+
+
+def residual_one_linear_convolution():
+    # chenyang1999/coding python/block/residual.py (one 3x3 convolution, as many filters as the input
+    # has channels, no activation, added to the input; keras imported, on the exercise's input)
+    from keras.layers import Conv2D, Input
+
+    x = Input(shape=(32, 32, 128))
+    y = Conv2D(128, (3, 3), padding="same")(x)
+    z = keras.layers.add([x, y])
+    return Model(x, z)
+
+
+def test_a_single_linear_convolution_is_told_both_missing_convolutions_and_its_activation():
+    report = check(residual_one_linear_convolution(), "residual_identity")
+    assert_rejected(
+        report,
+        OnOneLine("activation='linear'", "'relu'"),
+        OnOneLine("Missing layer", "Conv2D(128, 3", "2 such layers"),
+        Absent("wrong tensor"),
+    )
+
+
+def profiling_with_same_padding():
+    # code index file 44794911432 ("In this model we will process social media comments ...":
+    # every Conv1D given padding='same'; compile as in the book)
+    vocabulary_size = 50000
+    num_income_groups = 10
+    posts_input = Input(shape=(None,), dtype="int32", name="posts")
+    embedded_posts = layers.Embedding(vocabulary_size, 256)(posts_input)
+    x = layers.Conv1D(128, 5, activation="relu", padding="same")(embedded_posts)
+    x = layers.MaxPooling1D(5)(x)
+    x = layers.Conv1D(256, 5, activation="relu", padding="same")(x)
+    x = layers.Conv1D(256, 5, activation="relu", padding="same")(x)
+    x = layers.MaxPooling1D(5)(x)
+    x = layers.Conv1D(256, 5, activation="relu", padding="same")(x)
+    x = layers.Conv1D(256, 5, activation="relu", padding="same")(x)
+    x = layers.GlobalMaxPooling1D()(x)
+    x = layers.Dense(128, activation="relu")(x)
+    age_prediction = layers.Dense(1, name="age")(x)
+    income_prediction = layers.Dense(num_income_groups, activation="softmax", name="income")(x)
+    gender_prediction = layers.Dense(1, activation="sigmoid", name="gender")(x)
+    model = Model(posts_input, [age_prediction, income_prediction, gender_prediction])
+    model.compile(
+        optimizer="rmsprop",
+        loss={"age": "mse", "income": "categorical_crossentropy", "gender": "binary_crossentropy"},
+        loss_weights={"age": 0.25, "income": 1.0, "gender": 10.0},
+    )
+    return model
+
+
+def profiling_two_heads_with_a_typo():
+    # code index file 49175617247 (two heads, no pooling after the third Conv1D, and
+    # Dense(..., activtion='softmax'): the builder raises)
+    vocab_size = 50000
+    num_inc_group = 10
+    posts_input = Input(shape=(None,), dtype="int32", name="posts")
+    embedded_posts = layers.Embedding(vocab_size, 256)(posts_input)
+    x = layers.Conv1D(128, 5, activation="relu")(embedded_posts)
+    x = layers.MaxPooling1D(5)(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.Dense(128, activation="relu")(x)
+    age_prediction = layers.Dense(1, name="age")(x)
+    income_prediction = layers.Dense(num_inc_group, activtion="softmax", name="income")(x)
+    model = Model(posts_input, [age_prediction, income_prediction])
+    model.compile(optimizer="rmsprop", loss=["mse", "categorical_crossentropy", "binary_crossentropy"])
+    return model
+
+
+def test_profiling_with_same_padding_names_the_padding_of_each_convolution():
+    """padding='same' keeps the sequence borders the exercise's convolutions trim: another network."""
+    report = check(profiling_with_same_padding(), "profiling_model")
+    assert_rejected(report, OnOneLine("first Conv1D", "padding='same'", "'valid'"), Absent("named mistake"))
+    assert report.score > HALF, str(report)
+
+
+def test_profiling_with_a_misspelled_keyword_names_it():
+    report = check(profiling_two_heads_with_a_typo, "profiling_model")
+    assert_nothing_right(report, "profiling_two_heads_with_a_typo()", OnOneLine("activtion", "Dense"))
+
+
+def siamese_keras_docs_with_typos():
+    # 824zzy/Code_Chips Keras_Functional/Fun_shared_layer.py (as published: encoder_a and encode_b
+    # are not defined, and concatenate is given axix=-1)
+    from keras.layers import LSTM, Dense, Input
+
+    tweet_a = Input(shape=(140, 256))
+    tweet_b = Input(shape=(140, 256))
+    shared_lstm = LSTM(64)
+    encoded_a = shared_lstm(tweet_a)  # noqa: F841
+    encoded_b = shared_lstm(tweet_b)  # noqa: F841
+    merged_vector = keras.layers.concatenate([encoder_a, encode_b], axix=-1)  # noqa: F821
+    predictions = Dense(1, activation="sigmoid")(merged_vector)
+    model = Model(inputs=[tweet_a, tweet_b], outputs=predictions)
+    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def vision_listing_returning_the_tensor():
+    # JohnnySunkel/BlueSky Keras/Siamese_vision_model.py (the listing ends at merged_features, with
+    # no Model(...) line; the builder returns what the listing computes)
+    xception_base = applications.Xception(weights=None, include_top=False)
+    left_input = Input(shape=(250, 250, 3))
+    right_input = Input(shape=(250, 250, 3))
+    left_features = xception_base(left_input)
+    right_features = xception_base(right_input)
+    return layers.concatenate([left_features, right_features], axis=-1)
+
+
+def test_a_builder_with_an_undefined_name_is_named_not_crashed_on():
+    report = check(siamese_keras_docs_with_typos, "siamese_lstm")
+    assert_nothing_right(report, "siamese_keras_docs_with_typos()", OnOneLine("NameError", "encoder_a"))
+
+
+def test_a_vision_listing_that_returns_its_last_tensor_is_told_to_wrap_it_in_a_model():
+    report = check(vision_listing_returning_the_tensor(), "shared_vision")
+    assert_nothing_right(report, "not a model", "keras.Model(inputs=..., outputs=...)")
+
+
+class SimpleDensePastedDunderCall(keras.layers.Layer):
+    # josevqzmdz/proyecto_final_3 SimpleDense.py (the book's schematic __call__ pasted into the class)
+    def __init__(self, units, activation=None):
+        super().__init__()
+        self.units = units
+        self.activation = activation
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        self.W = self.add_weight(shape=(input_dim, self.units), initializer="random_normal")
+        self.b = self.add_weight(shape=(self.units), initializer="zeros")
+
+    def call(self, inputs):
+        y = tf.matmul(inputs, self.W) + self.b
+        if self.activation is not None:
+            y = self.activation(y)
+        return y
+
+    def __call__(self, inputs):
+        if not self.built:
+            self.build(inputs.shape)
+            self.built = True
+        return self.call(inputs)
+
+
+class SimpleDenseSigmoidByDefault(tf.keras.layers.Layer):
+    # thonor111/AssignmentsIANNwtfGroup12 assignment3/SimpleDense.py (activation defaults to sigmoid)
+    def __init__(self, units=256, activation=tf.nn.sigmoid):
+        super().__init__()
+        self.units = units
+        self.activation = activation
+
+    def build(self, input_shape):
+        self.w = self.add_weight(
+            shape=(input_shape[-1], self.units), initializer="random_normal", trainable=True
+        )
+        self.b = self.add_weight(shape=(self.units,), initializer="random_normal", trainable=True)
+
+    def call(self, inputs):
+        x = tf.matmul(inputs, self.w) + self.b
+        x = self.activation(x)
+        return x
+
+
+class SimpleDenseWithTfVariables(keras.layers.Layer):
+    # Nishant-Pall/DL-Prac Custom-Models/Custom_layers.py (weights made with tf.Variable, which a
+    # Keras 3 layer does not track)
+    def __init__(self, units=32, activation=None):
+        super().__init__()
+        self.units = units
+        self.activation = tf.keras.activations.get(activation)
+
+    def build(self, input_shape):
+        w_init = tf.random_normal_initializer()
+        self.w = tf.Variable(
+            name="kernel",
+            initial_value=w_init(shape=((input_shape[-1], self.units)), dtype="float32"),
+            trainable=True,
+        )
+        b_init = tf.zeros_initializer()
+        self.b = tf.Variable(
+            name="bias", initial_value=b_init(shape=((self.units,)), dtype="float32"), trainable=True
+        )
+        super().build(input_shape)
+
+    def call(self, inputs):
+        return self.activation(tf.matmul(inputs, self.w) + self.b)
+
+
+class CustomDenseLayer(keras.layers.Layer):
+    # heeheeaii/tvrmusic py/search/classifier.py (get_config extends the base config, but __init__
+    # takes no **kwargs)
+    def __init__(self, units, activation=None):
+        super().__init__()
+        self.units = units
+        self.activation = keras.activations.get(activation)
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(
+            shape=(input_shape[-1], self.units), initializer="glorot_uniform", trainable=True
+        )
+        self.bias = self.add_weight(shape=(self.units,), initializer="zeros", trainable=True)
+
+    def call(self, inputs):
+        output = tf.matmul(inputs, self.kernel) + self.bias
+        if self.activation is not None:
+            output = self.activation(output)
+        return output
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"units": self.units, "activation": keras.activations.serialize(self.activation)})
+        return config
+
+
+class ComputeSumWithTfVariable(keras.layers.Layer):
+    # lupamedeiros/learning 02_tensor_flow/learning_keras.py (the TF 2 guide's ComputeSum, whose
+    # tf.Variable a Keras 3 layer does not track)
+    def __init__(self, input_dim):
+        super().__init__()
+        self.total = tf.Variable(initial_value=tf.zeros((input_dim,)), trainable=False)
+
+    def call(self, inputs):
+        self.total.assign_add(tf.reduce_sum(inputs, axis=0))
+        return self.total
+
+
+def test_a_real_pasted_dunder_call_is_named():
+    report = check(SimpleDensePastedDunderCall, "simple_dense")
+    assert_rejected(report, "defines __call__", "call (no underscores)", Absent("numpy"))
+
+
+def test_a_sigmoid_by_default_is_named_and_keras_wrapped_message_is_whole():
+    report = check(SimpleDenseSigmoidByDefault, "simple_dense")
+    assert_rejected(
+        report,
+        OnOneLine("matches sigmoid(x·w + b)", "no activation"),
+        OnOneLine("get_config raised", "non-serializable argument values", "Please implement"),
+    )
+
+
+def test_weights_made_with_tf_variable_are_told_to_use_add_weight():
+    report = check(SimpleDenseWithTfVariables, "simple_dense")
+    assert_rejected(report, OnOneLine("no weights", "self.add_weight"))
+
+
+def test_a_config_without_kwargs_loses_only_the_config_points():
+    report = check(CustomDenseLayer, "simple_dense")
+    assert_rejected(report, OnOneLine("from_config", "'name'"), "**kwargs")
+    assert report.score == 9.0, str(report)
+
+
+def test_the_tf2_guide_compute_sum_is_told_to_use_add_weight():
+    report = check(ComputeSumWithTfVariable, "compute_sum")
+    assert_rejected(report, OnOneLine("no weights", "self.add_weight", "trainable=False"))
+    assert report.score == 6.0, str(report)
