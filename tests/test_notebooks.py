@@ -282,6 +282,21 @@ def _03_age_cannot_beat_the_middle_of_its_decade(executed: Path) -> None:
     assert model_error > best - 0.2, text  # no model reads finer than the decade from these posts
 
 
+def _03_age_pulls_hardest_on_the_trunk(executed: Path) -> None:
+    """03's text: income's loss is the largest, yet age's gradient on the trunk is several times
+    either other; weighted 0.3/1/1, age's pull is no longer several times the others'."""
+    text = _printed(executed, "pulls = pull_on_trunk(")
+    rows = {line.split()[0]: [float(v) for v in line.split()[1:]] for line in text.splitlines()[1:4]}
+    (age_loss, age, age_weighted), (income_loss, income, _), (_, gender, _) = (
+        rows["age"], rows["income"], rows["gender"]
+    )
+    assert income_loss > age_loss and age > 2.5 * max(income, gender), rows
+    assert age_weighted < 1.5 * max(income, gender), rows
+    untrained = _printed(executed, "untrained = loss_table(")
+    losses = {line.split()[0]: float(line.split()[1]) for line in untrained.splitlines()[1:4]}
+    assert losses["income"] > losses["age"], untrained  # "income's is larger, in section 4's table"
+
+
 def _08_guessing_every_element_scores_about_0_44(executed: Path) -> None:
     """08's text: the best constant guess, "every element", scores about 0.44 (the printed chance level)."""
     text = _printed(executed, 'report_metric("trend micro-F1"')
@@ -311,7 +326,7 @@ def _08_both_losses_start_around_1(executed: Path) -> None:
 PROSE_CHECKS = {
     "01": (_01_readout_shows_what_its_text_says,),
     "02": (_02_mask_gives_the_same_answers_whatever_the_padding, _02_accuracy_climbs_from_about_1_in_10),
-    "03": (_03_age_cannot_beat_the_middle_of_its_decade,),
+    "03": (_03_age_cannot_beat_the_middle_of_its_decade, _03_age_pulls_hardest_on_the_trunk),
     "05": (_05_gradient_table_shows_what_its_text_says,),
     "07": (_07_only_the_trained_step_count_scores_high,),
     "08": (
@@ -352,6 +367,7 @@ def test_03_says_what_its_full_run_shows(tmp_path):
     assert balanced["age error (years)"] < 0.6 * guessing["age error (years)"]
     assert equal["age error (years)"] < 0.6 * guessing["age error (years)"]  # "age takes the trunk over"
     assert equal["gender accuracy"] < 0.6 and equal["income accuracy"] < 0.2  # "at (or near) guessing"
+    _03_age_pulls_hardest_on_the_trunk(run.executed_path)  # "why age?": its gradient, not its loss
 
 
 def _scores_table(executed: Path, cell_marker: str) -> list[dict]:
