@@ -1003,6 +1003,20 @@ def test_doctor_names_what_is_there(capsys):
         assert item in out
 
 
+def test_doctor_flags_a_keras_older_than_the_course_needs(monkeypatch, capsys):
+    from checker.commands import doctor
+
+    installed = doctor._version
+    monkeypatch.setattr(doctor, "_version", lambda d: "3.4.1" if d == "keras" else installed(d))
+
+    status = checker_main(["doctor"])
+
+    out = capsys.readouterr().out
+    assert status == 1, out
+    assert "TOO OLD  Keras" in out and "3.4.1, too old: the course needs 3.5 or later" in out, out
+    assert 'pip install --upgrade "keras>=3.5"' in out, out
+
+
 def test_doctor_explains_how_to_get_graphviz(without_dot, capsys):
     checker_main(["doctor"])
 
