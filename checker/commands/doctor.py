@@ -4,12 +4,13 @@ Prints the versions of Python and the course's libraries, whether Graphviz `dot`
 installed (optional: notebooks draw models without it), whether Jupyter has a
 "python3" kernel, and whether the class-grading sandbox (bubblewrap) runs here (needed
 only to autograde a class; learners do not need it). Exit status 1 when something
-required is missing.
+required is missing or older than the course needs.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import re
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,11 @@ REQUIRED_PACKAGES = [
     ("ipykernel", "ipykernel"),
 ]
 MINIMUM_PYTHON = (3, 11)
+# The floors of pyproject.toml that the notebooks rely on, and why.
+MINIMUM_VERSIONS = {
+    "tensorflow": ((2, 16), "the first TensorFlow that uses Keras 3"),
+    "keras": ((3, 5), "per-output losses in fit logs, notebook 03"),
+}
 GRAPHVIZ_INSTALL = (
     "conda install -c conda-forge graphviz, or apt-get install graphviz, or brew install graphviz"
 )
@@ -43,6 +49,17 @@ def run(args) -> int:
     )
     for label, distribution in REQUIRED_PACKAGES:
         version = _version(distribution)
+        minimum, why = MINIMUM_VERSIONS.get(distribution, ((), ""))
+        floor = ".".join(map(str, minimum))
+        if version is not None and not _at_least(version, minimum):
+            problems += _line(
+                label,
+                f"{version}, too old: the course needs {floor} or later ({why})",
+                ok=False,
+                fix=f'pip install --upgrade "{distribution}>={floor}"  (or: pip install -e . in the repository)',
+                bad="TOO OLD",
+            )
+            continue
         problems += _line(
             label,
             version or "not installed",
@@ -63,7 +80,7 @@ def run(args) -> int:
     print(
         "Everything required is there."
         if not problems
-        else f"{problems} required item(s) missing: see the lines marked MISSING."
+        else f"{problems} required item(s) missing or too old: see the lines marked MISSING or TOO OLD."
     )
     return 1 if problems else 0
 
@@ -85,9 +102,9 @@ def sandbox_line() -> bool:
     return found.ok
 
 
-def _line(label: str, value: str, ok: bool, fix: str) -> int:
-    """One checked item; returns 1 when it is missing."""
-    print(f"{'ok' if ok else 'MISSING':9}{label:24} {value}")
+def _line(label: str, value: str, ok: bool, fix: str, bad: str = "MISSING") -> int:
+    """One checked item; returns 1 when it is missing (or, as `bad` says, unfit)."""
+    print(f"{'ok' if ok else bad:9}{label:24} {value}")
     if not ok:
         print(f"{'':33} -> {fix}")
     return 0 if ok else 1
@@ -98,6 +115,17 @@ def _optional(label: str, value: str | None, install: str) -> None:
     print(f"{'ok' if value else 'optional':9}{label:24} {value or 'not found'}")
     if not value:
         print(f"{'':33} -> for Keras' plot_model pictures (the notebooks draw models without it): {install}")
+
+
+def _at_least(version: str, minimum: tuple[int, ...]) -> bool:
+    """Whether an installed version is `minimum` or later (pre-release tags are ignored).
+
+    >>> _at_least("3.15.1", (3, 5)), _at_least("3.4.1", (3, 5)), _at_least("3.5.0rc1", (3, 5))
+    (True, False, True)
+    """
+    leading = re.match(r"\d+(\.\d+)*", version)
+    numbers = tuple(int(part) for part in leading.group(0).split(".")) if leading else ()
+    return numbers >= minimum
 
 
 def _version(distribution: str) -> str | None:
