@@ -18,6 +18,59 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 REPOSITORY = Path(__file__).resolve().parent.parent
 
 
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto` (the default, see pyproject.toml): one worker per core, at most 4.
+
+    Each worker imports TensorFlow and the notebook tests start kernels of their own: more
+    workers than cores, or than 4, only add memory and contention.
+    """
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+# Modules whose tests share a module-scoped fixture that takes minutes (a graded class, a copy of
+# the project in its own virtualenv). Each xdist worker that runs one of their tests builds the
+# fixture again, so each of these modules runs whole on one worker; other tests spread one by one.
+ONE_WORKER_MODULES = {"test_classroom.py", "test_dask_grading.py", "test_evidence.py", "test_sandbox.py"}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadgroup` (pyproject.toml) as we mean it: ONE_WORKER_MODULES whole, the rest by test.
+
+    Not xdist's own loadgroup: with pytest 9.2 its `xdist_group` marks are silently ignored
+    (pytest-dev/pytest-xdist#1386), and a graded class was then built on both workers.
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModulesThatShareAFixtureWhole(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return path if Path(path).name in ONE_WORKER_MODULES else nodeid
+
+    return ModulesThatShareAFixtureWhole(config, log)
+
+
+def pytest_collection_modifyitems(config, items):
+    """A new module-scoped fixture must not be built once per worker: say where to list its module."""
+    unlisted = {
+        item.path.name
+        for item in items
+        if item.path.name not in ONE_WORKER_MODULES
+        and any(d.scope == "module" for defs in _fixture_definitions(item) for d in defs)
+    }
+    if unlisted:
+        raise pytest.UsageError(
+            f"{', '.join(sorted(unlisted))} share a module-scoped fixture: add them to "
+            "ONE_WORKER_MODULES in tests/conftest.py, so that xdist runs each on one worker."
+        )
+
+
+def _fixture_definitions(item):
+    info = getattr(item, "_fixtureinfo", None)
+    return info.name2fixturedefs.values() if info else ()
+
+
 def pytest_configure(config):
     config.addinivalue_line(
         "markers",
