@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 from checker import _is_builder
 from checker.evidence_channel import SOCKET_ENV, send
 from checker.observe.describe import describe
 from checker.observe.quiet import quiet
+from checker.paths import results_dir
 from checker.report import Report
-
-RESULTS_DIR_ENV = "CHECKER_RESULTS_DIR"
 
 
 class Score(float):
@@ -102,10 +100,9 @@ def _run(subject, exercise_id: str) -> tuple[Report, dict | None]:
 
 
 def _record(exercise_id: str, report: Report, description: dict | None) -> None:
-    folder = os.environ.get(RESULTS_DIR_ENV)
-    if not folder:
+    path = results_dir()
+    if path is None:
         return
-    path = Path(folder)
     path.mkdir(parents=True, exist_ok=True)
     payload = {"exercise": exercise_id, "report": report.to_dict(), "description": description}
     (path / f"{exercise_id}.json").write_text(json.dumps(payload))

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
+
+# Set by the headless solutions run: the notebook's kernel records its metrics and reports there.
+RESULTS_DIR_ENV = "CHECKER_RESULTS_DIR"
+
+
+def results_dir() -> Path | None:
+    """The folder a headless solutions run collects a notebook's results in, or None in a learner's kernel.
+
+    >>> results_dir() is None  # a learner's kernel, where nothing sets it
+    True
+    """
+    folder = os.environ.get(RESULTS_DIR_ENV)
+    return Path(folder) if folder else None
 
 
 def repository_root() -> Path:

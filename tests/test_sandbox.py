@@ -726,9 +726,7 @@ print("processes", len([p for p in os.listdir("/proc") if p.isdigit()]))
 
 
 def test_a_sandboxed_process_gets_a_memory_limit(tmp_path):
-    code = (
-        "try:\n    bytearray(512 * 1024**2)\n    print('allocated')\nexcept MemoryError:\n    print('refused')"
-    )
+    code = "try:\n    bytearray(512 * 1024**2)\n    print('allocated')\nexcept MemoryError:\n    print('refused')"
     assert _in_sandbox(code, tmp_path, memory_limit=256 * 1024**2).stdout.strip() == "refused"
     assert _in_sandbox(code, tmp_path, memory_limit=None).stdout.strip() == "allocated"
 

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from checker.paths import repository_root
+from checker.paths import RESULTS_DIR_ENV, repository_root
 
 DEFAULT_CELL_TIMEOUT = 600  # seconds per cell
 NBGRADER_CELL_TIMEOUT = 30  # nbgrader's ExecutePreprocessor.timeout default, per cell
@@ -77,9 +77,7 @@ def graded_exercises(notebook) -> list[str]:
 def kernel_environment(results_dir: Path, fast: bool) -> dict:
     """The parent's environment, on the CPU, quiet, recording into `results_dir`."""
     env = dict(os.environ)
-    env.update(
-        {"CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3", "CHECKER_RESULTS_DIR": str(results_dir)}
-    )
+    env.update({"CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3", RESULTS_DIR_ENV: str(results_dir)})
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(repository_root()), env.get("PYTHONPATH", "")) if p)
     if fast:
         env["CHECKER_FAST"] = "1"

@@ -70,7 +70,7 @@ from checker.classroom.environment import environment
 from checker.classroom.evidence import checker_exercise
 from checker.course.skim import SKIM_ENV
 from checker.evidence_channel import SOCKET_ENV, EvidenceServer
-from checker.paths import repository_root
+from checker.paths import RESULTS_DIR_ENV, repository_root
 
 KERNEL_THREADS_ENV = "CHECKER_KERNEL_THREADS"  # threads each grading kernel's TensorFlow may use
 EVIDENCE_KEY = "checker_evidence"  # in nbconvert's resources: {exercise: evidence_channel.Window}
@@ -459,7 +459,7 @@ class GuardedExecute(Execute):
         )
         return {
             SOCKET_ENV: str(socket_path),
-            "CHECKER_RESULTS_DIR": None,  # the kernel sends its evidence; it records nothing
+            RESULTS_DIR_ENV: None,  # the kernel sends its evidence; it records nothing
             "CHECKER_FAST": "1" if self.fast else None,
             GRADING_ENV: "1",  # also without the sandbox: check() says the self-check is off
             SKIM_ENV: "1" if self.skim_training else "0",

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from checker.course.model_drawing import show_model  # noqa: F401 - part of this module's interface
 from checker.course.skim import SKIPPED_DRAWING, skimming
+from checker.paths import results_dir
 
 FAST_ENV = "CHECKER_FAST"
-RESULTS_DIR_ENV = "CHECKER_RESULTS_DIR"
 METRICS_FILE = "metrics.json"
 
 
@@ -137,9 +137,9 @@ def report_metric(
     value, chance = float(value), float(chance)
     if not quiet:
         print(f"validation {name}: {_format_number(value)} (chance level: {_format_number(chance)})")
-    folder = os.environ.get(RESULTS_DIR_ENV)
+    folder = results_dir()
     if folder:
-        record_metric(Path(folder), name, value, chance, lower_is_better, demonstration)
+        record_metric(folder, name, value, chance, lower_is_better, demonstration)
 
 
 def record_metric(
