@@ -1128,3 +1128,78 @@ def test_the_tf2_guide_compute_sum_is_told_to_use_add_weight():
     report = check(ComputeSumWithTfVariable, "compute_sum")
     assert_rejected(report, OnOneLine("no weights", "self.add_weight", "trainable=False"))
     assert report.score == 6.0, str(report)
+
+
+# ================================================================ third sweep
+# More real code found with the code index (cited by repository and path, or by the index's file
+# id where the index showed a file without its repository), ported with the fewest edits.
+
+
+class SimpleDenseWithAMisspelledModule(keras.layers.Layer):
+    # code index file 45554728023 (a course notebook's SimpleDense: tf.keras.activation.get, for
+    # tf.keras.activations.get, with activation="None"; its signature is fine)
+    def __init__(self, units=32, activation="None"):
+        super(SimpleDenseWithAMisspelledModule, self).__init__()  # noqa: UP008
+        self.units = units
+        self.activation = tf.keras.activation.get(activation)
+
+    def build(self, input_shape):
+        w_init = tf.random_normal_initializer()
+        self.w = tf.Variable(
+            name="kernel",
+            initial_value=w_init(shape=(input_shape[-1], self.units), dtype="float32"),
+            trainable=True,
+        )
+        b_init = tf.zeros_initializer()
+        self.b = tf.Variable(
+            name="bias", initial_value=b_init(shape=(self.units,), dtype="float32"), trainable=True
+        )
+
+    def call(self, inputs):
+        return self.activation(tf.matmul(inputs, self.w) + self.b)
+
+
+class ComputeSumWithAMisspelledSuper(keras.layers.Layer):
+    # code index file 41165295423 (the TF 2 guide's ComputeSum retyped: super(Compute_sum, self)
+    # and `return total`)
+    def __init__(self, input_dim):
+        super(Compute_sum, self).__init__()  # noqa: F821
+        self.total = tf.Variable(initial_value=tf.zeros((input_dim,)), trainable=False)
+
+    def call(self, inputs):
+        self.total.assign_add(tf.reduce_sum(inputs, axis=0))
+        return total  # noqa: F821
+
+
+class ComputeSumOfTheLayerDocstring(keras.layers.Layer):
+    # keras-team/keras keras/src/layers/layer.py (the Layer docstring's ComputeSum: a scalar total
+    # of every entry, where the exercise keeps one total per column)
+    def __init__(self, input_dim):
+        super(ComputeSumOfTheLayerDocstring, self).__init__()  # noqa: UP008
+        self.total = self.add_weight(shape=(), initializer="zeros", trainable=False, name="total")
+
+    def call(self, inputs):
+        self.total.assign(self.total + ops.sum(inputs))
+        return self.total
+
+
+def test_an_error_in_the_body_of_init_is_not_blamed_on_its_signature():
+    """SimpleDense(units=32, activation=...) accepts SimpleDense(2): only the misspelled module is wrong."""
+    report = check(SimpleDenseWithAMisspelledModule, "simple_dense")
+    assert_nothing_right(
+        report,
+        OnOneLine("raised in __init__", "has no attribute 'activation'", "tf.keras.activation.get"),
+        Absent("should be def __init__"),
+    )
+    report = check(ComputeSumWithAMisspelledSuper, "compute_sum")
+    assert_nothing_right(report, OnOneLine("NameError", "Compute_sum"), Absent("should be def __init__"))
+
+
+def test_a_scalar_total_is_told_its_shape_not_told_to_add_a_total():
+    report = check(ComputeSumOfTheLayerDocstring, "compute_sum")
+    assert_rejected(
+        report,
+        OnOneLine("self.total has shape ()", "(input_dim,)"),
+        OnOneLine("column sums", "ops.sum(inputs, axis=0)"),
+        Absent("Add it"),
+    )
