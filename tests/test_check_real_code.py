@@ -1203,3 +1203,24 @@ def test_a_scalar_total_is_told_its_shape_not_told_to_add_a_total():
         OnOneLine("column sums", "ops.sum(inputs, axis=0)"),
         Absent("Add it"),
     )
+
+
+def qa_with_masked_embeddings():
+    """The book's QA listing with Embedding(..., mask_zero=True), as captioning code writes its text
+    branch (code index file 54073397616: Embedding(vocab_size, 256, mask_zero=True) -> LSTM(256)).
+    Keras 3 records the mask as an ops.not_equal call in the model's config."""
+    text_input = Input(shape=(None,), dtype="int32", name="text")
+    embedded_text = layers.Embedding(10000, 64, mask_zero=True)(text_input)
+    encoded_text = layers.LSTM(32)(embedded_text)
+    question_input = Input(shape=(None,), dtype="int32", name="question")
+    embedded_question = layers.Embedding(10000, 32, mask_zero=True)(question_input)
+    encoded_question = layers.LSTM(16)(embedded_question)
+    concatenated = layers.concatenate([encoded_text, encoded_question], axis=-1)
+    answer = layers.Dense(500, activation="softmax")(concatenated)
+    model = Model([text_input, question_input], answer)
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["acc"])
+    return model
+
+
+def test_masked_embeddings_are_the_same_network_not_an_extra_not_equal_layer():
+    assert_accepted(check(qa_with_masked_embeddings(), "qa_model"))
