@@ -1224,3 +1224,34 @@ def qa_with_masked_embeddings():
 
 def test_masked_embeddings_are_the_same_network_not_an_extra_not_equal_layer():
     assert_accepted(check(qa_with_masked_embeddings(), "qa_model"))
+
+
+def qa_question_lstm_reading_the_text():
+    # code index file 33223505402 (encoded_question = layers.LSTM(16)(embedded_text): the question's
+    # Embedding is made, and left unused)
+    text_vocabulary_size = 10000
+    question_vocabulary_size = 10000
+    answer_vocabulary_size = 500
+    text_input = Input(shape=(None,), dtype="int32", name="text")
+    embedded_text = layers.Embedding(text_vocabulary_size, 64)(text_input)
+    encoded_text = layers.LSTM(32)(embedded_text)
+    question_input = Input(shape=(None,), dtype="int32", name="question")
+    embedded_question = layers.Embedding(question_vocabulary_size, 32)(question_input)  # noqa: F841
+    encoded_question = layers.LSTM(16)(embedded_text)
+    concatenated = layers.concatenate([encoded_text, encoded_question], axis=-1)
+    answer = layers.Dense(answer_vocabulary_size, activation="softmax")(concatenated)
+    model = Model([text_input, question_input], answer)
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["acc"])
+    return model
+
+
+def test_an_embedding_left_unused_is_named_as_such_not_as_missing():
+    """Keras leaves the question's Embedding out of the model; the learner did write it."""
+    report = check(qa_question_lstm_reading_the_text(), "qa_model")
+    assert_rejected(
+        report,
+        OnOneLine("Embedding(10000, 32)", "after the input 'question'", "not part of the model"),
+        OnOneLine("LSTM(16)", "Embedding(10000, 64)", "should take the Embedding(10000, 32)", "left unused"),
+        Absent("Missing layer"),
+        Absent("(missing)"),
+    )

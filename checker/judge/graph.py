@@ -63,6 +63,14 @@ class ModelGraph:
         default_factory=set
     )  # reference input keys / output names the contract fixes
     outputs_are_dict: bool = False
+    unconnected: list[Call] = field(default_factory=list)  # called on an input, but not in the model
+
+    def unconnected_like(self, wanted: Call, after: str | None) -> Call | None:
+        """The learner's layer, left out of the model, that is `wanted` called on the input `after`."""
+        for call in self.unconnected:
+            if call.sources == [after] and call.signature == wanted.signature:
+                return call
+        return None
 
     def loss_order(self) -> list[str]:
         """Output names in the order Keras matches a list of losses: a dict's keys are sorted."""
@@ -121,7 +129,22 @@ def from_description(description: dict, inline: bool = True) -> ModelGraph:
     _attach_output_shapes(graph, description)
     _fold_activations(graph)
     _name_positions(graph)
+    _attach_unconnected(graph, description.get("unconnected") or [])
     return graph
+
+
+def _attach_unconnected(graph: ModelGraph, entries: list[dict]) -> None:
+    inputs = {graph.calls[key].name: key for key in graph.inputs}
+    for index, entry in enumerate(entries):
+        source = inputs.get(entry["input"])
+        if source is None:
+            continue
+        in_shape = graph.calls[source].shape
+        rank = len(in_shape) + 1 if in_shape is not None else None
+        settings = signature.settings(entry["class_name"], entry["config"], rank, in_shape)
+        name = entry["config"].get("name", entry["class_name"])
+        key = f"unconnected#{index}"
+        graph.unconnected.append(Call(key, name, entry["class_name"], settings, [source], key))
 
 
 def from_spec(spec: dict) -> ModelGraph:

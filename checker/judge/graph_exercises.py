@@ -156,7 +156,13 @@ def _input_problems(
             f"{graphs.input_shown(found)} has dtype {found.dtype}; expected {expected.dtype} "
             f'(token ids are integers): keras.Input(..., dtype="{expected.dtype}").'
         )
-    if not student.consumers(found.key):
+    left_out = [call for call in student.unconnected if call.sources == [found.key]]
+    if not student.consumers(found.key) and left_out:
+        problems.append(
+            f"{graphs.input_shown(found)} is not used by the model: only the {left_out[0].label} "
+            "takes it, and no layer takes that one's output (see wiring)."
+        )
+    elif not student.consumers(found.key):
         twice = pitfalls.merges_taking_a_tensor_twice(student)
         because = (
             f" {twice[0].shown} takes {pitfalls.names(student, [twice[0].sources[0]])} twice, "
@@ -212,6 +218,9 @@ def _missing_layer(ref_call: Call, reference: ModelGraph, student: ModelGraph, a
             f"{sentence_start(student.calls[partner].shown)} is called {_times(made)}; the exercise calls "
             f"that one {ref_call.label} instance {_times(wanted)}, once on each input."
         )
+    left_out = pitfalls.unconnected_of(ref_call, student, alignment)
+    if left_out is not None:
+        return pitfalls.left_unused_message(left_out, student)
     return f"Missing layer: {ref_call.label}{_where(ref_call, reference)}."
 
 

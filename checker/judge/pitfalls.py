@@ -179,7 +179,9 @@ def _constructor(label: str) -> str:
 def misfed_message(misfed: Misfed, student: ModelGraph, reference: ModelGraph, alignment: Alignment) -> str:
     """Where the graphs first part ways: this layer is fed from the wrong tensor(s)."""
     found = _names(student, misfed.student.sources)
-    expected = _expected_names(misfed, student, reference)
+    expected = _expected_names(misfed, student, reference, alignment)
+    if student.unconnected and "left unused" in expected:  # two layers alike: show their settings
+        found = " and ".join(with_label(student.calls[key]) for key in misfed.student.sources)
     ref_call, shown = misfed.reference, sentence_start(with_label(misfed.student))
     if is_wrong_shortcut(misfed, reference):
         return (
@@ -226,15 +228,33 @@ def is_overwritten_input(call: Call) -> bool:
     return call.class_name == "Input" and call.name.endswith("CLONE")
 
 
-def _expected_names(misfed: Misfed, student: ModelGraph, reference: ModelGraph) -> str:
+def _expected_names(misfed: Misfed, student: ModelGraph, reference: ModelGraph, alignment: Alignment) -> str:
     """The learner's names for what the layer should take; a missing layer by its label."""
     parts = []
     for ref_source, stu_source in zip(misfed.reference.sources, misfed.expected_sources):
-        if stu_source is None:
+        left_out = unconnected_of(reference.calls[ref_source], student, alignment)
+        if stu_source is None and left_out is not None:
+            after = _names(student, left_out.sources)
+            parts.append(f"the {left_out.label} after {after} (yours, whose output is left unused)")
+        elif stu_source is None:
             parts.append(f"a {reference.calls[ref_source].label} of its own (missing)")
         else:
             parts.append(_names(student, [stu_source]))
     return " and ".join(parts)
+
+
+def unconnected_of(ref_call: Call, student: ModelGraph, alignment: Alignment) -> Call | None:
+    """The learner's own `ref_call`, called on the right input but left out of the model."""
+    if not student.unconnected or len(ref_call.sources) != 1:
+        return None
+    return student.unconnected_like(ref_call, alignment.student_of(ref_call.sources[0]))
+
+
+def left_unused_message(call: Call, student: ModelGraph) -> str:
+    return (
+        f"The {call.label} after {_names(student, call.sources)} is not part of the model: no layer "
+        "that leads to the output takes its output (see wiring)."
+    )
 
 
 def names(student: ModelGraph, keys: list[str]) -> str:

@@ -128,6 +128,7 @@ def _describe(obj) -> dict:
                 "output_shapes": _output_shapes(obj),
                 "output_shape_list": [_shape(tensor.shape) for tensor in obj.outputs],
                 **_compile_part(obj),
+                **_unconnected(obj),
             }
         return {**base, "kind": "subclassed", "class_name": type(obj).__name__}
     if isinstance(obj, keras.layers.Layer):
@@ -153,6 +154,27 @@ def _compile_part(model) -> dict:
     except Exception as exc:  # noqa: BLE001 - e.g. a custom loss that cannot be serialised
         raise Unreadable(str(exc)) from exc
     return {"compiled": True, "compile": _plain(compile_config)}
+
+
+def _unconnected(model) -> dict:
+    """Layers the learner called on a model input that are not part of the model: nothing that
+    leads to an output takes their output (e.g. an Embedding whose result the next layer of its
+    branch does not take). Keras leaves them out of the model's config; feedback can still name
+    them. Empty (no key) for most models: one pass over the inputs' consumers."""
+    found = []
+    in_model = {id(layer) for layer in model.layers}
+    for tensor in model.inputs:
+        source = tensor._keras_history.operation
+        for node in getattr(source, "_outbound_nodes", []):
+            layer = node.operation
+            if id(layer) in in_model:
+                continue
+            try:
+                config = _plain(layer.get_config())
+            except Exception:  # noqa: BLE001 - a layer that cannot say its config is simply not named
+                continue
+            found.append({"input": source.name, "class_name": type(layer).__name__, "config": config})
+    return {"unconnected": found} if found else {}
 
 
 def _output_shapes(model) -> dict:
