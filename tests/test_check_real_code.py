@@ -1255,3 +1255,25 @@ def test_an_embedding_left_unused_is_named_as_such_not_as_missing():
         Absent("Missing layer"),
         Absent("(missing)"),
     )
+
+
+def siamese_outputs_passed_as_inputs():
+    # code index file 1270723783 (a commented-out listing, as written: right_output = lstm(left_input)
+    # and Model([left_output, right_output], predictions))
+    lstm = layers.LSTM(32)
+    left_input = Input(shape=(None, 128))
+    left_output = lstm(left_input)
+    right_input = Input(shape=(None, 128))  # noqa: F841
+    right_output = lstm(left_input)
+    merged = layers.concatenate([left_output, right_output], axis=-1)
+    predictions = layers.Dense(1, activation="sigmoid")(merged)
+    return Model([left_output, right_output], predictions)
+
+
+def test_layer_outputs_passed_as_model_inputs_are_not_called_an_overwritten_input():
+    report = check(siamese_outputs_passed_as_inputs, "siamese_lstm")
+    assert_rejected(
+        report,
+        OnOneLine("not a tensor made by keras.Input", "a layer's result was passed as an input"),
+        Absent("This is the known pitfall of overwriting"),
+    )

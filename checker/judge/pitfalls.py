@@ -216,10 +216,12 @@ def is_wrong_shortcut(misfed: Misfed, reference: ModelGraph) -> bool:
 
 def overwritten_input_message() -> str:
     return (
-        "A model input is not a tensor made by keras.Input (Keras had to copy an intermediate "
-        "tensor to use it as an input, naming it '...CLONE'). This is the known pitfall of overwriting "
-        "an input variable, e.g. left_input = lstm(left_input), and then passing it to "
-        "keras.Model(inputs=...). Keep each keras.Input in its own variable and pass those."
+        "A model input is not a tensor made by keras.Input: keras.Model(inputs=...) got a tensor "
+        "that a layer made, so Keras copied it (naming it '...CLONE') and the layers before it are "
+        "not part of the model. Either a layer's result was passed as an input (e.g. "
+        "keras.Model([left_output, right_output], ...)), or an input variable was overwritten by a "
+        "layer's result (the known pitfall left_input = lstm(left_input)) before it was passed. "
+        "Keep each keras.Input in its own variable and pass those to inputs=."
     )
 
 
