@@ -1277,3 +1277,23 @@ def test_layer_outputs_passed_as_model_inputs_are_not_called_an_overwritten_inpu
         OnOneLine("not a tensor made by keras.Input", "a layer's result was passed as an input"),
         Absent("This is the known pitfall of overwriting"),
     )
+
+
+def mlp_with_keras1_model_arguments():
+    # code index file 32755522346 (the book's first functional listing, as written: input shape
+    # (784,), one hidden layer, and models.Model(input=input_tensor, output=output_tensor))
+    from keras import models
+
+    input_tensor = layers.Input(shape=(784,))
+    x = layers.Dense(32, activation="relu")(input_tensor)
+    output_tensor = layers.Dense(10, activation="softmax")(x)
+    return models.Model(input=input_tensor, output=output_tensor)
+
+
+def test_keras1_model_arguments_are_named_with_their_keras3_spelling():
+    report = check(mlp_with_keras1_model_arguments, "functional_mlp")
+    assert_nothing_right(
+        report,
+        OnOneLine("raised ValueError", "Unrecognized keyword arguments"),
+        OnOneLine("input= or output=", "Keras 1", "inputs= and outputs="),
+    )
