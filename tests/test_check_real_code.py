@@ -1297,3 +1297,23 @@ def test_keras1_model_arguments_are_named_with_their_keras3_spelling():
         OnOneLine("raised ValueError", "Unrecognized keyword arguments"),
         OnOneLine("input= or output=", "Keras 1", "inputs= and outputs="),
     )
+
+
+def mlp_compiled_with_an_optimizer_given_lr():
+    # code index file 7630785116 (tensorflow.keras; the book's first functional listing, compiled
+    # with optimizers.RMSprop(lr=0.001), which Keras 3 refuses)
+    from tensorflow.keras import models, optimizers
+
+    input_tensor = layers.Input(shape=(784,))
+    x = layers.Dense(32, activation="relu")(input_tensor)
+    output_tensor = layers.Dense(10, activation="softmax")(x)
+    model = models.Model(inputs=input_tensor, outputs=output_tensor)
+    model.compile(optimizer=optimizers.RMSprop(lr=0.001), loss="mse", metrics=["accuracy"])
+    return model
+
+
+def test_an_optimizer_given_lr_is_told_learning_rate():
+    report = check(mlp_compiled_with_an_optimizer_given_lr, "functional_mlp")
+    assert_nothing_right(
+        report, OnOneLine("raised ValueError", "{'lr': 0.001}"), OnOneLine("lr=", "learning_rate=")
+    )

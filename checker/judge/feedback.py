@@ -107,6 +107,11 @@ def _pitfall_hint(exc: BaseException, function: str) -> str:
             "Keras 3 names them inputs= and outputs=: keras.Model(inputs=input_tensor, "
             "outputs=output_tensor), or keras.Model(input_tensor, output_tensor)."
         )
+    if "Argument(s) not recognized" in text and "'lr'" in text:
+        return (
+            "The optimizer was given lr=..., a name Keras 3 no longer knows: the learning rate is "
+            "learning_rate=..., e.g. keras.optimizers.RMSprop(learning_rate=1e-3)."
+        )
     if "is not connected to `inputs`" in text or "is not connected to inputs" in text:
         return (
             "Keras could not trace the model's output back to the inputs given to keras.Model. "
