@@ -1317,3 +1317,377 @@ def test_an_optimizer_given_lr_is_told_learning_rate():
     assert_nothing_right(
         report, OnOneLine("raised ValueError", "{'lr': 0.001}"), OnOneLine("lr=", "learning_rate=")
     )
+
+
+# zhuyuanxiang/deep-learning-with-python-notebooks ch07/ch0701_keras_functional_api.py: the book's
+# listings with activations and losses imported as functions (keras.activations.relu, softmax,
+# sigmoid; keras.losses.categorical_crossentropy, mse, binary_crossentropy) and the optimizer
+# given as an instance (keras.optimizers.rmsprop(), Keras 3's RMSprop()); the x = Input(shape=
+# (None,)) of the residual listings replaced by the exercise's input.
+
+
+def zyx_functional_mlp():
+    from keras.activations import relu, softmax
+    from keras.losses import categorical_crossentropy
+    from keras.optimizers import RMSprop as rmsprop
+
+    input_tensor = Input(shape=(64,))
+    x = layers.Dense(32, activation=relu)(input_tensor)
+    x = layers.Dense(32, activation=relu)(x)
+    output_tensor = layers.Dense(10, activation=softmax)(x)
+    api_model = Model(input_tensor, output_tensor, name="使用 Functional API 实现的模型")
+    api_model.compile(optimizer=rmsprop(), loss=categorical_crossentropy)
+    return api_model
+
+
+def zyx_qa_model():
+    from keras.activations import softmax
+    from keras.layers import LSTM, Dense, Embedding, concatenate
+    from keras.losses import categorical_crossentropy
+    from keras.optimizers import RMSprop as rmsprop
+
+    text_vocabulary_size = 10000
+    question_vocabulary_size = 10000
+    answer_vocabulary_size = 500
+    text_input = Input(shape=(None,), dtype="int32", name="text")
+    embedded_text = Embedding(text_vocabulary_size, 64)(text_input)
+    encoded_text = LSTM(32)(embedded_text)
+    question_input = Input(shape=(None,), dtype="int32", name="question")
+    embedded_question = Embedding(question_vocabulary_size, 32)(question_input)
+    encoded_question = LSTM(16)(embedded_question)
+    concatenated = concatenate([encoded_text, encoded_question], axis=-1)
+    output = Dense(answer_vocabulary_size, activation=softmax)(concatenated)
+    model = Model([text_input, question_input], output, name="使用 Functional API 实现的双输入问答模型")
+    model.compile(optimizer=rmsprop(), loss=categorical_crossentropy, metrics=["acc"])
+    return model
+
+
+def zyx_profiling_model():
+    """As published: Embedding(256, vocabulary_size), and kernel size 6 in the four Conv1D(256)."""
+    from keras.activations import relu, sigmoid, softmax
+    from keras.layers import Conv1D, Dense, Embedding, GlobalMaxPooling1D, MaxPooling1D
+    from keras.losses import binary_crossentropy, categorical_crossentropy
+    from keras.losses import mean_squared_error as mse
+    from keras.optimizers import RMSprop as rmsprop
+
+    vocabulary_size = 50000
+    num_income_groups = 10
+    posts_input = Input(shape=(None,), dtype="int32", name="posts")
+    embedded_posts = Embedding(256, vocabulary_size)(posts_input)
+    x = Conv1D(128, 5, activation=relu)(embedded_posts)
+    x = MaxPooling1D(5)(x)
+    x = Conv1D(256, 6, activation=relu)(x)
+    x = Conv1D(256, 6, activation=relu)(x)
+    x = MaxPooling1D(5)(x)
+    x = Conv1D(256, 6, activation=relu)(x)
+    x = Conv1D(256, 6, activation=relu)(x)
+    x = GlobalMaxPooling1D()(x)
+    x = Dense(128, activation=relu)(x)
+    age_prediction = Dense(1, name="age")(x)
+    income_prediction = Dense(num_income_groups, activation=softmax, name="income")(x)
+    gender_prediction = Dense(1, activation=sigmoid, name="gender")(x)
+    model = Model(posts_input, [age_prediction, income_prediction, gender_prediction])
+    model.compile(
+        optimizer=rmsprop(),
+        loss={"age": mse, "income": categorical_crossentropy, "gender": binary_crossentropy},
+        loss_weights={"age": 0.25, "income": 1.0, "gender": 10.0},
+    )
+    return model
+
+
+def zyx_residual(projection=False):
+    from keras.activations import relu
+    from keras.layers import Conv2D, MaxPooling2D
+
+    input_data = Input(shape=(32, 32, 64 if projection else 128))
+    y = Conv2D(128, 3, activation=relu, padding="same")(input_data)
+    y = Conv2D(128, 3, activation=relu, padding="same")(y)
+    if projection:
+        y = MaxPooling2D(2, strides=2)(y)
+        residual = Conv2D(128, 1, strides=2, padding="same")(input_data)
+        return Model(input_data, keras.layers.add([y, residual]))
+    y = Conv2D(128, 3, activation=relu, padding="same")(y)
+    return Model(input_data, keras.layers.add([y, input_data]))
+
+
+def zyx_siamese_lstm():
+    from keras.activations import sigmoid
+    from keras.layers import LSTM, Dense, concatenate
+
+    lstm = LSTM(32)
+    left_input = Input(shape=(None, 128))
+    left_output = lstm(left_input)
+    right_input = Input(shape=(None, 128))
+    right_output = lstm(right_input)
+    merged = concatenate([left_output, right_output], axis=-1)
+    predictions = Dense(1, activation=sigmoid)(merged)
+    return Model([left_input, right_input], predictions)
+
+
+@pytest.mark.parametrize(
+    "build, exercise_id",
+    [
+        (zyx_functional_mlp, "functional_mlp"),
+        (zyx_qa_model, "qa_model"),
+        (zyx_residual, "residual_identity"),
+        (lambda: zyx_residual(projection=True), "residual_projection"),
+        (zyx_siamese_lstm, "siamese_lstm"),
+    ],
+    ids=["mlp", "qa", "identity", "projection", "siamese"],
+)
+def test_activations_losses_and_optimizers_given_as_python_objects_pass(build, exercise_id):
+    assert_accepted(check(build(), exercise_id))
+
+
+def test_loss_functions_are_not_blamed_when_the_trunk_is_what_differs():
+    report = check(zyx_profiling_model(), "profiling_model")
+    assert_at_most_half(
+        report,
+        "swapped",
+        OnOneLine("second Conv1D", "kernel_size=6", "5"),
+        OnOneLine("fifth Conv1D", "kernel_size=6", "5"),
+        Absent("loss"),
+        Absent("optimizer"),
+    )
+
+
+def profiling_with_the_trunk_commented_out():
+    # code index file 40202032641 (muilt_output_model.py: the six trunk lines after the first
+    # Conv1D are commented out)
+    vocab_size = 50000
+    num_income_group = 10
+    posts_input = Input(shape=(None,), dtype="int32", name="posts")
+    embedded_posts = layers.Embedding(vocab_size, 256)(posts_input)
+    x = layers.Conv1D(128, 5, activation="relu")(embedded_posts)
+    x = layers.GlobalMaxPooling1D()(x)
+    x = layers.Dense(128, activation="relu")(x)
+    age_prediction = layers.Dense(1, name="age")(x)
+    income_prediction = layers.Dense(num_income_group, activation="softmax", name="income")(x)
+    gender_prediction = layers.Dense(1, activation="sigmoid", name="gender")(x)
+    model = Model(posts_input, [age_prediction, income_prediction, gender_prediction])
+    model.compile(
+        optimizer="rmsprop",
+        loss={"age": "mse", "income": "categorical_crossentropy", "gender": "binary_crossentropy"},
+        loss_weights={"age": 0.25, "income": 1.0, "gender": 10.0},
+    )
+    return model
+
+
+def profiling_with_average_pooling_and_adam():
+    # code index file 6569500543 (GlobalAveragePooling1D for GlobalMaxPooling1D, optimizer 'adam')
+    voca_size = 50000
+    num_income_groups = 10
+    posts_input = Input(shape=[None], dtype="int32", name="posts")
+    embedded_posts = layers.Embedding(voca_size, 256)(posts_input)
+    x = layers.Conv1D(128, 5, activation="relu")(embedded_posts)
+    x = layers.MaxPooling1D(5)(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.MaxPooling1D(5)(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.GlobalAveragePooling1D()(x)
+    x = layers.Dense(128, activation="relu")(x)
+    age_prediction = layers.Dense(1, name="age")(x)
+    income_prediction = layers.Dense(num_income_groups, activation="softmax", name="income")(x)
+    gender_prediction = layers.Dense(1, activation="sigmoid", name="gender")(x)
+    model = keras.models.Model(posts_input, [age_prediction, income_prediction, gender_prediction])
+    model.compile(
+        optimizer="adam",
+        loss={"age": "mse", "income": "categorical_crossentropy", "gender": "binary_crossentropy"},
+        loss_weights={"age": 0.25, "income": 1.0, "gender": 10.0},
+    )
+    return model
+
+
+def profiling_small_vocabulary_and_two_gender_units():
+    # code index file 30558842237 (vocabulary_size = 1000, Embedding(32, vocabulary_size), every
+    # Conv1D with 128 filters, and Dense(2, activation='sigmoid') for gender)
+    vocabulary_size = 1000
+    num_income_groups = 10
+    posts_input = Input(shape=(None,), dtype="int32", name="posts")
+    embedded_posts = layers.Embedding(32, vocabulary_size)(posts_input)
+    x = layers.Conv1D(128, 5, activation="relu")(embedded_posts)
+    x = layers.MaxPooling1D(5)(x)
+    x = layers.Conv1D(128, 5, activation="relu")(x)
+    x = layers.Conv1D(128, 5, activation="relu")(x)
+    x = layers.MaxPooling1D(5)(x)
+    x = layers.Conv1D(128, 5, activation="relu")(x)
+    x = layers.Conv1D(128, 5, activation="relu")(x)
+    x = layers.GlobalMaxPooling1D()(x)
+    x = layers.Dense(128, activation="relu")(x)
+    age_prediction = layers.Dense(1, name="age")(x)
+    income_prediction = layers.Dense(num_income_groups, activation="softmax", name="income")(x)
+    gender_prediction = layers.Dense(2, activation="sigmoid", name="gender")(x)
+    model = Model(posts_input, [age_prediction, income_prediction, gender_prediction])
+    model.compile(
+        optimizer="rmsprop",
+        loss={"age": "mse", "income": "categorical_crossentropy", "gender": "binary_crossentropy"},
+        loss_weights={"age": 0.25, "income": 1.0, "gender": 10.0},
+    )
+    return model
+
+
+def profiling_with_global_max_pool_alias():
+    # code index file 33223505402 (the same file as the QA listing above: layers.GlobalMaxPool1D,
+    # Keras' other name for GlobalMaxPooling1D)
+    vocabulary_size = 50000
+    num_income_groups = 10
+    posts_input = Input(shape=(None,), dtype="int32", name="posts")
+    embedded_posts = layers.Embedding(vocabulary_size, 256)(posts_input)
+    x = layers.Conv1D(128, 5, activation="relu")(embedded_posts)
+    x = layers.MaxPooling1D(5)(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.MaxPooling1D(5)(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.GlobalMaxPool1D()(x)
+    x = layers.Dense(128, activation="relu")(x)
+    age_prediction = layers.Dense(1, name="age")(x)
+    income_prediction = layers.Dense(num_income_groups, activation="softmax", name="income")(x)
+    gender_prediction = layers.Dense(1, activation="sigmoid", name="gender")(x)
+    model = Model(posts_input, [age_prediction, income_prediction, gender_prediction])
+    model.compile(
+        optimizer="rmsprop",
+        loss=["mse", "categorical_crossentropy", "binary_crossentropy"],
+        loss_weights=[0.25, 1.0, 10.0],
+    )
+    return model
+
+
+def profiling_with_a_misspelled_dtype():
+    # code index file 14005787577 (Input(..., dtype='iint32'), and the first-edition Embedding)
+    vocabulary_size = 50000
+    num_income_group = 10
+    posts_input = Input(shape=(None,), dtype="iint32", name="posts")
+    embedded_posts = layers.Embedding(256, vocabulary_size)(posts_input)
+    x = layers.Conv1D(128, 5, activation="relu")(embedded_posts)
+    x = layers.GlobalMaxPooling1D()(x)
+    age_prediction = layers.Dense(1, name="age")(x)
+    income_prediction = layers.Dense(num_income_group, activation="softmax", name="income")(x)
+    gender_prediction = layers.Dense(1, activation="sigmoid", name="gender")(x)
+    return Model(posts_input, [age_prediction, income_prediction, gender_prediction])
+
+
+def test_profiling_with_the_trunk_commented_out_names_each_missing_layer():
+    report = check(profiling_with_the_trunk_commented_out(), "profiling_model")
+    assert_rejected(
+        report,
+        OnOneLine("Missing layer", "MaxPooling1D(5"),
+        OnOneLine("Missing layer", "Conv1D(256, 5", "2 such layers"),
+        Absent("Extra layer:"),
+        Absent("named mistake"),
+    )
+
+
+def test_average_pooling_and_adam_are_each_named():
+    report = check(profiling_with_average_pooling_and_adam(), "profiling_model")
+    assert_rejected(
+        report,
+        OnOneLine("Missing layer", "GlobalMaxPooling1D"),
+        OnOneLine("Extra layer", "GlobalAveragePooling1D"),
+        OnOneLine("optimizer", "Adam", "rmsprop"),
+    )
+
+
+def test_a_small_vocabulary_and_two_gender_units_are_named():
+    report = check(profiling_small_vocabulary_and_two_gender_units(), "profiling_model")
+    assert_rejected(
+        report,
+        OnOneLine("Embedding(32, 1000)", "Embedding(50000, 256)"),
+        OnOneLine("'gender'", "units=2", "1"),
+        OnOneLine("second Conv1D", "filters=128", "256"),
+        OnOneLine("'gender'", "(None, 2)", "(None, 1)"),
+    )
+
+
+def test_the_global_max_pool_alias_is_the_same_layer():
+    assert_accepted(check(profiling_with_global_max_pool_alias(), "profiling_model"))
+
+
+def test_a_misspelled_dtype_is_named():
+    report = check(profiling_with_a_misspelled_dtype, "profiling_model")
+    assert_nothing_right(report, OnOneLine("raised ValueError", "Invalid dtype", "iint32"))
+
+
+def inception_with_a_misspelled_layer():
+    # code index file 45938446329 (Japanese notes on the book: branch_d = layers.Cov2D(...); the
+    # x the listing leaves undefined is the exercise's input)
+    x = Input((32, 32, 64))
+    branch_a = layers.Conv2D(128, 1, activation="relu", strides=2)(x)
+    branch_b = layers.Conv2D(128, 1, activation="relu")(x)
+    branch_b = layers.Conv2D(128, 3, activation="relu", strides=2)(branch_b)
+    branch_c = layers.AveragePooling2D(3, strides=2)(x)
+    branch_c = layers.Conv2D(128, 3, activation="relu")(branch_c)
+    branch_d = layers.Cov2D(128, 1, activation="relu")(x)
+    branch_d = layers.Conv2D(128, 3, activation="relu")(branch_d)
+    branch_d = layers.Conv2D(128, 3, activation="relu", strides=2)(branch_d)
+    output = layers.concatenate([branch_a, branch_b, branch_c, branch_d], axis=-1)
+    return Model(x, output)
+
+
+def test_a_misspelled_layer_class_is_named_not_blamed_on_padding():
+    report = check(inception_with_a_misspelled_layer, "inception_block")
+    assert_nothing_right(report, OnOneLine("AttributeError", "Cov2D"), Absent("padding"))
+
+
+def residual_projection_with_max_pool_alias():
+    # code index file 18678668689 (layers.MaxPool2D(2, strides=2); x = [] replaced by the input)
+    x = Input((32, 32, 64))
+    y = layers.Conv2D(128, 3, activation="relu", padding="same")(x)
+    y = layers.Conv2D(128, 3, activation="relu", padding="same")(y)
+    y = layers.MaxPool2D(2, strides=2)(y)
+    residual = layers.Conv2D(128, 1, strides=2, padding="same")(x)
+    y = layers.add([y, residual])
+    return Model(x, y)
+
+
+def residual_projection_on_large_rgb_images():
+    # code index file 35218776610 (the projection block on Input(shape=(512, 512, 3)))
+    x = Input(shape=(512, 512, 3))
+    y = layers.Conv2D(128, 3, activation="relu", padding="same")(x)
+    y = layers.Conv2D(128, 3, activation="relu", padding="same")(y)
+    y = layers.MaxPooling2D(2, strides=2)(y)
+    residual = layers.Conv2D(128, 1, strides=2, padding="same")(x)
+    y = layers.add([y, residual])
+    return Model(x, y)
+
+
+def test_the_max_pool_alias_is_the_same_layer():
+    assert_accepted(check(residual_projection_with_max_pool_alias(), "residual_projection"))
+
+
+def test_a_block_on_another_input_shape_is_told_the_shape_only():
+    report = check(residual_projection_on_large_rgb_images(), "residual_projection")
+    assert_rejected(
+        report,
+        OnOneLine("input", "(512, 512, 3)", "(32, 32, 64)"),
+        OnOneLine("(None, 256, 256, 128)", "(None, 16, 16, 128)"),
+        Absent("Missing layer"),
+        Absent("Extra layer"),
+    )
+    assert report.score == 6.0, str(report)
+
+
+def qa_with_keyword_arguments():
+    # code index file 1025014099 (Embedding(input_dim=..., output_dim=...), LSTM(units=...),
+    # Dense(units=...))
+    text_vocabulary_size = 10000
+    question_vocabulary_size = 10000
+    answer_vocabulary_size = 500
+    text_input = Input(shape=(None,), dtype="int32", name="text")
+    embedded_text = layers.Embedding(input_dim=text_vocabulary_size, output_dim=64)(text_input)
+    encoded_text = layers.LSTM(units=32)(embedded_text)
+    question_input = Input(shape=(None,), dtype="int32", name="question")
+    embedded_question = layers.Embedding(input_dim=question_vocabulary_size, output_dim=32)(question_input)
+    encoded_question = layers.LSTM(units=16)(embedded_question)
+    concatenated = layers.concatenate([encoded_text, encoded_question], axis=-1)
+    answer = layers.Dense(units=answer_vocabulary_size, activation="softmax")(concatenated)
+    model = Model([text_input, question_input], answer)
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["acc"])
+    return model
+
+
+def test_qa_written_with_keyword_arguments_passes():
+    assert_accepted(check(qa_with_keyword_arguments(), "qa_model"))
