@@ -1691,3 +1691,51 @@ def qa_with_keyword_arguments():
 
 def test_qa_written_with_keyword_arguments_passes():
     assert_accepted(check(qa_with_keyword_arguments(), "qa_model"))
+
+
+def inception_three_branches_on_axis_1():
+    # code index file 41648670566 (notes on a Keras book in Chinese: three branches joined with
+    # concatenate(..., axis=1), the height axis of channels-last images; inp is the exercise's input)
+    from tensorflow.keras.layers import Conv2D, MaxPooling2D, concatenate
+
+    inp = Input(shape=(32, 32, 64))
+    b1 = Conv2D(64, (1, 1), padding="same", activation="relu")(inp)
+    b1 = Conv2D(64, (3, 3), padding="same", activation="relu")(b1)
+    b2 = Conv2D(64, (1, 1), padding="same", activation="relu")(inp)
+    b2 = Conv2D(64, (5, 5), padding="same", activation="relu")(b2)
+    b3 = MaxPooling2D((3, 3), strides=(1, 1), padding="same")(inp)
+    b3 = Conv2D(64, (1, 1), padding="same", activation="relu")(b3)
+    out = concatenate([b1, b2, b3], axis=1)
+    return Model(inp, out)
+
+
+def inception_block_concatenated_on_axis_1():
+    """The minimal fix of the book's block, joined on axis=1 instead of the channel axis."""
+    x = Input((32, 32, 64))
+    branch_a = layers.Conv2D(128, 1, activation="relu", strides=2)(x)
+    branch_b = layers.Conv2D(128, 1, activation="relu")(x)
+    branch_b = layers.Conv2D(128, 3, activation="relu", strides=2, padding="same")(branch_b)
+    branch_c = layers.AveragePooling2D(3, strides=2, padding="same")(x)
+    branch_c = layers.Conv2D(128, 3, activation="relu", padding="same")(branch_c)
+    branch_d = layers.Conv2D(128, 1, activation="relu")(x)
+    branch_d = layers.Conv2D(128, 3, activation="relu", padding="same")(branch_d)
+    branch_d = layers.Conv2D(128, 3, activation="relu", strides=2, padding="same")(branch_d)
+    return Model(x, layers.concatenate([branch_a, branch_b, branch_c, branch_d], axis=1))
+
+
+def test_a_concatenate_axis_is_shown_as_written():
+    """axis=1 is compared as -3 on 4-axis tensors, but the learner wrote 1."""
+    report = check(inception_block_concatenated_on_axis_1(), "inception_block")
+    assert_rejected(
+        report,
+        OnOneLine("Concatenate(axis=1)", "axis=1 where -1 is expected"),
+        OnOneLine("(None, 64, 16, 128)", "(None, 16, 16, 512)"),
+        Absent("-3"),
+    )
+    report = check(inception_three_branches_on_axis_1(), "inception_block")
+    assert_rejected(
+        report,
+        OnOneLine("Concatenate(axis=1)", "(None, 96, 32, 64)", "(None, 16, 16, 512)"),
+        OnOneLine("should take an AveragePooling2D(3, strides=2", "(missing)"),
+        Absent("-3"),
+    )

@@ -32,12 +32,13 @@ class Call:
     owner: str = ""  # the nested model it was written in, as feedback names it ("'block'"), if any
     auto_named: bool = False  # named by Keras (`conv2d_38`), not by the learner
     position: str = ""  # how feedback points at a layer the learner did not name: "the second Conv2D"
+    written: dict | None = None  # settings as the learner wrote them, where comparing normalised them
 
     @property
     def label(self) -> str:
         if self.class_name == "Input":
             return f"Input(shape={shape_text(self.shape)})"
-        return signature.render(self.class_name, self.settings)
+        return signature.render(self.class_name, self.written or self.settings)
 
     @property
     def signature(self) -> tuple:

@@ -162,6 +162,8 @@ class _Parser:
         call = Call(key, name, shown_class, settings, list(sources), scope.instance_prefix() + name)
         call.config, call.in_shape, call.owner = config, in_shape, scope.owner
         call.auto_named = is_automatic_name(name, class_name)
+        if shown_class == "Concatenate" and config.get("axis", -1) != settings.get("axis"):
+            call.written = {**settings, "axis": config.get("axis", -1)}  # axis=3 compares as -1
         if shown_class in NESTED_CLASSES:
             call.nested_config = config
         self.graph.calls[key] = call

@@ -27,8 +27,9 @@ def setting_differences(found: Call, expected: Call) -> str:
             f"the second the size of each vector (output_dim={expected.settings['output_dim']}): "
             f"write Embedding({expected.settings['input_dim']}, {expected.settings['output_dim']})."
         )
+    written = found.written or found.settings
     changes = [
-        signature.describe_difference(key, value, found.settings.get(key))
+        signature.describe_difference(key, value, written.get(key))
         for key, value in expected.settings.items()
         if key in found.settings and found.settings[key] != value
     ]
@@ -239,7 +240,8 @@ def _expected_names(misfed: Misfed, student: ModelGraph, reference: ModelGraph, 
             after = _names(student, left_out.sources)
             parts.append(f"the {left_out.label} after {after} (yours, whose output is left unused)")
         elif stu_source is None:
-            parts.append(f"a {reference.calls[ref_source].label} of its own (missing)")
+            label = reference.calls[ref_source].label
+            parts.append(f"{'an' if label[0] in 'AEIOU' else 'a'} {label} of its own (missing)")
         else:
             parts.append(_names(student, [stu_source]))
     return " and ".join(parts)
