@@ -1739,3 +1739,25 @@ def test_a_concatenate_axis_is_shown_as_written():
         OnOneLine("should take an AveragePooling2D(3, strides=2", "(missing)"),
         Absent("-3"),
     )
+
+
+def mlp_in_a_nested_sequential_on_a_number_shape():
+    # code index file 41648670566 (the same notes: Input(shape=48), which Keras 3 refuses, feeding
+    # a nested Sequential of Dense(32) and Dense(16))
+    from tensorflow.keras import Sequential
+    from tensorflow.keras.layers import Dense
+
+    dnn = Sequential()
+    dnn.add(Dense(32, activation="relu", input_dim=48))
+    dnn.add(Dense(16, activation="relu"))
+    inp = Input(shape=48)
+    out = dnn(inp)
+    out = Dense(10)(out)
+    return Model(inp, out)
+
+
+def test_an_input_shape_given_as_a_number_is_told_the_tuple():
+    report = check(mlp_in_a_nested_sequential_on_a_number_shape, "functional_mlp")
+    assert_nothing_right(
+        report, OnOneLine("Cannot convert '48' to a shape"), OnOneLine("shape=(48,)", "comma")
+    )

@@ -107,6 +107,12 @@ def _pitfall_hint(exc: BaseException, function: str) -> str:
             "Keras 3 names them inputs= and outputs=: keras.Model(inputs=input_tensor, "
             "outputs=output_tensor), or keras.Model(input_tensor, output_tensor)."
         )
+    number = re.search(r"Cannot convert '(\d+)' to a shape", text)
+    if number:
+        return (
+            f"A shape was given as the number {number.group(1)}; Keras 3 needs a tuple, even for one "
+            f"axis: keras.Input(shape=({number.group(1)},)), with the comma."
+        )
     if "Argument(s) not recognized" in text and "'lr'" in text:
         return (
             "The optimizer was given lr=..., a name Keras 3 no longer knows: the learning rate is "
