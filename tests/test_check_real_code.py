@@ -1761,3 +1761,44 @@ def test_an_input_shape_given_as_a_number_is_told_the_tuple():
     assert_nothing_right(
         report, OnOneLine("Cannot convert '48' to a shape"), OnOneLine("shape=(48,)", "comma")
     )
+
+
+def profiling_with_dict_outputs_and_list_losses():
+    """keras-team/keras-io guides/functional_api.py (Keras 3 version: outputs={"priority": ...,
+    "department": ...}, then compile(loss=[...], loss_weights=[1.0, 0.2]) in the order written),
+    applied to the book's profiling listing. Keras pairs a list with a dict's outputs in sorted
+    key order: age, gender, income."""
+    posts_input = Input(shape=(None,), dtype="int32", name="posts")
+    embedded_posts = layers.Embedding(50000, 256)(posts_input)
+    x = layers.Conv1D(128, 5, activation="relu")(embedded_posts)
+    x = layers.MaxPooling1D(5)(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.MaxPooling1D(5)(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.GlobalMaxPooling1D()(x)
+    x = layers.Dense(128, activation="relu")(x)
+    age_prediction = layers.Dense(1, name="age")(x)
+    income_prediction = layers.Dense(10, activation="softmax", name="income")(x)
+    gender_prediction = layers.Dense(1, activation="sigmoid", name="gender")(x)
+    model = keras.Model(
+        inputs=posts_input,
+        outputs={"age": age_prediction, "income": income_prediction, "gender": gender_prediction},
+    )
+    model.compile(
+        optimizer="rmsprop",
+        loss=["mse", "categorical_crossentropy", "binary_crossentropy"],
+        loss_weights=[0.25, 1.0, 10.0],
+    )
+    return model
+
+
+def test_lists_of_losses_for_dict_outputs_are_told_why_they_pair_other_outputs():
+    report = check(profiling_with_dict_outputs_and_list_losses(), "profiling_model")
+    assert_rejected(
+        report,
+        OnOneLine("'income' has binary_crossentropy", "'gender' has categorical_crossentropy"),
+        OnOneLine("outputs are a dict", "sorted name order", "'age', 'gender', 'income'"),
+    )
+    assert report.score > HALF, str(report)

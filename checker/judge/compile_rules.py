@@ -47,7 +47,20 @@ def check_compile(description: dict, student: ModelGraph, spec: dict) -> CheckRe
         problems.append(_metric_problem(config.get("metrics"), expected["metrics"], loss))
     messages = [p for p in problems if p]
     earned = points * (len(problems) - len(messages)) / len(problems)
+    lists = [config.get(key) for key in ("loss", "loss_weights")]
+    if student.outputs_are_dict and messages and any(isinstance(value, list) for value in lists):
+        messages.append(_sorted_outputs_note(output_names))
     return CheckResult("compile", points, round(earned, 2), messages)
+
+
+def _sorted_outputs_note(output_names: list[str]) -> str:
+    """Why a list that follows the written order pairs the wrong outputs: Keras sorts a dict's keys."""
+    order = ", ".join(f"'{name}'" for name in output_names)
+    return (
+        "The model's outputs are a dict, so Keras pairs a list of losses or loss weights with the "
+        f"outputs in sorted name order ({order}), not in the order they were written. Key them by "
+        "output name instead."
+    )
 
 
 def loss_name(value) -> str | None:
