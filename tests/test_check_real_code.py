@@ -1802,3 +1802,13 @@ def test_lists_of_losses_for_dict_outputs_are_told_why_they_pair_other_outputs()
         OnOneLine("outputs are a dict", "sorted name order", "'age', 'gender', 'income'"),
     )
     assert report.score > HALF, str(report)
+
+
+def test_the_googlenet_feedback_does_not_depend_on_the_layer_names_keras_made_up_before():
+    """Look-alike layers are told apart in the order they were written. Keras numbers the names it
+    makes up per process (conv2d_7 ... conv2d_13 after seven earlier Conv2D): sorted as text,
+    conv2d_10 came before conv2d_7 and the first 1x1 convolution was called the fourth."""
+    while not keras.layers.Conv2D(1, 1).name.endswith("6"):
+        pass  # the module's seven convolutions will be numbered across a ten (…7 to …13)
+    report = check(inception_googlenet_module(), "inception_block")
+    assert_rejected(report, OnOneLine("first of the 4 Conv2D(128, 1", "strides=2"))
