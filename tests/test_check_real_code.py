@@ -1812,3 +1812,36 @@ def test_the_googlenet_feedback_does_not_depend_on_the_layer_names_keras_made_up
         pass  # the module's seven convolutions will be numbered across a ten (…7 to …13)
     report = check(inception_googlenet_module(), "inception_block")
     assert_rejected(report, OnOneLine("first of the 4 Conv2D(128, 1", "strides=2"))
+
+
+def trend_from_a_book_listing_without_a_photo_merge():
+    # code index file 41648670566 (the same notes' product model: attributes -> Dense(16), copy ->
+    # Embedding(1000, 32) -> LSTM(28), image -> two Conv2D/MaxPooling2D -> Flatten, concatenated,
+    # Dense(28), a 'sell' regression and an 'eval' classifier), with the capstone's input shapes and
+    # input and output names, and the 'eval' head made the 12 sigmoid trend elements
+    att_in = Input(shape=(20,), name="questionnaire")
+    att = layers.Dense(16, activation="relu")(att_in)
+    txt_in = Input(shape=(None,), dtype="int32", name="review")
+    txt = layers.Embedding(1000, 32)(txt_in)
+    txt = layers.LSTM(28)(txt)
+    img_in = Input(shape=(64, 64, 3), name="photo")
+    img = layers.Conv2D(32, (3, 3), activation="relu")(img_in)
+    img = layers.MaxPooling2D((2, 2))(img)
+    img = layers.Conv2D(32, (3, 3), activation="relu")(img)
+    img = layers.MaxPooling2D((2, 2))(img)
+    img = layers.Flatten()(img)
+    out = layers.concatenate([att, txt, img], axis=-1)
+    out = layers.Dense(28, activation="relu")(out)
+    sell_out = layers.Dense(1, name="price")(out)
+    eval_out = layers.Dense(12, activation="sigmoid", name="trend")(out)
+    model = Model([att_in, txt_in, img_in], [sell_out, eval_out])
+    model.compile(optimizer="rmsprop", loss={"price": "mse", "trend": "binary_crossentropy"})
+    return model
+
+
+def test_a_capstone_without_a_photo_merge_loses_only_that_point():
+    report = check(trend_from_a_book_listing_without_a_photo_merge(), "trend_model")
+    assert_rejected(
+        report, OnOneLine("photo path", "Conv2D → MaxPooling2D → Conv2D → MaxPooling2D → Flatten", "merge")
+    )
+    assert report.score == 9.0, str(report)
