@@ -1845,3 +1845,42 @@ def test_a_capstone_without_a_photo_merge_loses_only_that_point():
         report, OnOneLine("photo path", "Conv2D → MaxPooling2D → Conv2D → MaxPooling2D → Flatten", "merge")
     )
     assert report.score == 9.0, str(report)
+
+
+class MyDense(keras.layers.Layer):
+    # ageron/handson-ml2 12_custom_models_and_training_with_tensorflow.ipynb (MyDense: right, but its
+    # compute_output_shape calls TensorShape.as_list(), and Keras 3 gives it a tuple in a model)
+    def __init__(self, units, activation=None, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.activation = keras.activations.get(activation)
+
+    def build(self, batch_input_shape):
+        self.kernel = self.add_weight(
+            name="kernel", shape=[batch_input_shape[-1], self.units], initializer="glorot_normal"
+        )
+        self.bias = self.add_weight(name="bias", shape=[self.units], initializer="zeros")
+        super().build(batch_input_shape)  # must be at the end
+
+    def call(self, X):
+        return self.activation(X @ self.kernel + self.bias)
+
+    def compute_output_shape(self, batch_input_shape):
+        return tf.TensorShape(batch_input_shape.as_list()[:-1] + [self.units])
+
+    def get_config(self):
+        base_config = super().get_config()
+        return {
+            **base_config,
+            "units": self.units,
+            "activation": keras.activations.serialize(self.activation),
+        }
+
+
+def test_a_keras2_compute_output_shape_loses_only_the_model_point_and_is_told_why():
+    report = check(MyDense, "simple_dense")
+    assert_rejected(
+        report,
+        OnOneLine("In a functional model", "'tuple' object has no attribute 'as_list'", "plain tuples"),
+    )
+    assert report.score == 9.0, str(report)

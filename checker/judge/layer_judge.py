@@ -113,6 +113,12 @@ def _hint(failure: dict, setup: dict | None = None) -> str:
         )
     if re.match(r"AttributeError: .* attribute '_", error) or "super().__init__" in error:
         return " Does __init__ start with super().__init__(**kwargs)? Keras sets up the layer there."
+    if "has no attribute 'as_list'" in error:
+        return (
+            " Keras 3 gives shapes as plain tuples, without .as_list() (a TensorFlow TensorShape "
+            "method): write e.g. tuple(input_shape[:-1]) + (self.units,), or leave compute_output_shape "
+            "out, since Keras works the output shape out from call."
+        )
     if "outputs=None" in error:
         return " Does call end with return ...?"
     if "numpy" in error.lower() or "symbolic" in error.lower():
