@@ -1884,3 +1884,48 @@ def test_a_keras2_compute_output_shape_loses_only_the_model_point_and_is_told_wh
         OnOneLine("In a functional model", "'tuple' object has no attribute 'as_list'", "plain tuples"),
     )
     assert report.score == 9.0, str(report)
+
+
+def qa_text_branch_merged_twice():
+    """A slip on the book's QA listing: concatenate([encoded_text, encoded_text]); the question's
+    Embedding and LSTM are written, and left out of the model."""
+    text_input = Input(shape=(None,), dtype="int32", name="text")
+    encoded_text = layers.LSTM(32)(layers.Embedding(10000, 64)(text_input))
+    question_input = Input(shape=(None,), dtype="int32", name="question")
+    encoded_question = layers.LSTM(16)(layers.Embedding(10000, 32)(question_input))  # noqa: F841
+    concatenated = layers.concatenate([encoded_text, encoded_text], axis=-1)
+    model = Model([text_input, question_input], layers.Dense(500, activation="softmax")(concatenated))
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["acc"])
+    return model
+
+
+def profiling_with_a_head_left_out_of_the_model():
+    """A slip on xuannianc/spinach's listing (above): the gender head is written, and left out of
+    keras.Model(posts_input, [age_prediction, income_prediction])."""
+    model = profiling_book_listing_lists()
+    posts_input = model.inputs[0]
+    age_prediction, income_prediction, _ = model.outputs
+    model = Model(posts_input, [age_prediction, income_prediction])
+    model.compile(optimizer="rmsprop", loss=["mse", "categorical_crossentropy"], loss_weights=[0.25, 1.0])
+    return model
+
+
+def test_a_branch_left_out_of_the_model_is_named_layer_by_layer_not_as_missing():
+    report = check(qa_text_branch_merged_twice(), "qa_model")
+    assert_rejected(
+        report,
+        OnOneLine("Input 'question'", "Embedding(10000, 32), LSTM(16)", "lead to no output"),
+        OnOneLine("The LSTM(16) after the Embedding(10000, 32)", "not part of the model"),
+        OnOneLine("Concatenate", "twice"),
+        Absent("Missing layer"),
+    )
+
+
+def test_a_head_left_out_of_the_model_is_not_called_missing():
+    report = check(profiling_with_a_head_left_out_of_the_model(), "profiling_model")
+    assert_rejected(
+        report,
+        OnOneLine("Dense(1, activation='sigmoid')", "not part of the model"),
+        OnOneLine("Missing output 'gender'", "outputs="),
+        Absent("Missing layer"),
+    )

@@ -135,17 +135,20 @@ def from_description(description: dict, inline: bool = True) -> ModelGraph:
 
 
 def _attach_unconnected(graph: ModelGraph, entries: list[dict]) -> None:
-    inputs = {graph.calls[key].name: key for key in graph.inputs}
-    for index, entry in enumerate(entries):
-        source = inputs.get(entry["input"])
-        if source is None:
-            continue
-        in_shape = graph.calls[source].shape
+    left_out = {(entry["name"], entry["node"]) for entry in entries}
+    for entry in entries:
+        sources = [
+            f"unconnected:{name}#{node}" if (name, node) in left_out else f"{name}#{node}"
+            for name, node in entry["sources"]
+        ]
+        if not all(key in graph.calls or key.startswith("unconnected:") for key in sources):
+            continue  # fed from something this graph does not know (a nested model's inside)
+        first = graph.calls.get(sources[0]) if sources else None
+        in_shape = first.shape if first is not None and first.class_name == "Input" else None
         rank = len(in_shape) + 1 if in_shape is not None else None
         settings = signature.settings(entry["class_name"], entry["config"], rank, in_shape)
-        name = entry["config"].get("name", entry["class_name"])
-        key = f"unconnected#{index}"
-        graph.unconnected.append(Call(key, name, entry["class_name"], settings, [source], key))
+        key = f"unconnected:{entry['name']}#{entry['node']}"
+        graph.unconnected.append(Call(key, entry["name"], entry["class_name"], settings, sources, key))
 
 
 def from_spec(spec: dict) -> ModelGraph:

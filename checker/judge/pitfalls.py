@@ -235,9 +235,9 @@ def _expected_names(misfed: Misfed, student: ModelGraph, reference: ModelGraph, 
     """The learner's names for what the layer should take; a missing layer by its label."""
     parts = []
     for ref_source, stu_source in zip(misfed.reference.sources, misfed.expected_sources):
-        left_out = unconnected_of(reference.calls[ref_source], student, alignment)
+        left_out = unconnected_of(reference.calls[ref_source], student, reference, alignment)
         if stu_source is None and left_out is not None:
-            after = _names(student, left_out.sources)
+            after = _unconnected_names(student, left_out.sources)
             parts.append(f"the {left_out.label} after {after} (yours, whose output is left unused)")
         elif stu_source is None:
             label = reference.calls[ref_source].label
@@ -247,17 +247,33 @@ def _expected_names(misfed: Misfed, student: ModelGraph, reference: ModelGraph, 
     return " and ".join(parts)
 
 
-def unconnected_of(ref_call: Call, student: ModelGraph, alignment: Alignment) -> Call | None:
-    """The learner's own `ref_call`, called on the right input but left out of the model."""
-    if not student.unconnected or len(ref_call.sources) != 1:
+def unconnected_of(
+    ref_call: Call, student: ModelGraph, reference: ModelGraph, alignment: Alignment, depth: int = 0
+) -> Call | None:
+    """The learner's own `ref_call`, called on the right tensor but left out of the model (or
+    after such a layer: a whole branch left out)."""
+    if not student.unconnected or len(ref_call.sources) != 1 or depth > 8:
         return None
-    return student.unconnected_like(ref_call, alignment.student_of(ref_call.sources[0]))
+    source = ref_call.sources[0]
+    after = alignment.student_of(source)
+    if after is None and source in reference.calls:
+        before = unconnected_of(reference.calls[source], student, reference, alignment, depth + 1)
+        after = before.key if before is not None else None
+    return student.unconnected_like(ref_call, after) if after is not None else None
 
 
 def left_unused_message(call: Call, student: ModelGraph) -> str:
     return (
-        f"The {call.label} after {_names(student, call.sources)} is not part of the model: no layer "
-        "that leads to the output takes its output (see wiring)."
+        f"The {call.label} after {_unconnected_names(student, call.sources)} is not part of the "
+        "model: no layer that leads to an output takes its output (see below)."
+    )
+
+
+def _unconnected_names(student: ModelGraph, keys: list[str]) -> str:
+    """Like `names`, for the sources of a layer left out of the model (some left out too)."""
+    left_out = {call.key: call for call in student.unconnected}
+    return " and ".join(
+        f"the {left_out[key].label}" if key in left_out else _names(student, [key]) for key in keys
     )
 
 

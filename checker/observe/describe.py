@@ -156,24 +156,40 @@ def _compile_part(model) -> dict:
     return {"compiled": True, "compile": _plain(compile_config)}
 
 
-def _unconnected(model) -> dict:
-    """Layers the learner called on a model input that are not part of the model: nothing that
-    leads to an output takes their output (e.g. an Embedding whose result the next layer of its
-    branch does not take). Keras leaves them out of the model's config; feedback can still name
-    them. Empty (no key) for most models: one pass over the inputs' consumers."""
+def _unconnected(model, limit: int = 50) -> dict:
+    """Layers the learner called on the model's tensors that are not part of the model: nothing
+    that leads to an output takes their output (an Embedding whose result the next layer of its
+    branch does not take, a head left out of keras.Model(outputs=...)), and the layers after them.
+    Keras leaves them out of the model's config; feedback can still name them. No key for most
+    models: one pass over the consumers of the model's layers."""
     found = []
     in_model = {id(layer) for layer in model.layers}
-    for tensor in model.inputs:
-        source = tensor._keras_history.operation
-        for node in getattr(source, "_outbound_nodes", []):
+    queue = list(model.layers)
+    seen = set(in_model)
+    while queue and len(found) < limit:
+        for node in list(getattr(queue.pop(0), "_outbound_nodes", [])):
             layer = node.operation
-            if id(layer) in in_model:
+            if id(layer) in seen or not hasattr(layer, "get_config"):
                 continue
+            seen.add(id(layer))
             try:
                 config = _plain(layer.get_config())
+                sources = [
+                    [tensor._keras_history.operation.name, tensor._keras_history.node_index]
+                    for tensor in node.arguments.keras_tensors
+                ]
             except Exception:  # noqa: BLE001 - a layer that cannot say its config is simply not named
                 continue
-            found.append({"input": source.name, "class_name": type(layer).__name__, "config": config})
+            found.append(
+                {
+                    "name": layer.name,
+                    "node": layer._inbound_nodes.index(node),
+                    "class_name": type(layer).__name__,
+                    "config": config,
+                    "sources": sources,
+                }
+            )
+            queue.append(layer)
     return {"unconnected": found} if found else {}
 
 
