@@ -1929,3 +1929,17 @@ def test_a_head_left_out_of_the_model_is_not_called_missing():
         OnOneLine("Missing output 'gender'", "outputs="),
         Absent("Missing layer"),
     )
+
+
+def test_a_nested_model_left_out_is_not_copied_into_the_description():
+    """A left-out Xception would carry its whole config (hundreds of kB) into the description."""
+    from checker import describe
+
+    left_input, right_input = Input(shape=(250, 250, 3)), Input(shape=(250, 250, 3))
+    base = applications.Xception(weights=None, include_top=False)
+    other = applications.Xception(weights=None, include_top=False, name="xception_2")
+    left = base(left_input)
+    other(right_input)
+    model = Model([left_input, right_input], layers.concatenate([left, left], axis=-1))
+    assert "unconnected" not in describe(model)
+    assert_rejected(check(model, "shared_vision"), OnOneLine("Concatenate", "twice"))
