@@ -1943,3 +1943,13 @@ def test_a_nested_model_left_out_is_not_copied_into_the_description():
     model = Model([left_input, right_input], layers.concatenate([left, left], axis=-1))
     assert "unconnected" not in describe(model)
     assert_rejected(check(model, "shared_vision"), OnOneLine("Concatenate", "twice"))
+
+
+def test_the_sorted_order_note_only_comes_when_it_is_the_cause():
+    model = profiling_with_dict_outputs_and_list_losses()
+    model.compile(optimizer="adam", loss=["mse", "binary_crossentropy", "categorical_crossentropy"])
+    report = check(model, "profiling_model")  # right in sorted order: only the optimizer and weights
+    assert_rejected(report, OnOneLine("optimizer", "Adam"), Absent("sorted name order"))
+    model.compile(optimizer="rmsprop", loss=["mae", "categorical_crossentropy", "binary_crossentropy"])
+    report = check(model, "profiling_model")  # wrong in the written order too
+    assert_rejected(report, "mae", Absent("sorted name order"))
