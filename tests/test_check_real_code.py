@@ -1953,3 +1953,19 @@ def test_the_sorted_order_note_only_comes_when_it_is_the_cause():
     model.compile(optimizer="rmsprop", loss=["mae", "categorical_crossentropy", "binary_crossentropy"])
     report = check(model, "profiling_model")  # wrong in the written order too
     assert_rejected(report, "mae", Absent("sorted name order"))
+
+
+def test_a_block_on_images_of_any_size_is_told_the_input_shape_not_that_earlier_layers_differ():
+    """The book's second-edition helper (above) on keras.Input(shape=(None, None, 64)): on an
+    unknown size its pooling's padding="same" might pad, on the exercise's 32x32 it does not."""
+    inputs = keras.Input(shape=(None, None, 64))
+    report = check(
+        keras.Model(inputs, residual_block(inputs, filters=128, pooling=True)), "residual_projection"
+    )
+    assert_rejected(
+        report,
+        OnOneLine("input", "(None, None, 64)", "(32, 32, 64)"),
+        Absent("the layers before it differ"),
+        Absent("MaxPooling2D"),
+    )
+    assert report.score == 6.0, str(report)
