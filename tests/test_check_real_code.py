@@ -1969,3 +1969,20 @@ def test_a_block_on_images_of_any_size_is_told_the_input_shape_not_that_earlier_
         Absent("MaxPooling2D"),
     )
     assert report.score == 6.0, str(report)
+
+
+def siamese_right_output_computed_but_not_merged():
+    """The listing with the slip above, after right_output = lstm(right_input) was written: the
+    second call exists, but not in the model."""
+    lstm = layers.LSTM(32)
+    left_input = Input(shape=(None, 128))
+    left_output = lstm(left_input)
+    right_input = Input(shape=(None, 128))
+    right_output = lstm(right_input)  # noqa: F841
+    merged = layers.concatenate([left_output, left_output], axis=-1)
+    return Model([left_input, right_input], layers.Dense(1, activation="sigmoid")(merged))
+
+
+def test_a_second_call_left_out_of_the_model_is_counted_in_the_model():
+    report = check(siamese_right_output_computed_but_not_merged(), "siamese_lstm")
+    assert_rejected(report, OnOneLine("called only once in the model"), OnOneLine("Concatenate", "twice"))

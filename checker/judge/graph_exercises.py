@@ -227,7 +227,7 @@ def _missing_layer(ref_call: Call, reference: ModelGraph, student: ModelGraph, a
         wanted = len(reference.instances()[ref_call.instance])
         made = len(student.instances()[student.calls[partner].instance])
         return (
-            f"{sentence_start(student.calls[partner].shown)} is called {_times(made)}; the exercise calls "
+            f"{sentence_start(student.calls[partner].shown)} is called {_times(made)} in the model; the exercise calls "
             f"that one {ref_call.label} instance {_times(wanted)}, once on each input."
         )
     left_out = pitfalls.unconnected_of(ref_call, student, reference, alignment)
