@@ -256,7 +256,7 @@ class NotALayer:
 WRONG_SIMPLE_DENSE = {
     "b missing": (NoBias, "weights", ["No weight b of shape (2,)", "self.b = self.add_weight"]),
     "w swapped": (SwappedW, "weights", ["self.w has shape (2, 3)", "(input_dim, units)", "Swap"]),
-    "w wrong shape": (SquareW, "weights", ["No weight w of shape (3, 2)", "(3, 3)"]),
+    "w wrong shape": (SquareW, "weights", ["self.w has shape (3, 3)", "should have shape (3, 2)"]),
     "w not trainable": (FrozenW, "weights", ["self.w is not trainable"]),
     "bias not added": (ForgetsBias, "output", ["differs from x·w + b", "largest difference", "add the bias"]),
     "relu added": (AddsRelu, "output", ["relu", "no activation"]),

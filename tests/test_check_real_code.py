@@ -1128,3 +1128,861 @@ def test_the_tf2_guide_compute_sum_is_told_to_use_add_weight():
     report = check(ComputeSumWithTfVariable, "compute_sum")
     assert_rejected(report, OnOneLine("no weights", "self.add_weight", "trainable=False"))
     assert report.score == 6.0, str(report)
+
+
+# ================================================================ third sweep
+# More real code found with the code index (cited by repository and path, or by the index's file
+# id where the index showed a file without its repository), ported with the fewest edits.
+
+
+class SimpleDenseWithAMisspelledModule(keras.layers.Layer):
+    # code index file 45554728023 (a course notebook's SimpleDense: tf.keras.activation.get, for
+    # tf.keras.activations.get, with activation="None"; its signature is fine)
+    def __init__(self, units=32, activation="None"):
+        super(SimpleDenseWithAMisspelledModule, self).__init__()  # noqa: UP008
+        self.units = units
+        self.activation = tf.keras.activation.get(activation)
+
+    def build(self, input_shape):
+        w_init = tf.random_normal_initializer()
+        self.w = tf.Variable(
+            name="kernel",
+            initial_value=w_init(shape=(input_shape[-1], self.units), dtype="float32"),
+            trainable=True,
+        )
+        b_init = tf.zeros_initializer()
+        self.b = tf.Variable(
+            name="bias", initial_value=b_init(shape=(self.units,), dtype="float32"), trainable=True
+        )
+
+    def call(self, inputs):
+        return self.activation(tf.matmul(inputs, self.w) + self.b)
+
+
+class ComputeSumWithAMisspelledSuper(keras.layers.Layer):
+    # code index file 41165295423 (the TF 2 guide's ComputeSum retyped: super(Compute_sum, self)
+    # and `return total`)
+    def __init__(self, input_dim):
+        super(Compute_sum, self).__init__()  # noqa: F821
+        self.total = tf.Variable(initial_value=tf.zeros((input_dim,)), trainable=False)
+
+    def call(self, inputs):
+        self.total.assign_add(tf.reduce_sum(inputs, axis=0))
+        return total  # noqa: F821
+
+
+class ComputeSumOfTheLayerDocstring(keras.layers.Layer):
+    # keras-team/keras keras/src/layers/layer.py (the Layer docstring's ComputeSum: a scalar total
+    # of every entry, where the exercise keeps one total per column)
+    def __init__(self, input_dim):
+        super(ComputeSumOfTheLayerDocstring, self).__init__()  # noqa: UP008
+        self.total = self.add_weight(shape=(), initializer="zeros", trainable=False, name="total")
+
+    def call(self, inputs):
+        self.total.assign(self.total + ops.sum(inputs))
+        return self.total
+
+
+def test_an_error_in_the_body_of_init_is_not_blamed_on_its_signature():
+    """SimpleDense(units=32, activation=...) accepts SimpleDense(2): only the misspelled module is wrong."""
+    report = check(SimpleDenseWithAMisspelledModule, "simple_dense")
+    assert_nothing_right(
+        report,
+        OnOneLine("raised in __init__", "has no attribute 'activation'", "tf.keras.activation.get"),
+        Absent("should be def __init__"),
+    )
+    report = check(ComputeSumWithAMisspelledSuper, "compute_sum")
+    assert_nothing_right(report, OnOneLine("NameError", "Compute_sum"), Absent("should be def __init__"))
+
+
+def test_a_scalar_total_is_told_its_shape_not_told_to_add_a_total():
+    report = check(ComputeSumOfTheLayerDocstring, "compute_sum")
+    assert_rejected(
+        report,
+        OnOneLine("self.total has shape ()", "(input_dim,)"),
+        OnOneLine("column sums", "ops.sum(inputs, axis=0)"),
+        Absent("Add it"),
+    )
+
+
+def qa_with_masked_embeddings():
+    """The book's QA listing with Embedding(..., mask_zero=True), as captioning code writes its text
+    branch (code index file 54073397616: Embedding(vocab_size, 256, mask_zero=True) -> LSTM(256)).
+    Keras 3 records the mask as an ops.not_equal call in the model's config."""
+    text_input = Input(shape=(None,), dtype="int32", name="text")
+    embedded_text = layers.Embedding(10000, 64, mask_zero=True)(text_input)
+    encoded_text = layers.LSTM(32)(embedded_text)
+    question_input = Input(shape=(None,), dtype="int32", name="question")
+    embedded_question = layers.Embedding(10000, 32, mask_zero=True)(question_input)
+    encoded_question = layers.LSTM(16)(embedded_question)
+    concatenated = layers.concatenate([encoded_text, encoded_question], axis=-1)
+    answer = layers.Dense(500, activation="softmax")(concatenated)
+    model = Model([text_input, question_input], answer)
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["acc"])
+    return model
+
+
+def test_masked_embeddings_are_the_same_network_not_an_extra_not_equal_layer():
+    assert_accepted(check(qa_with_masked_embeddings(), "qa_model"))
+
+
+def qa_question_lstm_reading_the_text():
+    # code index file 33223505402 (encoded_question = layers.LSTM(16)(embedded_text): the question's
+    # Embedding is made, and left unused)
+    text_vocabulary_size = 10000
+    question_vocabulary_size = 10000
+    answer_vocabulary_size = 500
+    text_input = Input(shape=(None,), dtype="int32", name="text")
+    embedded_text = layers.Embedding(text_vocabulary_size, 64)(text_input)
+    encoded_text = layers.LSTM(32)(embedded_text)
+    question_input = Input(shape=(None,), dtype="int32", name="question")
+    embedded_question = layers.Embedding(question_vocabulary_size, 32)(question_input)  # noqa: F841
+    encoded_question = layers.LSTM(16)(embedded_text)
+    concatenated = layers.concatenate([encoded_text, encoded_question], axis=-1)
+    answer = layers.Dense(answer_vocabulary_size, activation="softmax")(concatenated)
+    model = Model([text_input, question_input], answer)
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["acc"])
+    return model
+
+
+def test_an_embedding_left_unused_is_named_as_such_not_as_missing():
+    """Keras leaves the question's Embedding out of the model; the learner did write it."""
+    report = check(qa_question_lstm_reading_the_text(), "qa_model")
+    assert_rejected(
+        report,
+        OnOneLine("Embedding(10000, 32)", "after the input 'question'", "not part of the model"),
+        OnOneLine("LSTM(16)", "Embedding(10000, 64)", "should take the Embedding(10000, 32)", "left unused"),
+        Absent("Missing layer"),
+        Absent("(missing)"),
+    )
+
+
+def siamese_outputs_passed_as_inputs():
+    # code index file 1270723783 (a commented-out listing, as written: right_output = lstm(left_input)
+    # and Model([left_output, right_output], predictions))
+    lstm = layers.LSTM(32)
+    left_input = Input(shape=(None, 128))
+    left_output = lstm(left_input)
+    right_input = Input(shape=(None, 128))  # noqa: F841
+    right_output = lstm(left_input)
+    merged = layers.concatenate([left_output, right_output], axis=-1)
+    predictions = layers.Dense(1, activation="sigmoid")(merged)
+    return Model([left_output, right_output], predictions)
+
+
+def test_layer_outputs_passed_as_model_inputs_are_not_called_an_overwritten_input():
+    report = check(siamese_outputs_passed_as_inputs, "siamese_lstm")
+    assert_rejected(
+        report,
+        OnOneLine("not a tensor made by keras.Input", "a layer's result was passed as an input"),
+        Absent("This is the known pitfall of overwriting"),
+    )
+
+
+def mlp_with_keras1_model_arguments():
+    # code index file 32755522346 (the book's first functional listing, as written: input shape
+    # (784,), one hidden layer, and models.Model(input=input_tensor, output=output_tensor))
+    from keras import models
+
+    input_tensor = layers.Input(shape=(784,))
+    x = layers.Dense(32, activation="relu")(input_tensor)
+    output_tensor = layers.Dense(10, activation="softmax")(x)
+    return models.Model(input=input_tensor, output=output_tensor)
+
+
+def test_keras1_model_arguments_are_named_with_their_keras3_spelling():
+    report = check(mlp_with_keras1_model_arguments, "functional_mlp")
+    assert_nothing_right(
+        report,
+        OnOneLine("raised ValueError", "Unrecognized keyword arguments"),
+        OnOneLine("input= or output=", "Keras 1", "inputs= and outputs="),
+    )
+
+
+def mlp_compiled_with_an_optimizer_given_lr():
+    # code index file 7630785116 (tensorflow.keras; the book's first functional listing, compiled
+    # with optimizers.RMSprop(lr=0.001), which Keras 3 refuses)
+    from tensorflow.keras import models, optimizers
+
+    input_tensor = layers.Input(shape=(784,))
+    x = layers.Dense(32, activation="relu")(input_tensor)
+    output_tensor = layers.Dense(10, activation="softmax")(x)
+    model = models.Model(inputs=input_tensor, outputs=output_tensor)
+    model.compile(optimizer=optimizers.RMSprop(lr=0.001), loss="mse", metrics=["accuracy"])
+    return model
+
+
+def test_an_optimizer_given_lr_is_told_learning_rate():
+    report = check(mlp_compiled_with_an_optimizer_given_lr, "functional_mlp")
+    assert_nothing_right(
+        report, OnOneLine("raised ValueError", "{'lr': 0.001}"), OnOneLine("lr=", "learning_rate=")
+    )
+
+
+# zhuyuanxiang/deep-learning-with-python-notebooks ch07/ch0701_keras_functional_api.py: the book's
+# listings with activations and losses imported as functions (keras.activations.relu, softmax,
+# sigmoid; keras.losses.categorical_crossentropy, mse, binary_crossentropy) and the optimizer
+# given as an instance (keras.optimizers.rmsprop(), Keras 3's RMSprop()); the x = Input(shape=
+# (None,)) of the residual listings replaced by the exercise's input.
+
+
+def zyx_functional_mlp():
+    from keras.activations import relu, softmax
+    from keras.losses import categorical_crossentropy
+    from keras.optimizers import RMSprop as rmsprop
+
+    input_tensor = Input(shape=(64,))
+    x = layers.Dense(32, activation=relu)(input_tensor)
+    x = layers.Dense(32, activation=relu)(x)
+    output_tensor = layers.Dense(10, activation=softmax)(x)
+    api_model = Model(input_tensor, output_tensor, name="使用 Functional API 实现的模型")
+    api_model.compile(optimizer=rmsprop(), loss=categorical_crossentropy)
+    return api_model
+
+
+def zyx_qa_model():
+    from keras.activations import softmax
+    from keras.layers import LSTM, Dense, Embedding, concatenate
+    from keras.losses import categorical_crossentropy
+    from keras.optimizers import RMSprop as rmsprop
+
+    text_vocabulary_size = 10000
+    question_vocabulary_size = 10000
+    answer_vocabulary_size = 500
+    text_input = Input(shape=(None,), dtype="int32", name="text")
+    embedded_text = Embedding(text_vocabulary_size, 64)(text_input)
+    encoded_text = LSTM(32)(embedded_text)
+    question_input = Input(shape=(None,), dtype="int32", name="question")
+    embedded_question = Embedding(question_vocabulary_size, 32)(question_input)
+    encoded_question = LSTM(16)(embedded_question)
+    concatenated = concatenate([encoded_text, encoded_question], axis=-1)
+    output = Dense(answer_vocabulary_size, activation=softmax)(concatenated)
+    model = Model([text_input, question_input], output, name="使用 Functional API 实现的双输入问答模型")
+    model.compile(optimizer=rmsprop(), loss=categorical_crossentropy, metrics=["acc"])
+    return model
+
+
+def zyx_profiling_model():
+    """As published: Embedding(256, vocabulary_size), and kernel size 6 in the four Conv1D(256)."""
+    from keras.activations import relu, sigmoid, softmax
+    from keras.layers import Conv1D, Dense, Embedding, GlobalMaxPooling1D, MaxPooling1D
+    from keras.losses import binary_crossentropy, categorical_crossentropy
+    from keras.losses import mean_squared_error as mse
+    from keras.optimizers import RMSprop as rmsprop
+
+    vocabulary_size = 50000
+    num_income_groups = 10
+    posts_input = Input(shape=(None,), dtype="int32", name="posts")
+    embedded_posts = Embedding(256, vocabulary_size)(posts_input)
+    x = Conv1D(128, 5, activation=relu)(embedded_posts)
+    x = MaxPooling1D(5)(x)
+    x = Conv1D(256, 6, activation=relu)(x)
+    x = Conv1D(256, 6, activation=relu)(x)
+    x = MaxPooling1D(5)(x)
+    x = Conv1D(256, 6, activation=relu)(x)
+    x = Conv1D(256, 6, activation=relu)(x)
+    x = GlobalMaxPooling1D()(x)
+    x = Dense(128, activation=relu)(x)
+    age_prediction = Dense(1, name="age")(x)
+    income_prediction = Dense(num_income_groups, activation=softmax, name="income")(x)
+    gender_prediction = Dense(1, activation=sigmoid, name="gender")(x)
+    model = Model(posts_input, [age_prediction, income_prediction, gender_prediction])
+    model.compile(
+        optimizer=rmsprop(),
+        loss={"age": mse, "income": categorical_crossentropy, "gender": binary_crossentropy},
+        loss_weights={"age": 0.25, "income": 1.0, "gender": 10.0},
+    )
+    return model
+
+
+def zyx_residual(projection=False):
+    from keras.activations import relu
+    from keras.layers import Conv2D, MaxPooling2D
+
+    input_data = Input(shape=(32, 32, 64 if projection else 128))
+    y = Conv2D(128, 3, activation=relu, padding="same")(input_data)
+    y = Conv2D(128, 3, activation=relu, padding="same")(y)
+    if projection:
+        y = MaxPooling2D(2, strides=2)(y)
+        residual = Conv2D(128, 1, strides=2, padding="same")(input_data)
+        return Model(input_data, keras.layers.add([y, residual]))
+    y = Conv2D(128, 3, activation=relu, padding="same")(y)
+    return Model(input_data, keras.layers.add([y, input_data]))
+
+
+def zyx_siamese_lstm():
+    from keras.activations import sigmoid
+    from keras.layers import LSTM, Dense, concatenate
+
+    lstm = LSTM(32)
+    left_input = Input(shape=(None, 128))
+    left_output = lstm(left_input)
+    right_input = Input(shape=(None, 128))
+    right_output = lstm(right_input)
+    merged = concatenate([left_output, right_output], axis=-1)
+    predictions = Dense(1, activation=sigmoid)(merged)
+    return Model([left_input, right_input], predictions)
+
+
+@pytest.mark.parametrize(
+    "build, exercise_id",
+    [
+        (zyx_functional_mlp, "functional_mlp"),
+        (zyx_qa_model, "qa_model"),
+        (zyx_residual, "residual_identity"),
+        (lambda: zyx_residual(projection=True), "residual_projection"),
+        (zyx_siamese_lstm, "siamese_lstm"),
+    ],
+    ids=["mlp", "qa", "identity", "projection", "siamese"],
+)
+def test_activations_losses_and_optimizers_given_as_python_objects_pass(build, exercise_id):
+    assert_accepted(check(build(), exercise_id))
+
+
+def test_loss_functions_are_not_blamed_when_the_trunk_is_what_differs():
+    report = check(zyx_profiling_model(), "profiling_model")
+    assert_at_most_half(
+        report,
+        "swapped",
+        OnOneLine("second Conv1D", "kernel_size=6", "5"),
+        OnOneLine("fifth Conv1D", "kernel_size=6", "5"),
+        Absent("loss"),
+        Absent("optimizer"),
+    )
+
+
+def profiling_with_the_trunk_commented_out():
+    # code index file 40202032641 (muilt_output_model.py: the six trunk lines after the first
+    # Conv1D are commented out)
+    vocab_size = 50000
+    num_income_group = 10
+    posts_input = Input(shape=(None,), dtype="int32", name="posts")
+    embedded_posts = layers.Embedding(vocab_size, 256)(posts_input)
+    x = layers.Conv1D(128, 5, activation="relu")(embedded_posts)
+    x = layers.GlobalMaxPooling1D()(x)
+    x = layers.Dense(128, activation="relu")(x)
+    age_prediction = layers.Dense(1, name="age")(x)
+    income_prediction = layers.Dense(num_income_group, activation="softmax", name="income")(x)
+    gender_prediction = layers.Dense(1, activation="sigmoid", name="gender")(x)
+    model = Model(posts_input, [age_prediction, income_prediction, gender_prediction])
+    model.compile(
+        optimizer="rmsprop",
+        loss={"age": "mse", "income": "categorical_crossentropy", "gender": "binary_crossentropy"},
+        loss_weights={"age": 0.25, "income": 1.0, "gender": 10.0},
+    )
+    return model
+
+
+def profiling_with_average_pooling_and_adam():
+    # code index file 6569500543 (GlobalAveragePooling1D for GlobalMaxPooling1D, optimizer 'adam')
+    voca_size = 50000
+    num_income_groups = 10
+    posts_input = Input(shape=[None], dtype="int32", name="posts")
+    embedded_posts = layers.Embedding(voca_size, 256)(posts_input)
+    x = layers.Conv1D(128, 5, activation="relu")(embedded_posts)
+    x = layers.MaxPooling1D(5)(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.MaxPooling1D(5)(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.GlobalAveragePooling1D()(x)
+    x = layers.Dense(128, activation="relu")(x)
+    age_prediction = layers.Dense(1, name="age")(x)
+    income_prediction = layers.Dense(num_income_groups, activation="softmax", name="income")(x)
+    gender_prediction = layers.Dense(1, activation="sigmoid", name="gender")(x)
+    model = keras.models.Model(posts_input, [age_prediction, income_prediction, gender_prediction])
+    model.compile(
+        optimizer="adam",
+        loss={"age": "mse", "income": "categorical_crossentropy", "gender": "binary_crossentropy"},
+        loss_weights={"age": 0.25, "income": 1.0, "gender": 10.0},
+    )
+    return model
+
+
+def profiling_small_vocabulary_and_two_gender_units():
+    # code index file 30558842237 (vocabulary_size = 1000, Embedding(32, vocabulary_size), every
+    # Conv1D with 128 filters, and Dense(2, activation='sigmoid') for gender)
+    vocabulary_size = 1000
+    num_income_groups = 10
+    posts_input = Input(shape=(None,), dtype="int32", name="posts")
+    embedded_posts = layers.Embedding(32, vocabulary_size)(posts_input)
+    x = layers.Conv1D(128, 5, activation="relu")(embedded_posts)
+    x = layers.MaxPooling1D(5)(x)
+    x = layers.Conv1D(128, 5, activation="relu")(x)
+    x = layers.Conv1D(128, 5, activation="relu")(x)
+    x = layers.MaxPooling1D(5)(x)
+    x = layers.Conv1D(128, 5, activation="relu")(x)
+    x = layers.Conv1D(128, 5, activation="relu")(x)
+    x = layers.GlobalMaxPooling1D()(x)
+    x = layers.Dense(128, activation="relu")(x)
+    age_prediction = layers.Dense(1, name="age")(x)
+    income_prediction = layers.Dense(num_income_groups, activation="softmax", name="income")(x)
+    gender_prediction = layers.Dense(2, activation="sigmoid", name="gender")(x)
+    model = Model(posts_input, [age_prediction, income_prediction, gender_prediction])
+    model.compile(
+        optimizer="rmsprop",
+        loss={"age": "mse", "income": "categorical_crossentropy", "gender": "binary_crossentropy"},
+        loss_weights={"age": 0.25, "income": 1.0, "gender": 10.0},
+    )
+    return model
+
+
+def profiling_with_global_max_pool_alias():
+    # code index file 33223505402 (the same file as the QA listing above: layers.GlobalMaxPool1D,
+    # Keras' other name for GlobalMaxPooling1D)
+    vocabulary_size = 50000
+    num_income_groups = 10
+    posts_input = Input(shape=(None,), dtype="int32", name="posts")
+    embedded_posts = layers.Embedding(vocabulary_size, 256)(posts_input)
+    x = layers.Conv1D(128, 5, activation="relu")(embedded_posts)
+    x = layers.MaxPooling1D(5)(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.MaxPooling1D(5)(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.GlobalMaxPool1D()(x)
+    x = layers.Dense(128, activation="relu")(x)
+    age_prediction = layers.Dense(1, name="age")(x)
+    income_prediction = layers.Dense(num_income_groups, activation="softmax", name="income")(x)
+    gender_prediction = layers.Dense(1, activation="sigmoid", name="gender")(x)
+    model = Model(posts_input, [age_prediction, income_prediction, gender_prediction])
+    model.compile(
+        optimizer="rmsprop",
+        loss=["mse", "categorical_crossentropy", "binary_crossentropy"],
+        loss_weights=[0.25, 1.0, 10.0],
+    )
+    return model
+
+
+def profiling_with_a_misspelled_dtype():
+    # code index file 14005787577 (Input(..., dtype='iint32'), and the first-edition Embedding)
+    vocabulary_size = 50000
+    num_income_group = 10
+    posts_input = Input(shape=(None,), dtype="iint32", name="posts")
+    embedded_posts = layers.Embedding(256, vocabulary_size)(posts_input)
+    x = layers.Conv1D(128, 5, activation="relu")(embedded_posts)
+    x = layers.GlobalMaxPooling1D()(x)
+    age_prediction = layers.Dense(1, name="age")(x)
+    income_prediction = layers.Dense(num_income_group, activation="softmax", name="income")(x)
+    gender_prediction = layers.Dense(1, activation="sigmoid", name="gender")(x)
+    return Model(posts_input, [age_prediction, income_prediction, gender_prediction])
+
+
+def test_profiling_with_the_trunk_commented_out_names_each_missing_layer():
+    report = check(profiling_with_the_trunk_commented_out(), "profiling_model")
+    assert_rejected(
+        report,
+        OnOneLine("Missing layer", "MaxPooling1D(5"),
+        OnOneLine("Missing layer", "Conv1D(256, 5", "2 such layers"),
+        Absent("Extra layer:"),
+        Absent("named mistake"),
+    )
+
+
+def test_average_pooling_and_adam_are_each_named():
+    report = check(profiling_with_average_pooling_and_adam(), "profiling_model")
+    assert_rejected(
+        report,
+        OnOneLine("Missing layer", "GlobalMaxPooling1D"),
+        OnOneLine("Extra layer", "GlobalAveragePooling1D"),
+        OnOneLine("optimizer", "Adam", "rmsprop"),
+    )
+
+
+def test_a_small_vocabulary_and_two_gender_units_are_named():
+    report = check(profiling_small_vocabulary_and_two_gender_units(), "profiling_model")
+    assert_rejected(
+        report,
+        OnOneLine("Embedding(32, 1000)", "Embedding(50000, 256)"),
+        OnOneLine("'gender'", "units=2", "1"),
+        OnOneLine("second Conv1D", "filters=128", "256"),
+        OnOneLine("'gender'", "(None, 2)", "(None, 1)"),
+    )
+
+
+def test_the_global_max_pool_alias_is_the_same_layer():
+    assert_accepted(check(profiling_with_global_max_pool_alias(), "profiling_model"))
+
+
+def test_a_misspelled_dtype_is_named():
+    report = check(profiling_with_a_misspelled_dtype, "profiling_model")
+    assert_nothing_right(report, OnOneLine("raised ValueError", "Invalid dtype", "iint32"))
+
+
+def inception_with_a_misspelled_layer():
+    # code index file 45938446329 (Japanese notes on the book: branch_d = layers.Cov2D(...); the
+    # x the listing leaves undefined is the exercise's input)
+    x = Input((32, 32, 64))
+    branch_a = layers.Conv2D(128, 1, activation="relu", strides=2)(x)
+    branch_b = layers.Conv2D(128, 1, activation="relu")(x)
+    branch_b = layers.Conv2D(128, 3, activation="relu", strides=2)(branch_b)
+    branch_c = layers.AveragePooling2D(3, strides=2)(x)
+    branch_c = layers.Conv2D(128, 3, activation="relu")(branch_c)
+    branch_d = layers.Cov2D(128, 1, activation="relu")(x)
+    branch_d = layers.Conv2D(128, 3, activation="relu")(branch_d)
+    branch_d = layers.Conv2D(128, 3, activation="relu", strides=2)(branch_d)
+    output = layers.concatenate([branch_a, branch_b, branch_c, branch_d], axis=-1)
+    return Model(x, output)
+
+
+def test_a_misspelled_layer_class_is_named_not_blamed_on_padding():
+    report = check(inception_with_a_misspelled_layer, "inception_block")
+    assert_nothing_right(report, OnOneLine("AttributeError", "Cov2D"), Absent("padding"))
+
+
+def residual_projection_with_max_pool_alias():
+    # code index file 18678668689 (layers.MaxPool2D(2, strides=2); x = [] replaced by the input)
+    x = Input((32, 32, 64))
+    y = layers.Conv2D(128, 3, activation="relu", padding="same")(x)
+    y = layers.Conv2D(128, 3, activation="relu", padding="same")(y)
+    y = layers.MaxPool2D(2, strides=2)(y)
+    residual = layers.Conv2D(128, 1, strides=2, padding="same")(x)
+    y = layers.add([y, residual])
+    return Model(x, y)
+
+
+def residual_projection_on_large_rgb_images():
+    # code index file 35218776610 (the projection block on Input(shape=(512, 512, 3)))
+    x = Input(shape=(512, 512, 3))
+    y = layers.Conv2D(128, 3, activation="relu", padding="same")(x)
+    y = layers.Conv2D(128, 3, activation="relu", padding="same")(y)
+    y = layers.MaxPooling2D(2, strides=2)(y)
+    residual = layers.Conv2D(128, 1, strides=2, padding="same")(x)
+    y = layers.add([y, residual])
+    return Model(x, y)
+
+
+def test_the_max_pool_alias_is_the_same_layer():
+    assert_accepted(check(residual_projection_with_max_pool_alias(), "residual_projection"))
+
+
+def test_a_block_on_another_input_shape_is_told_the_shape_only():
+    report = check(residual_projection_on_large_rgb_images(), "residual_projection")
+    assert_rejected(
+        report,
+        OnOneLine("input", "(512, 512, 3)", "(32, 32, 64)"),
+        OnOneLine("(None, 256, 256, 128)", "(None, 16, 16, 128)"),
+        Absent("Missing layer"),
+        Absent("Extra layer"),
+    )
+    assert report.score == 6.0, str(report)
+
+
+def qa_with_keyword_arguments():
+    # code index file 1025014099 (Embedding(input_dim=..., output_dim=...), LSTM(units=...),
+    # Dense(units=...))
+    text_vocabulary_size = 10000
+    question_vocabulary_size = 10000
+    answer_vocabulary_size = 500
+    text_input = Input(shape=(None,), dtype="int32", name="text")
+    embedded_text = layers.Embedding(input_dim=text_vocabulary_size, output_dim=64)(text_input)
+    encoded_text = layers.LSTM(units=32)(embedded_text)
+    question_input = Input(shape=(None,), dtype="int32", name="question")
+    embedded_question = layers.Embedding(input_dim=question_vocabulary_size, output_dim=32)(question_input)
+    encoded_question = layers.LSTM(units=16)(embedded_question)
+    concatenated = layers.concatenate([encoded_text, encoded_question], axis=-1)
+    answer = layers.Dense(units=answer_vocabulary_size, activation="softmax")(concatenated)
+    model = Model([text_input, question_input], answer)
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["acc"])
+    return model
+
+
+def test_qa_written_with_keyword_arguments_passes():
+    assert_accepted(check(qa_with_keyword_arguments(), "qa_model"))
+
+
+def inception_three_branches_on_axis_1():
+    # code index file 41648670566 (notes on a Keras book in Chinese: three branches joined with
+    # concatenate(..., axis=1), the height axis of channels-last images; inp is the exercise's input)
+    from tensorflow.keras.layers import Conv2D, MaxPooling2D, concatenate
+
+    inp = Input(shape=(32, 32, 64))
+    b1 = Conv2D(64, (1, 1), padding="same", activation="relu")(inp)
+    b1 = Conv2D(64, (3, 3), padding="same", activation="relu")(b1)
+    b2 = Conv2D(64, (1, 1), padding="same", activation="relu")(inp)
+    b2 = Conv2D(64, (5, 5), padding="same", activation="relu")(b2)
+    b3 = MaxPooling2D((3, 3), strides=(1, 1), padding="same")(inp)
+    b3 = Conv2D(64, (1, 1), padding="same", activation="relu")(b3)
+    out = concatenate([b1, b2, b3], axis=1)
+    return Model(inp, out)
+
+
+def inception_block_concatenated_on_axis_1():
+    """The minimal fix of the book's block, joined on axis=1 instead of the channel axis."""
+    x = Input((32, 32, 64))
+    branch_a = layers.Conv2D(128, 1, activation="relu", strides=2)(x)
+    branch_b = layers.Conv2D(128, 1, activation="relu")(x)
+    branch_b = layers.Conv2D(128, 3, activation="relu", strides=2, padding="same")(branch_b)
+    branch_c = layers.AveragePooling2D(3, strides=2, padding="same")(x)
+    branch_c = layers.Conv2D(128, 3, activation="relu", padding="same")(branch_c)
+    branch_d = layers.Conv2D(128, 1, activation="relu")(x)
+    branch_d = layers.Conv2D(128, 3, activation="relu", padding="same")(branch_d)
+    branch_d = layers.Conv2D(128, 3, activation="relu", strides=2, padding="same")(branch_d)
+    return Model(x, layers.concatenate([branch_a, branch_b, branch_c, branch_d], axis=1))
+
+
+def test_a_concatenate_axis_is_shown_as_written():
+    """axis=1 is compared as -3 on 4-axis tensors, but the learner wrote 1."""
+    report = check(inception_block_concatenated_on_axis_1(), "inception_block")
+    assert_rejected(
+        report,
+        OnOneLine("Concatenate(axis=1)", "axis=1 where -1 is expected"),
+        OnOneLine("(None, 64, 16, 128)", "(None, 16, 16, 512)"),
+        Absent("-3"),
+    )
+    report = check(inception_three_branches_on_axis_1(), "inception_block")
+    assert_rejected(
+        report,
+        OnOneLine("Concatenate(axis=1)", "(None, 96, 32, 64)", "(None, 16, 16, 512)"),
+        OnOneLine("should take an AveragePooling2D(3, strides=2", "(missing)"),
+        Absent("-3"),
+    )
+
+
+def mlp_in_a_nested_sequential_on_a_number_shape():
+    # code index file 41648670566 (the same notes: Input(shape=48), which Keras 3 refuses, feeding
+    # a nested Sequential of Dense(32) and Dense(16))
+    from tensorflow.keras import Sequential
+    from tensorflow.keras.layers import Dense
+
+    dnn = Sequential()
+    dnn.add(Dense(32, activation="relu", input_dim=48))
+    dnn.add(Dense(16, activation="relu"))
+    inp = Input(shape=48)
+    out = dnn(inp)
+    out = Dense(10)(out)
+    return Model(inp, out)
+
+
+def test_an_input_shape_given_as_a_number_is_told_the_tuple():
+    report = check(mlp_in_a_nested_sequential_on_a_number_shape, "functional_mlp")
+    assert_nothing_right(
+        report, OnOneLine("Cannot convert '48' to a shape"), OnOneLine("shape=(48,)", "comma")
+    )
+
+
+def profiling_with_dict_outputs_and_list_losses():
+    """keras-team/keras-io guides/functional_api.py (Keras 3 version: outputs={"priority": ...,
+    "department": ...}, then compile(loss=[...], loss_weights=[1.0, 0.2]) in the order written),
+    applied to the book's profiling listing. Keras pairs a list with a dict's outputs in sorted
+    key order: age, gender, income."""
+    posts_input = Input(shape=(None,), dtype="int32", name="posts")
+    embedded_posts = layers.Embedding(50000, 256)(posts_input)
+    x = layers.Conv1D(128, 5, activation="relu")(embedded_posts)
+    x = layers.MaxPooling1D(5)(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.MaxPooling1D(5)(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.GlobalMaxPooling1D()(x)
+    x = layers.Dense(128, activation="relu")(x)
+    age_prediction = layers.Dense(1, name="age")(x)
+    income_prediction = layers.Dense(10, activation="softmax", name="income")(x)
+    gender_prediction = layers.Dense(1, activation="sigmoid", name="gender")(x)
+    model = keras.Model(
+        inputs=posts_input,
+        outputs={"age": age_prediction, "income": income_prediction, "gender": gender_prediction},
+    )
+    model.compile(
+        optimizer="rmsprop",
+        loss=["mse", "categorical_crossentropy", "binary_crossentropy"],
+        loss_weights=[0.25, 1.0, 10.0],
+    )
+    return model
+
+
+def test_lists_of_losses_for_dict_outputs_are_told_why_they_pair_other_outputs():
+    report = check(profiling_with_dict_outputs_and_list_losses(), "profiling_model")
+    assert_rejected(
+        report,
+        OnOneLine("'income' has binary_crossentropy", "'gender' has categorical_crossentropy"),
+        OnOneLine("outputs are a dict", "sorted name order", "'age', 'gender', 'income'"),
+    )
+    assert report.score > HALF, str(report)
+
+
+def test_the_googlenet_feedback_does_not_depend_on_the_layer_names_keras_made_up_before():
+    """Look-alike layers are told apart in the order they were written. Keras numbers the names it
+    makes up per process (conv2d_7 ... conv2d_13 after seven earlier Conv2D): sorted as text,
+    conv2d_10 came before conv2d_7 and the first 1x1 convolution was called the fourth."""
+    while not keras.layers.Conv2D(1, 1).name.endswith("6"):
+        pass  # the module's seven convolutions will be numbered across a ten (…7 to …13)
+    report = check(inception_googlenet_module(), "inception_block")
+    assert_rejected(report, OnOneLine("first of the 4 Conv2D(128, 1", "strides=2"))
+
+
+def trend_from_a_book_listing_without_a_photo_merge():
+    # code index file 41648670566 (the same notes' product model: attributes -> Dense(16), copy ->
+    # Embedding(1000, 32) -> LSTM(28), image -> two Conv2D/MaxPooling2D -> Flatten, concatenated,
+    # Dense(28), a 'sell' regression and an 'eval' classifier), with the capstone's input shapes and
+    # input and output names, and the 'eval' head made the 12 sigmoid trend elements
+    att_in = Input(shape=(20,), name="questionnaire")
+    att = layers.Dense(16, activation="relu")(att_in)
+    txt_in = Input(shape=(None,), dtype="int32", name="review")
+    txt = layers.Embedding(1000, 32)(txt_in)
+    txt = layers.LSTM(28)(txt)
+    img_in = Input(shape=(64, 64, 3), name="photo")
+    img = layers.Conv2D(32, (3, 3), activation="relu")(img_in)
+    img = layers.MaxPooling2D((2, 2))(img)
+    img = layers.Conv2D(32, (3, 3), activation="relu")(img)
+    img = layers.MaxPooling2D((2, 2))(img)
+    img = layers.Flatten()(img)
+    out = layers.concatenate([att, txt, img], axis=-1)
+    out = layers.Dense(28, activation="relu")(out)
+    sell_out = layers.Dense(1, name="price")(out)
+    eval_out = layers.Dense(12, activation="sigmoid", name="trend")(out)
+    model = Model([att_in, txt_in, img_in], [sell_out, eval_out])
+    model.compile(optimizer="rmsprop", loss={"price": "mse", "trend": "binary_crossentropy"})
+    return model
+
+
+def test_a_capstone_without_a_photo_merge_loses_only_that_point():
+    report = check(trend_from_a_book_listing_without_a_photo_merge(), "trend_model")
+    assert_rejected(
+        report, OnOneLine("photo path", "Conv2D → MaxPooling2D → Conv2D → MaxPooling2D → Flatten", "merge")
+    )
+    assert report.score == 9.0, str(report)
+
+
+class MyDense(keras.layers.Layer):
+    # ageron/handson-ml2 12_custom_models_and_training_with_tensorflow.ipynb (MyDense: right, but its
+    # compute_output_shape calls TensorShape.as_list(), and Keras 3 gives it a tuple in a model)
+    def __init__(self, units, activation=None, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.activation = keras.activations.get(activation)
+
+    def build(self, batch_input_shape):
+        self.kernel = self.add_weight(
+            name="kernel", shape=[batch_input_shape[-1], self.units], initializer="glorot_normal"
+        )
+        self.bias = self.add_weight(name="bias", shape=[self.units], initializer="zeros")
+        super().build(batch_input_shape)  # must be at the end
+
+    def call(self, X):
+        return self.activation(X @ self.kernel + self.bias)
+
+    def compute_output_shape(self, batch_input_shape):
+        return tf.TensorShape(batch_input_shape.as_list()[:-1] + [self.units])
+
+    def get_config(self):
+        base_config = super().get_config()
+        return {
+            **base_config,
+            "units": self.units,
+            "activation": keras.activations.serialize(self.activation),
+        }
+
+
+def test_a_keras2_compute_output_shape_loses_only_the_model_point_and_is_told_why():
+    report = check(MyDense, "simple_dense")
+    assert_rejected(
+        report,
+        OnOneLine("In a functional model", "'tuple' object has no attribute 'as_list'", "plain tuples"),
+    )
+    assert report.score == 9.0, str(report)
+
+
+def qa_text_branch_merged_twice():
+    """A slip on the book's QA listing: concatenate([encoded_text, encoded_text]); the question's
+    Embedding and LSTM are written, and left out of the model."""
+    text_input = Input(shape=(None,), dtype="int32", name="text")
+    encoded_text = layers.LSTM(32)(layers.Embedding(10000, 64)(text_input))
+    question_input = Input(shape=(None,), dtype="int32", name="question")
+    encoded_question = layers.LSTM(16)(layers.Embedding(10000, 32)(question_input))  # noqa: F841
+    concatenated = layers.concatenate([encoded_text, encoded_text], axis=-1)
+    model = Model([text_input, question_input], layers.Dense(500, activation="softmax")(concatenated))
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["acc"])
+    return model
+
+
+def profiling_with_a_head_left_out_of_the_model():
+    """A slip on xuannianc/spinach's listing (above): the gender head is written, and left out of
+    keras.Model(posts_input, [age_prediction, income_prediction])."""
+    model = profiling_book_listing_lists()
+    posts_input = model.inputs[0]
+    age_prediction, income_prediction, _ = model.outputs
+    model = Model(posts_input, [age_prediction, income_prediction])
+    model.compile(optimizer="rmsprop", loss=["mse", "categorical_crossentropy"], loss_weights=[0.25, 1.0])
+    return model
+
+
+def test_a_branch_left_out_of_the_model_is_named_layer_by_layer_not_as_missing():
+    report = check(qa_text_branch_merged_twice(), "qa_model")
+    assert_rejected(
+        report,
+        OnOneLine("Input 'question'", "Embedding(10000, 32), LSTM(16)", "lead to no output"),
+        OnOneLine("The LSTM(16) after the Embedding(10000, 32)", "not part of the model"),
+        OnOneLine("Concatenate", "twice"),
+        Absent("Missing layer"),
+    )
+
+
+def test_a_head_left_out_of_the_model_is_not_called_missing():
+    report = check(profiling_with_a_head_left_out_of_the_model(), "profiling_model")
+    assert_rejected(
+        report,
+        OnOneLine("Dense(1, activation='sigmoid')", "not part of the model"),
+        OnOneLine("Missing output 'gender'", "outputs="),
+        Absent("Missing layer"),
+    )
+
+
+def test_a_nested_model_left_out_is_not_copied_into_the_description():
+    """A left-out Xception would carry its whole config (hundreds of kB) into the description."""
+    from checker import describe
+
+    left_input, right_input = Input(shape=(250, 250, 3)), Input(shape=(250, 250, 3))
+    base = applications.Xception(weights=None, include_top=False)
+    other = applications.Xception(weights=None, include_top=False, name="xception_2")
+    left = base(left_input)
+    other(right_input)
+    model = Model([left_input, right_input], layers.concatenate([left, left], axis=-1))
+    assert "unconnected" not in describe(model)
+    assert_rejected(check(model, "shared_vision"), OnOneLine("Concatenate", "twice"))
+
+
+def test_the_sorted_order_note_only_comes_when_it_is_the_cause():
+    model = profiling_with_dict_outputs_and_list_losses()
+    model.compile(optimizer="adam", loss=["mse", "binary_crossentropy", "categorical_crossentropy"])
+    report = check(model, "profiling_model")  # right in sorted order: only the optimizer and weights
+    assert_rejected(report, OnOneLine("optimizer", "Adam"), Absent("sorted name order"))
+    model.compile(optimizer="rmsprop", loss=["mae", "categorical_crossentropy", "binary_crossentropy"])
+    report = check(model, "profiling_model")  # wrong in the written order too
+    assert_rejected(report, "mae", Absent("sorted name order"))
+
+
+def test_a_block_on_images_of_any_size_is_told_the_input_shape_not_that_earlier_layers_differ():
+    """The book's second-edition helper (above) on keras.Input(shape=(None, None, 64)): on an
+    unknown size its pooling's padding="same" might pad, on the exercise's 32x32 it does not."""
+    inputs = keras.Input(shape=(None, None, 64))
+    report = check(
+        keras.Model(inputs, residual_block(inputs, filters=128, pooling=True)), "residual_projection"
+    )
+    assert_rejected(
+        report,
+        OnOneLine("input", "(None, None, 64)", "(32, 32, 64)"),
+        Absent("the layers before it differ"),
+        Absent("MaxPooling2D"),
+    )
+    assert report.score == 6.0, str(report)
+
+
+def siamese_right_output_computed_but_not_merged():
+    """The listing with the slip above, after right_output = lstm(right_input) was written: the
+    second call exists, but not in the model."""
+    lstm = layers.LSTM(32)
+    left_input = Input(shape=(None, 128))
+    left_output = lstm(left_input)
+    right_input = Input(shape=(None, 128))
+    right_output = lstm(right_input)  # noqa: F841
+    merged = layers.concatenate([left_output, left_output], axis=-1)
+    return Model([left_input, right_input], layers.Dense(1, activation="sigmoid")(merged))
+
+
+def test_a_second_call_left_out_of_the_model_is_counted_in_the_model():
+    report = check(siamese_right_output_computed_but_not_merged(), "siamese_lstm")
+    assert_rejected(report, OnOneLine("called only once in the model"), OnOneLine("Concatenate", "twice"))

@@ -47,7 +47,37 @@ def check_compile(description: dict, student: ModelGraph, spec: dict) -> CheckRe
         problems.append(_metric_problem(config.get("metrics"), expected["metrics"], loss))
     messages = [p for p in problems if p]
     earned = points * (len(problems) - len(messages)) / len(problems)
+    if _right_in_written_order(description, config, expected, output_names):
+        messages.append(_sorted_outputs_note(output_names))
     return CheckResult("compile", points, round(earned, 2), messages)
+
+
+def _right_in_written_order(description: dict, config: dict, expected: dict, output_names: list[str]) -> bool:
+    """A list of losses or loss weights that is wrong only because the outputs are a dict: paired
+    with the outputs in the order they were written, it would be right."""
+    outputs = (description.get("config") or {}).get("output_layers")
+    written = list(outputs) if isinstance(outputs, dict) else None
+    if not written or written == output_names:
+        return False
+    checks = [("loss", _loss_problem, expected["loss"])]
+    if "loss_weights" in expected:
+        checks.append(("loss_weights", _loss_weight_problem, expected["loss_weights"]))
+    return any(
+        isinstance(config.get(key), list)
+        and problem(config.get(key), wanted, output_names)
+        and not problem(config.get(key), wanted, written)
+        for key, problem, wanted in checks
+    )
+
+
+def _sorted_outputs_note(output_names: list[str]) -> str:
+    """Why a list that follows the written order pairs the wrong outputs: Keras sorts a dict's keys."""
+    order = ", ".join(f"'{name}'" for name in output_names)
+    return (
+        "The model's outputs are a dict, so Keras pairs a list of losses or loss weights with the "
+        f"outputs in sorted name order ({order}), not in the order they were written. Key them by "
+        "output name instead."
+    )
 
 
 def loss_name(value) -> str | None:

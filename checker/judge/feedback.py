@@ -101,6 +101,23 @@ def _pitfall_hint(exc: BaseException, function: str) -> str:
             "base = keras.applications.Xception(weights=None, include_top=False), and call "
             "base(left) and base(right): one instance, shared weights."
         )
+    if "Unrecognized keyword arguments passed to" in text and re.search(r"\{'(input|output)'", text):
+        return (
+            "keras.Model was given input= or output=, the argument names of Keras 1. "
+            "Keras 3 names them inputs= and outputs=: keras.Model(inputs=input_tensor, "
+            "outputs=output_tensor), or keras.Model(input_tensor, output_tensor)."
+        )
+    number = re.search(r"Cannot convert '(\d+)' to a shape", text)
+    if number:
+        return (
+            f"A shape was given as the number {number.group(1)}; Keras 3 needs a tuple, even for one "
+            f"axis: keras.Input(shape=({number.group(1)},)), with the comma."
+        )
+    if "Argument(s) not recognized" in text and "'lr'" in text:
+        return (
+            "The optimizer was given lr=..., a name Keras 3 no longer knows: the learning rate is "
+            "learning_rate=..., e.g. keras.optimizers.RMSprop(learning_rate=1e-3)."
+        )
     if "is not connected to `inputs`" in text or "is not connected to inputs" in text:
         return (
             "Keras could not trace the model's output back to the inputs given to keras.Model. "

@@ -32,12 +32,13 @@ class Call:
     owner: str = ""  # the nested model it was written in, as feedback names it ("'block'"), if any
     auto_named: bool = False  # named by Keras (`conv2d_38`), not by the learner
     position: str = ""  # how feedback points at a layer the learner did not name: "the second Conv2D"
+    written: dict | None = None  # settings as the learner wrote them, where comparing normalised them
 
     @property
     def label(self) -> str:
         if self.class_name == "Input":
             return f"Input(shape={shape_text(self.shape)})"
-        return signature.render(self.class_name, self.settings)
+        return signature.render(self.class_name, self.written or self.settings)
 
     @property
     def signature(self) -> tuple:
@@ -63,6 +64,14 @@ class ModelGraph:
         default_factory=set
     )  # reference input keys / output names the contract fixes
     outputs_are_dict: bool = False
+    unconnected: list[Call] = field(default_factory=list)  # called on an input, but not in the model
+
+    def unconnected_like(self, wanted: Call, after: str | None) -> Call | None:
+        """The learner's layer, left out of the model, that is `wanted` called on the input `after`."""
+        for call in self.unconnected:
+            if call.sources == [after] and call.signature == wanted.signature:
+                return call
+        return None
 
     def loss_order(self) -> list[str]:
         """Output names in the order Keras matches a list of losses: a dict's keys are sorted."""
@@ -121,7 +130,25 @@ def from_description(description: dict, inline: bool = True) -> ModelGraph:
     _attach_output_shapes(graph, description)
     _fold_activations(graph)
     _name_positions(graph)
+    _attach_unconnected(graph, description.get("unconnected") or [])
     return graph
+
+
+def _attach_unconnected(graph: ModelGraph, entries: list[dict]) -> None:
+    left_out = {(entry["name"], entry["node"]) for entry in entries}
+    for entry in entries:
+        sources = [
+            f"unconnected:{name}#{node}" if (name, node) in left_out else f"{name}#{node}"
+            for name, node in entry["sources"]
+        ]
+        if not all(key in graph.calls or key.startswith("unconnected:") for key in sources):
+            continue  # fed from something this graph does not know (a nested model's inside)
+        first = graph.calls.get(sources[0]) if sources else None
+        in_shape = first.shape if first is not None and first.class_name == "Input" else None
+        rank = len(in_shape) + 1 if in_shape is not None else None
+        settings = signature.settings(entry["class_name"], entry["config"], rank, in_shape)
+        key = f"unconnected:{entry['name']}#{entry['node']}"
+        graph.unconnected.append(Call(key, entry["name"], entry["class_name"], settings, sources, key))
 
 
 def from_spec(spec: dict) -> ModelGraph:

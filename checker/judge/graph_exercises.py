@@ -156,7 +156,15 @@ def _input_problems(
             f"{graphs.input_shown(found)} has dtype {found.dtype}; expected {expected.dtype} "
             f'(token ids are integers): keras.Input(..., dtype="{expected.dtype}").'
         )
-    if not student.consumers(found.key):
+    left_out = _left_out_after(student, found.key)
+    if not student.consumers(found.key) and left_out:
+        layers = "the layer" if len(left_out) == 1 else "the layers"
+        problems.append(
+            f"{graphs.input_shown(found)} is not used by the model: {layers} called on it "
+            f"({', '.join(call.label for call in left_out)}) lead{'s' * (len(left_out) == 1)} to no "
+            "output (see wiring)."
+        )
+    elif not student.consumers(found.key):
         twice = pitfalls.merges_taking_a_tensor_twice(student)
         because = (
             f" {twice[0].shown} takes {pitfalls.names(student, [twice[0].sources[0]])} twice, "
@@ -166,6 +174,16 @@ def _input_problems(
         )
         problems.append(f"{graphs.input_shown(found)} is not used by any layer:{because}")
     return problems
+
+
+def _left_out_after(student: ModelGraph, key: str) -> list[Call]:
+    """The layers left out of the model that take `key`'s output, and the ones after them."""
+    found, frontier = [], {key}
+    for call in student.unconnected:  # recorded in the order they were reached from the model
+        if frontier.intersection(call.sources):
+            found.append(call)
+            frontier.add(call.key)
+    return found
 
 
 def _shape_hint(expected: Call) -> str:
@@ -209,9 +227,12 @@ def _missing_layer(ref_call: Call, reference: ModelGraph, student: ModelGraph, a
         wanted = len(reference.instances()[ref_call.instance])
         made = len(student.instances()[student.calls[partner].instance])
         return (
-            f"{sentence_start(student.calls[partner].shown)} is called {_times(made)}; the exercise calls "
+            f"{sentence_start(student.calls[partner].shown)} is called {_times(made)} in the model; the exercise calls "
             f"that one {ref_call.label} instance {_times(wanted)}, once on each input."
         )
+    left_out = pitfalls.unconnected_of(ref_call, student, reference, alignment)
+    if left_out is not None:
+        return pitfalls.left_unused_message(left_out, student)
     return f"Missing layer: {ref_call.label}{_where(ref_call, reference)}."
 
 

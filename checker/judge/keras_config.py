@@ -71,6 +71,7 @@ class _Scope:
         self.bound = bound  # nested input layer name -> the outer key it was called on
         self.tensors: dict[tuple, str] = {}  # (layer, node, tensor) -> key of the call that made it
         self.functional: set[str] = set()  # names of nested Functional layers (numbering quirk)
+        self.mask_ops: set[str] = set()  # Keras' own mask computations (see _mask_plumbing)
 
     def instance_prefix(self) -> str:
         """Keys differ per call of a nested model; instances do not (its layers are shared)."""
@@ -92,6 +93,7 @@ class _Parser:
 
     def read_functional(self, config: dict, scope: _Scope) -> _Resolved:
         scope.nested_shown = _nested_models_shown(config.get("layers", []))
+        scope.mask_ops = _mask_plumbing(config.get("layers", []))
         for layer in config.get("layers", []):
             self.read_layer(layer, scope)
         inputs = [
@@ -113,6 +115,8 @@ class _Parser:
             else:
                 key = self.add_input(name, layer["config"], scope.prefix)
                 scope.tensors[(name, 0, 0)] = key
+            return
+        if name in scope.mask_ops:
             return
         if class_name == "Functional" or _is_functional_config(layer):
             scope.functional.add(name)
@@ -158,6 +162,8 @@ class _Parser:
         call = Call(key, name, shown_class, settings, list(sources), scope.instance_prefix() + name)
         call.config, call.in_shape, call.owner = config, in_shape, scope.owner
         call.auto_named = is_automatic_name(name, class_name)
+        if shown_class == "Concatenate" and config.get("axis", -1) != settings.get("axis"):
+            call.written = {**settings, "axis": config.get("axis", -1)}  # axis=3 compares as -1
         if shown_class in NESTED_CLASSES:
             call.nested_config = config
         self.graph.calls[key] = call
@@ -304,8 +310,59 @@ def _tensor_histories(node):
                 walk(item)
 
     walk(node.get("args", []))
-    walk(node.get("kwargs", {}))
+    walk({key: value for key, value in node.get("kwargs", {}).items() if key != "mask"})
     return found
+
+
+def _mask_tensors(node) -> list[str]:
+    """Names of the layers whose tensors a call takes as its `mask` argument."""
+    found = []
+
+    def walk(value):
+        if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
+            found.append(value["config"]["keras_history"][0])
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(node.get("kwargs", {}).get("mask"))
+    return found
+
+
+def _mask_plumbing(layers: list[dict]) -> set[str]:
+    """Names of the Keras ops that only compute masks, never data the learner wrote.
+
+    `Embedding(..., mask_zero=True)` makes Keras record `ops.not_equal(ids, 0)` in the config
+    and pass its result to the next layers as `mask=`; such an op (or a chain of ops ending
+    in a `mask=`) is not a layer of the learner's network.
+    """
+    ops = {
+        layer["config"].get("name", layer.get("name"))
+        for layer in layers
+        if str(layer.get("module", "")).startswith("keras.src.ops")
+    }
+    if not ops:
+        return set()
+    uses: dict[str, list[tuple[str, bool]]] = {}  # op -> (consumer, as its mask)
+    for layer in layers:
+        consumer = layer["config"].get("name", layer.get("name"))
+        for node in layer.get("inbound_nodes", []):
+            for source in _mask_tensors(node):
+                uses.setdefault(source, []).append((consumer, True))
+            for source, *_ in _tensor_histories(node):
+                uses.setdefault(source, []).append((consumer, False))
+    plumbing: set[str] = set()
+    grew = True
+    while grew:
+        grew = False
+        for name in ops - plumbing:
+            if uses.get(name) and all(as_mask or user in plumbing for user, as_mask in uses[name]):
+                plumbing.add(name)
+                grew = True
+    return plumbing
 
 
 def _rank(tensors: list) -> int | None:

@@ -81,11 +81,20 @@ def _subject_problem(subject: dict, setup: dict, exercise_id: str) -> str | None
 
 def _init_failed(failure: dict, setup: dict, inputs: dict) -> str:
     ((argument, value),) = inputs["argument"].items()
+    said = f"{setup['yours']}({value}) raised in __init__: {_failure_text(failure)}."
+    if not _rejects_its_arguments(failure, setup):  # the signature is fine: the body raised
+        return f"{said}{_hint(failure)}"
     return (
-        f"{setup['yours']}({value}) raised in __init__: {_failure_text(failure)}. The exercise "
-        f"creates the layer as {setup['class']}({argument}); "
+        f"{said} The exercise creates the layer as {setup['class']}({argument}); "
         f"__init__ should be def __init__(self, {argument}, **kwargs).{_hint(failure)}"
     )
+
+
+def _rejects_its_arguments(failure: dict, setup: dict) -> bool:
+    """True when the learner's own __init__ refused the arguments it was called with (a TypeError
+    naming Yours.__init__()), not when a line in its body raised."""
+    yours = re.escape(setup["yours"])
+    return re.match(rf"TypeError: (\S*\.)?{yours}\.__init__\(\)", failure["error"]) is not None
 
 
 def _failure_text(failure: dict) -> str:
@@ -104,6 +113,12 @@ def _hint(failure: dict, setup: dict | None = None) -> str:
         )
     if re.match(r"AttributeError: .* attribute '_", error) or "super().__init__" in error:
         return " Does __init__ start with super().__init__(**kwargs)? Keras sets up the layer there."
+    if "has no attribute 'as_list'" in error:
+        return (
+            " Keras 3 gives shapes as plain tuples, without .as_list() (a TensorFlow TensorShape "
+            "method): write e.g. tuple(input_shape[:-1]) + (self.units,), or leave compute_output_shape "
+            "out, since Keras works the output shape out from call."
+        )
     if "outputs=None" in error:
         return " Does call end with return ...?"
     if "numpy" in error.lower() or "symbolic" in error.lower():
@@ -248,6 +263,12 @@ def _weight_requirements(want: dict, found: dict | None, unpaired: list[dict]) -
                 f"{_weight_label(swapped[0])} has shape {_shape(swapped[0]['shape'])}; {name} needs "
                 f"{_shape(want['shape'])} = {want['formula']} so that x·{name} works on a batch x of "
                 f"shape (batch, input_dim). Swap the two numbers: {want['code']}."
+            )
+        elif any(w.get("attribute") == name for w in unpaired):  # the right weight, the wrong shape
+            same_name = next(w for w in unpaired if w.get("attribute") == name)
+            message = (
+                f"{_weight_label(same_name)} has shape {_shape(same_name['shape'])}; it should have "
+                f"shape {_shape(want['shape'])} = {want['formula']}: {want['code']}."
             )
         else:
             others = ", ".join(_shape(w["shape"]) for w in unpaired)

@@ -8,6 +8,7 @@ two graphs part ways instead of listing every difference.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -76,6 +77,7 @@ class _WalkContext:
         self.stu_shape = _downstream_hashes(student, True)
         self.ref_order = [k for k in reference.topological() if reference.calls[k].class_name != "Input"]
         self.ref_classes = {c.class_name for c in reference.calls.values()}
+        self.stu_order = sorted((c.key for c in student.layer_calls()), key=_natural)
         # Call.signature sorts the settings on every use; the walks compare thousands of pairs.
         self.stu_sig = {k: c.signature for k, c in student.calls.items()}
         self.ref_sig = {k: c.signature for k, c in reference.calls.items()}
@@ -105,8 +107,9 @@ def _walk(ctx: _WalkContext, input_pairs: dict[str, str], place_first: bool, res
         wanted = Counter(alignment.student_of(s) for s in ref_call.sources)
         candidates = [
             student.calls[k]
-            for k in sorted(unpaired)
-            if student.calls[k].class_name == ref_call.class_name
+            for k in ctx.stu_order
+            if k in unpaired
+            and student.calls[k].class_name == ref_call.class_name
             and not (reserve and _reserved(stu_sig[k], ref_sig[key], stu_sig, unpaired, ref_left))
         ]
         if not candidates:
@@ -128,6 +131,16 @@ def _walk(ctx: _WalkContext, input_pairs: dict[str, str], place_first: bool, res
             expected = [alignment.student_of(s) for s in ref_call.sources]
             alignment.misfed.append(Misfed(ref_call, best, expected))
     return alignment
+
+
+def _natural(key: str) -> tuple:
+    """Keys in the order Keras made up their names (conv2d_9 before conv2d_10): between look-alike
+    layers, ties go to the one written first, whatever numbers earlier models used up.
+
+    >>> sorted(["conv2d_10#0", "conv2d_9#0", "conv2d#0"], key=_natural)
+    ['conv2d#0', 'conv2d_9#0', 'conv2d_10#0']
+    """
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", key))
 
 
 def _cost(alignment: Alignment, student: ModelGraph, reference: ModelGraph) -> int:

@@ -27,11 +27,14 @@ def setting_differences(found: Call, expected: Call) -> str:
             f"the second the size of each vector (output_dim={expected.settings['output_dim']}): "
             f"write Embedding({expected.settings['input_dim']}, {expected.settings['output_dim']})."
         )
+    written = found.written or found.settings
     changes = [
-        signature.describe_difference(key, value, found.settings.get(key))
+        signature.describe_difference(key, value, written.get(key))
         for key, value in expected.settings.items()
         if key in found.settings and found.settings[key] != value
     ]
+    if not changes and found.in_shape and None in found.in_shape[:-1]:
+        return ""  # same settings; padding may matter on an input of unknown size: the input says so
     if not changes:  # the same settings, but the padding matters for one input shape and not the other
         return (
             f"{sentence_start(found.shown)} is {found.label} on an input of shape "
@@ -179,7 +182,9 @@ def _constructor(label: str) -> str:
 def misfed_message(misfed: Misfed, student: ModelGraph, reference: ModelGraph, alignment: Alignment) -> str:
     """Where the graphs first part ways: this layer is fed from the wrong tensor(s)."""
     found = _names(student, misfed.student.sources)
-    expected = _expected_names(misfed, student, reference)
+    expected = _expected_names(misfed, student, reference, alignment)
+    if student.unconnected and "left unused" in expected:  # two layers alike: show their settings
+        found = " and ".join(with_label(student.calls[key]) for key in misfed.student.sources)
     ref_call, shown = misfed.reference, sentence_start(with_label(misfed.student))
     if is_wrong_shortcut(misfed, reference):
         return (
@@ -214,10 +219,12 @@ def is_wrong_shortcut(misfed: Misfed, reference: ModelGraph) -> bool:
 
 def overwritten_input_message() -> str:
     return (
-        "A model input is not a tensor made by keras.Input (Keras had to copy an intermediate "
-        "tensor to use it as an input, naming it '...CLONE'). This is the known pitfall of overwriting "
-        "an input variable, e.g. left_input = lstm(left_input), and then passing it to "
-        "keras.Model(inputs=...). Keep each keras.Input in its own variable and pass those."
+        "A model input is not a tensor made by keras.Input: keras.Model(inputs=...) got a tensor "
+        "that a layer made, so Keras copied it (naming it '...CLONE') and the layers before it are "
+        "not part of the model. Either a layer's result was passed as an input (e.g. "
+        "keras.Model([left_output, right_output], ...)), or an input variable was overwritten by a "
+        "layer's result (the known pitfall left_input = lstm(left_input)) before it was passed. "
+        "Keep each keras.Input in its own variable and pass those to inputs=."
     )
 
 
@@ -226,15 +233,50 @@ def is_overwritten_input(call: Call) -> bool:
     return call.class_name == "Input" and call.name.endswith("CLONE")
 
 
-def _expected_names(misfed: Misfed, student: ModelGraph, reference: ModelGraph) -> str:
+def _expected_names(misfed: Misfed, student: ModelGraph, reference: ModelGraph, alignment: Alignment) -> str:
     """The learner's names for what the layer should take; a missing layer by its label."""
     parts = []
     for ref_source, stu_source in zip(misfed.reference.sources, misfed.expected_sources):
-        if stu_source is None:
-            parts.append(f"a {reference.calls[ref_source].label} of its own (missing)")
+        left_out = unconnected_of(reference.calls[ref_source], student, reference, alignment)
+        if stu_source is None and left_out is not None:
+            after = _unconnected_names(student, left_out.sources)
+            parts.append(f"the {left_out.label} after {after} (yours, whose output is left unused)")
+        elif stu_source is None:
+            label = reference.calls[ref_source].label
+            parts.append(f"{'an' if label[0] in 'AEIOU' else 'a'} {label} of its own (missing)")
         else:
             parts.append(_names(student, [stu_source]))
     return " and ".join(parts)
+
+
+def unconnected_of(
+    ref_call: Call, student: ModelGraph, reference: ModelGraph, alignment: Alignment, depth: int = 0
+) -> Call | None:
+    """The learner's own `ref_call`, called on the right tensor but left out of the model (or
+    after such a layer: a whole branch left out)."""
+    if not student.unconnected or len(ref_call.sources) != 1 or depth > 8:
+        return None
+    source = ref_call.sources[0]
+    after = alignment.student_of(source)
+    if after is None and source in reference.calls:
+        before = unconnected_of(reference.calls[source], student, reference, alignment, depth + 1)
+        after = before.key if before is not None else None
+    return student.unconnected_like(ref_call, after) if after is not None else None
+
+
+def left_unused_message(call: Call, student: ModelGraph) -> str:
+    return (
+        f"The {call.label} after {_unconnected_names(student, call.sources)} is not part of the "
+        "model: no layer that leads to an output takes its output (see below)."
+    )
+
+
+def _unconnected_names(student: ModelGraph, keys: list[str]) -> str:
+    """Like `names`, for the sources of a layer left out of the model (some left out too)."""
+    left_out = {call.key: call for call in student.unconnected}
+    return " and ".join(
+        f"the {left_out[key].label}" if key in left_out else _names(student, [key]) for key in keys
+    )
 
 
 def names(student: ModelGraph, keys: list[str]) -> str:

@@ -128,6 +128,7 @@ def _describe(obj) -> dict:
                 "output_shapes": _output_shapes(obj),
                 "output_shape_list": [_shape(tensor.shape) for tensor in obj.outputs],
                 **_compile_part(obj),
+                **_unconnected(obj),
             }
         return {**base, "kind": "subclassed", "class_name": type(obj).__name__}
     if isinstance(obj, keras.layers.Layer):
@@ -153,6 +154,55 @@ def _compile_part(model) -> dict:
     except Exception as exc:  # noqa: BLE001 - e.g. a custom loss that cannot be serialised
         raise Unreadable(str(exc)) from exc
     return {"compiled": True, "compile": _plain(compile_config)}
+
+
+def _unconnected(model) -> dict:
+    """`_left_out_layers`, which only ever adds to the feedback: never a reason to fail."""
+    try:
+        return _left_out_layers(model)
+    except Exception:  # noqa: BLE001 - Keras internals it reads may change; the model is still graded
+        return {}
+
+
+def _left_out_layers(model, limit: int = 50) -> dict:
+    """Layers the learner called on the model's tensors that are not part of the model: nothing
+    that leads to an output takes their output (an Embedding whose result the next layer of its
+    branch does not take, a head left out of keras.Model(outputs=...)), and the layers after them.
+    Keras leaves them out of the model's config; feedback can still name them. No key for most
+    models: one pass over the consumers of the model's layers."""
+    import keras
+
+    found = []
+    in_model = {id(layer) for layer in model.layers}
+    queue = list(model.layers)
+    seen = set(in_model)
+    while queue and len(found) < limit:
+        for node in list(getattr(queue.pop(0), "_outbound_nodes", [])):
+            layer = node.operation
+            if id(layer) in seen or not hasattr(layer, "get_config"):
+                continue
+            seen.add(id(layer))
+            if isinstance(layer, keras.Model):  # a whole nested model: its config is too big to keep
+                continue
+            try:
+                config = _plain(layer.get_config())
+            except Exception:  # noqa: BLE001 - a layer that cannot say its config is simply not named
+                continue
+            sources = [
+                [tensor._keras_history.operation.name, tensor._keras_history.node_index]
+                for tensor in node.arguments.keras_tensors
+            ]
+            found.append(
+                {
+                    "name": layer.name,
+                    "node": layer._inbound_nodes.index(node),
+                    "class_name": type(layer).__name__,
+                    "config": config,
+                    "sources": sources,
+                }
+            )
+            queue.append(layer)
+    return {"unconnected": found} if found else {}
 
 
 def _output_shapes(model) -> dict:
