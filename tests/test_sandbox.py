@@ -886,3 +886,29 @@ def test_a_sandbox_that_cannot_enter_its_cgroup_does_not_start(tmp_path):
     done = subprocess.run(group.enter_command(["echo", "ran"]), capture_output=True, text=True, timeout=30)
     assert done.returncode == 125 and "ran" not in done.stdout
     assert "cannot enter the sandbox cgroup" in done.stderr
+
+
+def test_a_sandboxed_process_cannot_hide_what_it_writes_below_folders_nested_past_path_max(tmp_path):
+    """A walk by path did not see below a chain of long folder names (PATH_MAX): 50 MB there went
+    past a 10 MB disk limit unseen, and nothing could remove it (shutil.rmtree recursed)."""
+    from checker.classroom.defuse import defuse
+    from checker.classroom.disk_guard import DiskGuard
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    guard = DiskGuard([scratch], 10_000_000, lambda why: None)
+    code = """
+import os
+current = os.open(".", os.O_RDONLY)
+for _ in range(40):
+    os.mkdir("n" * 255, dir_fd=current)
+    current = os.open("n" * 255, os.O_RDONLY, dir_fd=current)
+hidden = os.open("hidden", os.O_WRONLY | os.O_CREAT, 0o600, dir_fd=current)
+os.write(hidden, bytes(50_000_000))
+print("written")
+"""
+    done = _in_sandbox(code, scratch)
+    assert done.stdout.strip() == "written", done.stderr
+    assert guard.check() is not None
+    assert defuse(scratch)[0].endswith("nested too deep, with all below it")
+    shutil.rmtree(scratch)

@@ -5,8 +5,9 @@ kernel must write on the grading machine's disk (its notebook's folder, its sock
 no size of their own: Linux has no per-folder limit short of quotas, so a loop of 1 GB files
 could fill the disk under the gradebook and every classmate's grading. A thread of nbgrader's
 process adds up what those folders hold every POLL_SECONDS. Past `limit_bytes` more than at
-the start, or past MAX_ENTRIES files and folders, it calls `on_exceeded` once (GuardedExecute
-ends the kernel); `remove_new_files` then deletes what the run created, so nothing of it stays.
+the start, past MAX_ENTRIES files and folders, or with folders nested deeper than the walk
+goes (folder_walk: a deep chain would hide what lies below it), it calls `on_exceeded` once
+(GuardedExecute ends the kernel); `remove_new_files` then deletes what the run created, so nothing of it stays.
 
 What gets past it: about POLL_SECONDS of writing (a disk takes about 1 GB/s) before the kernel
 ends, never a single file over the sandbox's file-size limit.
@@ -15,7 +16,6 @@ ends, never a single file over the sandbox's file-size limit.
 from __future__ import annotations
 
 import contextlib
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -59,8 +59,8 @@ class DiskGuard:
         entries = list(_entries(folder, MAX_ENTRIES))
         with self._lock:
             self._folders.append(folder)
-            self._existing |= {path for path, _ in entries}
-            self._baseline += sum(size for _, size in entries)
+            self._existing |= {path for path, _, _ in entries}
+            self._baseline += sum(size for _, size, _ in entries)
 
     def start(self) -> DiskGuard:
         self._thread.start()
@@ -75,10 +75,12 @@ class DiskGuard:
         """Why the folders are over the limit now, or None."""
         with self._lock:
             folders, baseline = list(self._folders), self._baseline
-        used, count = 0, 0
+        used, count, too_deep = 0, 0, False
         for folder in folders:
-            for _, size in _entries(folder, MAX_ENTRIES + 1 - count):
-                used, count = used + size, count + 1
+            for _, size, deep in _entries(folder, MAX_ENTRIES + 1 - count):
+                used, count, too_deep = used + size, count + 1, too_deep or deep
+        if too_deep:  # what lies below is out of the walk's sight, so it cannot be measured
+            return f"folders nested more than {folder_walk.MAX_DEPTH} deep (or paths that long)"
         if count > MAX_ENTRIES:
             return f"more than {MAX_ENTRIES:,} files and folders"
         if used - baseline > self.limit_bytes:
@@ -91,7 +93,7 @@ class DiskGuard:
             folders, existing = list(self._folders), set(self._existing)
         removed = 0
         for folder in folders:
-            for path, _ in list(_entries(folder, None)):
+            for path, _, _ in list(_entries(folder, None)):
                 if path not in existing and (path.is_symlink() or path.exists()):
                     _remove(path)
                     removed += 1
@@ -106,14 +108,17 @@ class DiskGuard:
                 return
 
 
-def _entries(folder: Path, limit: int | None) -> Iterator[tuple[Path, int]]:
-    """(path, bytes on disk) of everything below `folder`, links not followed, at most `limit`."""
-    return ((path, info.st_blocks * 512) for path, info in folder_walk.below(folder, limit))
+def _entries(folder: Path, limit: int | None) -> Iterator[tuple[Path, int, bool]]:
+    """(path, bytes on disk, nests too deep) of everything below `folder`, links not followed,
+    at most `limit`."""
+    return (
+        (path, info.st_blocks * 512, too_deep) for path, info, too_deep in folder_walk.below(folder, limit)
+    )
 
 
 def _remove(path: Path) -> None:
     with contextlib.suppress(OSError):
         if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
+            folder_walk.remove_tree(path)  # shutil.rmtree recurses, and fails on a deep chain
         else:
             path.unlink()
