@@ -541,6 +541,15 @@ FILL_DISK = """for i in range(100):  # 3.2 GB, were nothing to stop it
     with open(f"junk_{i}.bin", "wb") as junk:
         junk.write(bytes(32 * 1024**2))"""
 DISK_LIMIT = 200_000_000
+# Each file removed while still open: its space stays taken, and no walk of the folder finds it.
+HOLD_REMOVED_FILES = """import os
+held = []
+for i in range(100):  # 3.2 GB, were nothing to stop it
+    junk = open(f"junk_{i}.bin", "wb")
+    junk.write(bytes(32 * 1024**2))
+    junk.flush()
+    os.remove(f"junk_{i}.bin")
+    held.append(junk)"""
 
 BUILDER_RAISES = """def build_functional_mlp():
     raise ValueError("not built yet")"""
@@ -718,6 +727,21 @@ def test_round_trip_the_disk_limit_ends_the_kernel_deletes_what_it_wrote_and_ear
         course.folder(step, "fills_disk", MODELS) for step in ("autograded", "submitted")
     )
     assert sorted(p.name for p in autograded.iterdir()) == sorted(p.name for p in submitted.iterdir())
+
+
+@pytest.mark.slow
+def test_round_trip_files_removed_but_held_open_count_against_the_disk_limit(course):
+    simulate.submit(
+        course,
+        "holds_disk",
+        MODELS,
+        RIGHT,
+        [simulate.insert_before_test("residual_identity", HOLD_REMOVED_FILES)],
+    )
+    outcome = _autograde_in_process(course, "holds_disk", max_disk_bytes=DISK_LIMIT)
+    assert outcome.success, outcome.log[-2000:]
+    assert "Limit reached: the notebook's disk limit (it wrote more than 200 MB)" in outcome.log
+    assert _scores(course, "holds_disk") == {"functional_mlp": 10, "residual_identity": 0}
 
 
 @pytest.mark.slow

@@ -912,3 +912,40 @@ print("written")
     assert guard.check() is not None
     assert defuse(scratch)[0].endswith("nested too deep, with all below it")
     shutil.rmtree(scratch)
+
+
+def test_a_sandboxed_process_cannot_hide_what_it_writes_in_files_it_removed_but_holds(tmp_path):
+    """A file removed while open (or mapped) keeps its disk space, yet no walk of the folder finds
+    it: 60 MB so held (half of it only mapped) went past a 40 MB disk limit unseen."""
+    from checker.classroom import pid_namespace
+    from checker.classroom.disk_guard import DiskGuard
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    code = """
+import mmap, os, sys, time
+held = open("held", "wb+")
+held.write(bytes(30_000_000))
+held.flush()
+os.remove("held")
+with open("mapped", "wb+") as mapped:
+    mapped.write(bytes(30_000_000))
+    mapped.flush()
+    mapping = mmap.mmap(mapped.fileno(), 4096)
+os.remove("mapped")
+print("ready", flush=True)
+time.sleep(60)
+"""
+    with sandbox.contained(sandbox.Sandbox(writable=(scratch,)), [sys.executable, "-c", code]) as command:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        try:
+            assert process.stdout.readline().strip() == "ready"
+            namespace = pid_namespace.of_first_child(process.pid)
+            guard = DiskGuard([scratch], 40_000_000, lambda why: None)
+            assert guard.check() is None  # the walk alone sees nothing
+            guard.watch_processes(lambda: pid_namespace.members(namespace))
+            problem = guard.check()
+        finally:
+            process.kill()
+            process.wait()
+    assert problem == "more than 40 MB"

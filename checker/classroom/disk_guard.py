@@ -4,10 +4,12 @@ The sandbox bounds each file (RLIMIT_FSIZE) and its in-memory scratch space, but
 kernel must write on the grading machine's disk (its notebook's folder, its socket folder) have
 no size of their own: Linux has no per-folder limit short of quotas, so a loop of 1 GB files
 could fill the disk under the gradebook and every classmate's grading. A thread of nbgrader's
-process adds up what those folders hold every POLL_SECONDS. Past `limit_bytes` more than at
-the start, past MAX_ENTRIES files and folders, or with folders nested deeper than the walk
-goes (folder_walk: a deep chain would hide what lies below it), it calls `on_exceeded` once
-(GuardedExecute ends the kernel); `remove_new_files` then deletes what the run created, so nothing of it stays.
+process adds up what those folders hold every POLL_SECONDS, and the files the kernel's processes
+removed but still hold open or mapped (their space stays taken, yet no walk finds them). Past
+`limit_bytes` more than at the start, past MAX_ENTRIES files and folders, or with folders
+nested deeper than the walk goes (folder_walk: a deep chain would hide what lies below it), it
+calls `on_exceeded` once (GuardedExecute ends the kernel); `remove_new_files` then deletes what
+the run created, so nothing of it stays.
 
 What gets past it: about POLL_SECONDS of writing (a disk takes about 1 GB/s) before the kernel
 ends, never a single file over the sandbox's file-size limit.
@@ -16,8 +18,10 @@ ends, never a single file over the sandbox's file-size limit.
 from __future__ import annotations
 
 import contextlib
+import os
+import stat
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from checker.classroom import folder_walk
@@ -47,6 +51,7 @@ class DiskGuard:
         self._folders: list[Path] = []
         self._existing: set[Path] = set()  # what was there before the run: the submission's files
         self._baseline = 0
+        self._process_sources: list[Callable[[], Iterable[int]]] = []
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="checker-disk-guard", daemon=True)
@@ -62,6 +67,12 @@ class DiskGuard:
             self._existing |= {path for path, _, _ in entries}
             self._baseline += sum(size for _, size, _ in entries)
 
+    def watch_processes(self, pids: Callable[[], Iterable[int]]) -> None:
+        """Also count the files these processes (`pids()` at each check) hold open or mapped after
+        removing them: such a file keeps its disk space, yet no walk of a folder finds it."""
+        with self._lock:
+            self._process_sources.append(pids)
+
     def start(self) -> DiskGuard:
         self._thread.start()
         return self
@@ -74,8 +85,12 @@ class DiskGuard:
     def check(self) -> str | None:
         """Why the folders are over the limit now, or None."""
         with self._lock:
-            folders, baseline = list(self._folders), self._baseline
-        used, count, too_deep = 0, 0, False
+            folders, baseline, sources = list(self._folders), self._baseline, list(self._process_sources)
+        used, count, too_deep = (
+            _removed_but_held(folders, [pid for pids in sources for pid in pids()]),
+            0,
+            False,
+        )
         for folder in folders:
             for _, size, deep in _entries(folder, MAX_ENTRIES + 1 - count):
                 used, count, too_deep = used + size, count + 1, too_deep or deep
@@ -114,6 +129,28 @@ def _entries(folder: Path, limit: int | None) -> Iterator[tuple[Path, int, bool]
     return (
         (path, info.st_blocks * 512, too_deep) for path, info, too_deep in folder_walk.below(folder, limit)
     )
+
+
+def _removed_but_held(folders: list[Path], pids: list[int]) -> int:
+    """Bytes, on the file systems of `folders`, of the removed files that `pids` hold open or mapped."""
+    devices = {info.st_dev for info in map(_stat, folders) if info}
+    held: dict[tuple[int, int], int] = {}
+    for pid in pids:
+        for kind in ("fd", "map_files"):  # map_files: readable by root only (CAP_SYS_ADMIN)
+            links = Path("/proc") / str(pid) / kind
+            with contextlib.suppress(OSError):
+                for name in os.listdir(links):
+                    info = _stat(links / name)  # follows the link to the open file itself
+                    if info and stat.S_ISREG(info.st_mode) and info.st_nlink == 0 and info.st_dev in devices:
+                        held[(info.st_dev, info.st_ino)] = info.st_blocks * 512
+    return sum(held.values())
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
 
 
 def _remove(path: Path) -> None:

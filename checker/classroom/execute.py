@@ -338,6 +338,7 @@ class GuardedExecute(Execute):
         km.max_message_bytes = max_message_bytes(self.max_output_bytes)
         if getattr(self, "_disk_guard", None) and sandboxed:
             self._disk_guard.watch(km.private_folder)  # the kernel writes its sockets there
+            self._disk_guard.watch_processes(km.learner_pids)
         return km
 
     def _learner_sandbox(self, resources: dict) -> sandboxing.Sandbox:

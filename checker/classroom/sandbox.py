@@ -21,9 +21,10 @@ with:
 - bounded scratch space: /tmp and /dev/shm are small private tmpfs (in memory, so unbounded
   they would be a way to exhaust it), the rest of /dev read-only;
 - limits through `prlimit` (bwrap itself sets none): data memory per process (RLIMIT_DATA),
-  the size of any one file it writes (RLIMIT_FSIZE), and processes and threads
-  (RLIMIT_NPROC). Linux exempts root's own uid from RLIMIT_NPROC, so when grading as root
-  a cgroup (`cgroups`) limits processes and memory of the whole sandbox, where root may make one.
+  the size of any one file it writes (RLIMIT_FSIZE), processes and threads (RLIMIT_NPROC), and
+  open descriptors (RLIMIT_NOFILE). Linux exempts root's own uid from RLIMIT_NPROC, so when
+  grading as root a cgroup (`cgroups`) limits processes and memory of the whole sandbox, where
+  root may make one.
 
 Public surface: `Sandbox` (the command line for one sandboxed process), `contained()` (that
 command in a cgroup of its own, where one can be made), `availability()` (can this machine run
@@ -53,6 +54,8 @@ SWITCH_ENV = "CHECKER_SANDBOX"  # "off": the default of GuardedExecute.sandbox b
 DEFAULT_MEMORY_LIMIT = 4 * 1024**3  # bytes of RLIMIT_DATA; TensorFlow reserves far more *virtual* memory
 DEFAULT_FILE_SIZE_LIMIT = 1024**3  # bytes: the largest file learner code may write (RLIMIT_FSIZE)
 DEFAULT_PROCESS_LIMIT = 1024  # processes and threads (RLIMIT_NPROC); TensorFlow starts ~2 per core
+# Descriptors per process (RLIMIT_NOFILE, soft and hard): the disk guard lists them all, four times a second.
+OPEN_FILES_LIMIT = 4096
 # All of the machine a kernel sees, read-only, besides its own Python (wherever that lives), its
 # folders and private scratch: an allow-list, so a /data or /work with solutions is simply absent.
 SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
@@ -134,7 +137,12 @@ class Sandbox:
 
     def _limits(self) -> list[str]:
         """`prlimit` and its options (soft and hard: learner code cannot raise them), or nothing."""
-        wanted = {"data": self.memory_limit, "fsize": self.file_size_limit, "nproc": self.process_limit}
+        wanted = {
+            "data": self.memory_limit,
+            "fsize": self.file_size_limit,
+            "nproc": self.process_limit,
+            "nofile": OPEN_FILES_LIMIT,
+        }
         options = [f"--{name}={value}" for name, value in wanted.items() if value]
         return ["prlimit", *options, "--"] if options else []
 

@@ -93,6 +93,10 @@ class SandboxedKernelManager(LimitedKernelManager):
         if namespace and namespace != pid_namespace.of(os.getpid()):
             self._namespaces.append(namespace)
 
+    def learner_pids(self) -> list[int]:
+        """The processes of the running sandbox (as the grader sees them)."""
+        return [pid for namespace in list(self._namespaces) for pid in pid_namespace.members(namespace)]
+
     async def cleanup_resources(self, restart: bool = False) -> None:
         await super().cleanup_resources(restart)
         self._end_learner_processes()
