@@ -763,3 +763,27 @@ def test_a_local_cluster_s_kernels_share_the_cores_and_a_cluster_of_your_own_is_
     assert local == {"TF_NUM_INTRAOP_THREADS": "4", "TF_NUM_INTEROP_THREADS": "4", "OMP_NUM_THREADS": "4"}
     assert remote == {}
     assert KERNEL_THREADS_ENV not in os.environ
+
+
+@pytest.mark.slow
+def test_a_layer_class_that_fills_the_probe_s_disk_is_stopped_and_leaves_nothing():
+    """The probe runs learner code too: a class body that wrote 1 GB files in a loop had no limit
+    but the probe's time (120 s), and a chain of folders too deep for rmtree broke its cleanup."""
+    from checker.classroom import layer_grading
+    from checker.classroom.evidence import layer_program
+
+    program = layer_program([nbformat.v4.new_code_cell(s) for s in LAYER_NOTEBOOK], "simple_dense").program
+    filling = program.replace(
+        "class SimpleDense(keras.layers.Layer):",
+        "class SimpleDense(keras.layers.Layer):\n"
+        "    import os\n"
+        "    _folder = os.open('.', os.O_RDONLY)\n"
+        "    for _ in range(40):\n"
+        "        os.mkdir('n' * 255, dir_fd=_folder)\n"
+        "        _folder = os.open('n' * 255, os.O_RDONLY, dir_fd=_folder)\n"
+        "    for _number in range(30):\n"
+        "        open(f'junk_{_number}', 'wb').write(bytes(32 * 1024**2))\n",
+    )
+    report = layer_grading.grade_layer_program(filling, "simple_dense", timeout=60)
+    assert report.score == 0 and "to disk and was stopped" in str(report), str(report)
+    assert layer_grading.grade_layer_program(program, "simple_dense").score == 10
