@@ -589,6 +589,21 @@ def test_the_layer_program_is_the_notebook_s_imports_and_definitions_only():
     assert "fit(" not in program and "print(" not in program and "check(" not in program
 
 
+def test_code_nested_too_deep_for_python_is_left_out_of_the_layer_program_not_a_crash():
+    """A cell of 3000 chained operators (MemoryError or RecursionError in ast.parse), or of 500
+    (RecursionError in ast.unparse), raised in nbgrader's process and failed the submission."""
+    from checker.classroom.evidence import layer_program
+
+    too_deep = [
+        "x = " + "-" * 200_000 + "1",
+        "y = " + "1+" * 3000 + "1",
+        "def helper():\n    return " + "1+" * 500 + "1",
+    ]
+    cells = [nbformat.v4.new_code_cell(s) for s in [*too_deep, *LAYER_NOTEBOOK]]
+    program = layer_program(cells, "simple_dense").program
+    assert "class SimpleDense(keras.layers.Layer)" in program and "1+1" not in program
+
+
 def test_a_notebook_without_the_class_has_no_layer_evidence():
     from checker.classroom.evidence import layer_program
 
