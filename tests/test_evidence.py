@@ -551,6 +551,18 @@ for i in range(100):  # 3.2 GB, were nothing to stop it
     os.remove(f"junk_{i}.bin")
     held.append(junk)"""
 
+# The kernel owns its side of the messaging and knows the key: it can sign a message that is not JSON.
+UNREADABLE_MESSAGE = """import time
+session = get_ipython().kernel.session
+session.pack = lambda content: b"{not json"
+print("this output is sent as a message nothing can read")
+time.sleep(2)"""
+
+# Widget state travels in comm messages, which no output limit counted, into the notebook's metadata.
+WIDGET_STATE = """from comm import create_comm
+for number in range(30):
+    create_comm(target_name="jupyter.widget", data={"state": {"value": "x" * 1_000_000}, "buffer_paths": []})"""
+
 BUILDER_RAISES = """def build_functional_mlp():
     raise ValueError("not built yet")"""
 
@@ -742,6 +754,31 @@ def test_round_trip_files_removed_but_held_open_count_against_the_disk_limit(cou
     assert outcome.success, outcome.log[-2000:]
     assert "Limit reached: the notebook's disk limit (it wrote more than 200 MB)" in outcome.log
     assert _scores(course, "holds_disk") == {"functional_mlp": 10, "residual_identity": 0}
+
+
+@pytest.mark.slow
+def test_round_trip_a_kernel_message_that_cannot_be_read_stops_the_kernel_not_the_grading(course):
+    simulate.submit(
+        course,
+        "garbles",
+        MODELS,
+        RIGHT,
+        [simulate.insert_before_test("residual_identity", UNREADABLE_MESSAGE)],
+    )
+    outcome = _autograde_in_process(course, "garbles")
+    assert outcome.success, outcome.log[-2000:] + outcome.error[-2000:]
+    assert _scores(course, "garbles") == {"functional_mlp": 10, "residual_identity": 0}
+
+
+@pytest.mark.slow
+def test_round_trip_widget_state_does_not_get_past_the_output_limit(course):
+    simulate.submit(
+        course, "widgets", MODELS, RIGHT, [simulate.insert_before_test("residual_identity", WIDGET_STATE)]
+    )
+    outcome = _autograde_in_process(course, "widgets")
+    assert outcome.success, outcome.log[-2000:] + outcome.error[-2000:]
+    assert _scores(course, "widgets") == {"functional_mlp": 10, "residual_identity": 10}
+    assert _autograded(course, "widgets").stat().st_size < 3_000_000
 
 
 @pytest.mark.slow

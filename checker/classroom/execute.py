@@ -23,8 +23,9 @@ What it adds to nbgrader's `Execute` (whose timeout and interrupt-on-timeout it 
 - The kernel runs in grading mode (CHECKER_GRADING=1: check() says the self-check is off) with
   training skimmed (CHECKER_SKIM=1, checker/course/skim.py: one batch per fit, no drawings; no
   grade depends on training), on the CPU, with TensorFlow's logging quiet and the checker importable.
-- A kernel that dies (os._exit, a crash, out of memory) ends the execution but not the
-  grading: the cell that was running and every cell after it get an error output saying so,
+- A kernel that dies (os._exit, a crash, out of memory), or sends a message that is not a
+  well-formed Jupyter message (kernel_messages.py: it owns its end and signs what it likes),
+  ends the execution but not the grading: the cell that was running and every cell after it get an error output saying so,
   which scores 0 in nbgrader, and the cells that ran before keep their evidence.
 - A kernel that is stuck ends the execution too. nbgrader interrupts a cell that runs out of
   time and goes on; when the kernel ignores the interrupt (a loop that catches
@@ -68,6 +69,7 @@ from checker.classroom.config import (
 from checker.classroom.disk_guard import DiskGuard
 from checker.classroom.environment import environment
 from checker.classroom.evidence import checker_exercise
+from checker.classroom.kernel_messages import KernelProtocolError
 from checker.course.skim import SKIM_ENV
 from checker.evidence_channel import SOCKET_ENV, EvidenceServer
 from checker.paths import repository_root
@@ -141,6 +143,11 @@ class GuardedExecute(Execute):
         "folders (/usr, /etc, ...) and its Python's installation. All else is absent anyway.",
     ).tag(config=True)
 
+    @default("store_widget_state")
+    def _store_widget_state_default(self) -> bool:
+        # Widget state arrives in comm messages, which no output limit counts, and goes into the notebook.
+        return False
+
     @default("shutdown_kernel")
     def _shutdown_kernel_default(self) -> str:
         # Every output is in once the last cell replied; a graceful stop waits ~3 s for TensorFlow to exit.
@@ -190,7 +197,7 @@ class GuardedExecute(Execute):
             self.log.warning(
                 "The kernel died in cell %s; the cells from there on score 0.", (self._running_cell or 0) + 1
             )
-            _mark_dead(nb, self._running_cell, self._death_reason())
+            _mark_dead(nb, self._running_cell, self._death_reason(exc))
             return nb, resources
         finally:
             self._stop_evidence_channel()
@@ -327,6 +334,12 @@ class GuardedExecute(Execute):
         finally:
             self._timing.cell_ends()
 
+    def reset_execution_trackers(self) -> None:
+        super().reset_execution_trackers()
+        # nbclient mimics a browser's Output widget for a comm the kernel opens, and fails the whole
+        # notebook on a malformed one (KeyError: '_model_module'); no grade needs widgets.
+        self.comm_open_handlers = {}
+
     def create_kernel_manager(self):
         sandboxed = self._sandbox is not None
         self.kernel_manager_class = (
@@ -405,7 +418,9 @@ class GuardedExecute(Execute):
             removed = self._disk_guard.remove_new_files()
             self.log.warning("Deleted %d files and folders the notebook wrote past its disk limit.", removed)
 
-    def _death_reason(self) -> str | None:
+    def _death_reason(self, exc: Exception) -> str | None:
+        if isinstance(exc, KernelProtocolError):
+            return f"the kernel sent {exc}, so it was stopped"
         if self._disk_guard and self._disk_guard.exceeded:
             return f"the notebook wrote {self._disk_guard.exceeded} to disk (its limit)"
         return None
@@ -576,7 +591,8 @@ def _output_cut_note(limit: int) -> NotebookNode:
 
 
 def _is_dead_kernel(exc: Exception) -> bool:
-    return isinstance(exc, DeadKernelError) or "Kernel died" in str(exc)
+    """Dead, or as good as dead: it broke the messaging protocol (the kernel is ended all the same)."""
+    return isinstance(exc, (DeadKernelError, KernelProtocolError)) or "Kernel died" in str(exc)
 
 
 def _timed_out(cell) -> bool:

@@ -1,6 +1,7 @@
 """The Jupyter kernel managers of class grading: a learner's kernel, capped, and in the sandbox.
 
-`LimitedKernelManager` caps the size of any message its clients accept; `SandboxedKernelManager`
+`LimitedKernelManager` caps the size of any message its clients accept and checks that each is
+a well-formed message (kernel_messages); `SandboxedKernelManager`
 starts the kernel in a `Sandbox` (sandbox.py) and, once the kernel ends, ends every process of
 the sandbox and defuses its folders (defuse.py) before the grader goes there.
 """
@@ -18,7 +19,7 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Any as AnyTrait
 from traitlets import Integer
 
-from checker.classroom import cgroups, pid_namespace
+from checker.classroom import cgroups, kernel_messages, pid_namespace
 from checker.classroom.defuse import defuse
 from checker.classroom.sandbox import Sandbox
 
@@ -40,6 +41,7 @@ class LimitedKernelManager(AsyncKernelManager):
 
     def client(self, **kwargs):
         client = super().client(**kwargs)
+        kernel_messages.guard(client.session)  # a message nbclient cannot read ends the kernel, not grading
         if self.max_message_bytes > 0:
             client.context.setsockopt(zmq.MAXMSGSIZE, self.max_message_bytes)  # for its sockets to come
         return client
