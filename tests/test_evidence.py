@@ -563,6 +563,12 @@ WIDGET_STATE = """from comm import create_comm
 for number in range(30):
     create_comm(target_name="jupyter.widget", data={"state": {"value": "x" * 1_000_000}, "buffer_paths": []})"""
 
+# One update replaces every earlier output with its display id: 300 tiny displays, then 1.5 MB.
+DISPLAY_UPDATE = """from IPython.display import display, update_display
+for _ in range(300):
+    display({"text/plain": "x"}, raw=True, display_id="same")
+update_display({"text/plain": "y" * 1_500_000}, raw=True, display_id="same")"""
+
 BUILDER_RAISES = """def build_functional_mlp():
     raise ValueError("not built yet")"""
 
@@ -779,6 +785,19 @@ def test_round_trip_widget_state_does_not_get_past_the_output_limit(course):
     assert outcome.success, outcome.log[-2000:] + outcome.error[-2000:]
     assert _scores(course, "widgets") == {"functional_mlp": 10, "residual_identity": 10}
     assert _autograded(course, "widgets").stat().st_size < 3_000_000
+
+
+@pytest.mark.slow
+def test_round_trip_an_update_of_many_displays_counts_each_copy_against_the_output_limit(course):
+    """Counted once, the update above made a 450 MB notebook past a 2 MB output limit."""
+    simulate.submit(
+        course, "updates", MODELS, RIGHT, [simulate.insert_before_test("residual_identity", DISPLAY_UPDATE)]
+    )
+    outcome = _autograde_in_process(course, "updates")
+    assert outcome.success, outcome.log[-2000:] + outcome.error[-2000:]
+    assert _scores(course, "updates") == {"functional_mlp": 10, "residual_identity": 10}
+    assert _autograded(course, "updates").stat().st_size < 3_000_000
+    assert "Limit reached: the notebook's output limit" in outcome.log
 
 
 @pytest.mark.slow

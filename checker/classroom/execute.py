@@ -462,10 +462,13 @@ class GuardedExecute(Execute):
         return None
 
     def _update_display_id(self, display_id, msg):
-        """update_display_data replaces earlier outputs without passing through `output`: count it too."""
-        if self.max_output_bytes > 0 and msg.get("msg_type") == "update_display_data":
-            self._output_bytes += _message_size(msg)
+        """An output with a display id replaces every earlier output with that id, without passing
+        through `output`: each copy counts, as each is written into the notebook."""
+        if self.max_output_bytes > 0:
+            copies = sum(map(len, self._display_id_map.get(display_id, {}).values()))
+            self._output_bytes += _message_size(msg) * copies
             if self._output_bytes > self.max_output_bytes:
+                self._reached(f"the notebook's output limit ({self.max_output_bytes} bytes)")
                 return None
         return super()._update_display_id(display_id, msg)
 
