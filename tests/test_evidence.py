@@ -569,6 +569,11 @@ for _ in range(300):
     display({"text/plain": "x"}, raw=True, display_id="same")
 update_display({"text/plain": "y" * 1_500_000}, raw=True, display_id="same")"""
 
+# Past the output limit results and errors were kept (shortened): as many as the kernel sent.
+MANY_RESULTS = """import sys
+for _ in range(20_000):
+    sys.displayhook("z" * 5000)"""
+
 BUILDER_RAISES = """def build_functional_mlp():
     raise ValueError("not built yet")"""
 
@@ -798,6 +803,18 @@ def test_round_trip_an_update_of_many_displays_counts_each_copy_against_the_outp
     assert _scores(course, "updates") == {"functional_mlp": 10, "residual_identity": 10}
     assert _autograded(course, "updates").stat().st_size < 3_000_000
     assert "Limit reached: the notebook's output limit" in outcome.log
+
+
+@pytest.mark.slow
+def test_round_trip_past_the_output_limit_a_cell_keeps_one_result_and_one_error(course):
+    """Each shortened to 2000 characters, 20,000 results made a 40 MB notebook past a 2 MB limit."""
+    simulate.submit(
+        course, "results", MODELS, RIGHT, [simulate.insert_before_test("residual_identity", MANY_RESULTS)]
+    )
+    outcome = _autograde_in_process(course, "results")
+    assert outcome.success, outcome.log[-2000:] + outcome.error[-2000:]
+    assert _scores(course, "results") == {"functional_mlp": 10, "residual_identity": 10}
+    assert _autograded(course, "results").stat().st_size < 3_000_000
 
 
 @pytest.mark.slow

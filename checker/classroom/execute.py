@@ -12,7 +12,7 @@ What it adds to nbgrader's `Execute` (whose timeout and interrupt-on-timeout it 
 - Limits per notebook: `notebook_timeout` seconds of wall time in all (the cell running
   when it is reached is interrupted, the cells after it are not run and score 0; the cells
   before keep their points) and `max_output_bytes` of output in all (later output is dropped
-  as it arrives, with one note saying so; error outputs are kept, shortened) and
+  as it arrives, with one note saying so; a cell's first error and result are kept, shortened) and
   `max_disk_bytes` written to its folders on disk (disk_guard.py: checked four times a second;
   past it the kernel is ended, the cells from there on score 0, and what the run wrote is
   deleted). The log says which limit a notebook reached.
@@ -115,7 +115,7 @@ class GuardedExecute(Execute):
     max_output_bytes = Integer(
         DEFAULT_MAX_OUTPUT_BYTES,
         help="Bytes of output a whole notebook may produce; later output is dropped as it "
-        "arrives (error outputs are kept, shortened). 0: no limit.",
+        "arrives (a cell's first error and result are kept, shortened). 0: no limit.",
     ).tag(config=True)
 
     max_disk_bytes = Integer(
@@ -455,7 +455,9 @@ class GuardedExecute(Execute):
             self._output_cut = True
             self._reached(f"the notebook's output limit ({self.max_output_bytes} bytes)")
             outs.append(_output_cut_note(self.max_output_bytes))
-        if msg.get("msg_type") in ("error", "execute_result"):  # kept: nbgrader scores a cell by them
+        kind = msg.get("msg_type")
+        # Kept, one of each per cell: nbgrader scores a cell by them (the kernel may send thousands).
+        if kind in ("error", "execute_result") and not any(o.get("output_type") == kind for o in outs):
             return super().output(outs, _shortened(msg), display_id, cell_index)
         if _is_stderr(msg) and not any(_is_stderr_output(o) for o in outs):
             outs.append(NotebookNode(output_type="stream", name="stderr", text="(stderr output cut)\n"))
