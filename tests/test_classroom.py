@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import os
 import re
 import shutil
@@ -802,3 +803,27 @@ def test_a_layer_class_that_fills_the_probe_s_disk_is_stopped_and_leaves_nothing
     report = layer_grading.grade_layer_program(filling, "simple_dense", timeout=60)
     assert report.score == 0 and "to disk and was stopped" in str(report), str(report)
     assert layer_grading.grade_layer_program(program, "simple_dense").score == 10
+
+
+def test_a_submission_with_a_link_anywhere_has_its_notebooks_withheld_from_nbgrader(tmp_path):
+    """nbgrader's pre-convert hook: nbgrader fails a submission whose notebook list is empty."""
+    from checker.classroom.sanitize import links_in_submission, refuse_linked_submissions
+
+    submitted = tmp_path / "submitted"
+    clean, linked, whole = (submitted / student / "01" for student in ("ann", "bob", "cid"))
+    for folder in (clean, linked):
+        (folder / "data").mkdir(parents=True)
+        (folder / "01.ipynb").write_text("{}")
+    (linked / "data" / "x.csv").symlink_to(tmp_path / "gradebook.db")
+    (submitted / "cid").mkdir()
+    whole.symlink_to(tmp_path / "source" / "01", target_is_directory=True)
+
+    assert links_in_submission(clean) == []
+    assert links_in_submission(linked) == ["bob/01/data/x.csv"]
+    assert links_in_submission(whole) == ["cid/01"]
+    notebooks = [str(clean / "01.ipynb")]
+    refuse_linked_submissions(notebooks=notebooks, log=logging.getLogger("test"))
+    assert notebooks == [str(clean / "01.ipynb")]
+    notebooks = [str(linked / "01.ipynb")]
+    refuse_linked_submissions(notebooks=notebooks, log=logging.getLogger("test"))
+    assert notebooks == []

@@ -818,6 +818,24 @@ def test_round_trip_past_the_output_limit_a_cell_keeps_one_result_and_one_error(
 
 
 @pytest.mark.slow
+def test_round_trip_a_submission_with_symbolic_links_is_refused_before_anything_is_read(course):
+    """A submitted notebook that is a link to the solution notebook: nbgrader read it as the
+    grader, and graded the solutions as the learner's (10/10); a linked data file was copied into
+    the kernel's folder with the content of whatever it named (here the gradebook)."""
+    folder = simulate.submit(course, "links", MODELS, WRONG)
+    notebook = folder / f"{MODELS}.ipynb"
+    notebook.unlink()
+    notebook.symlink_to(course.folder("source", assignment=MODELS) / f"{MODELS}.ipynb")
+    (folder / "data.csv").symlink_to(course.gradebook)
+    outcome = _autograde_in_process(course, "links")
+    assert not outcome.success
+    assert "symbolic link" in outcome.log + outcome.error
+    assert all(score in (None, 0) for score in _scores(course, "links").values())
+    autograded = course.folder("autograded", "links", MODELS)
+    assert not (autograded / "data.csv").exists()
+
+
+@pytest.mark.slow
 def test_round_trip_a_syntax_error_says_the_builder_is_not_defined(graded, course):
     assert graded["syntax_error"] == {"functional_mlp": 0, "residual_identity": 10}
     text = _verdict_html(course, "syntax_error", "functional_mlp")
