@@ -949,3 +949,24 @@ time.sleep(60)
             process.kill()
             process.wait()
     assert problem == "more than 40 MB"
+
+
+def test_a_sandboxed_process_cannot_change_the_machine_s_kernel_settings(tmp_path):
+    """As uid 0 (a root grader), without any capability, it could write most of /proc/sys: it set
+    kernel.core_pattern to '|/bin/sh', which the kernel runs as root outside every namespace at the
+    next crash. Only opened here, never written: were it to work, it would change this machine."""
+    code = """
+import os
+for path in ("/proc/sys/kernel/core_pattern", "/proc/sys/kernel/modprobe", "/proc/sys/vm/drop_caches",
+             "/proc/sys/fs/file-max", "/proc/sysrq-trigger"):
+    try:
+        os.close(os.open(path, os.O_WRONLY))
+        print(path, "writable")
+    except OSError as exc:
+        print(path, "refused" if os.path.exists(path) else "absent")
+"""
+    done = _in_sandbox(code, tmp_path / "scratch")
+    assert done.returncode == 0, done.stderr
+    assert "writable" not in done.stdout and "/proc/sys/kernel/core_pattern refused" in done.stdout, (
+        done.stdout
+    )

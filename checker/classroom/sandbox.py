@@ -8,7 +8,7 @@ with:
   course, the repository, people's homes, nbgrader's exchange, /run's service sockets and any
   /data or /work with solutions are simply absent; what in /etc only its owner may read
   (shadow, private keys) is masked, since a root grader's sandbox would read it as its owner;
-  a fresh `/dev`, `/proc` and `/tmp`;
+  a fresh `/dev`, `/proc` (its kernel settings, /proc/sys, read-only) and `/tmp`;
 - what must stay hidden inside what is shown hidden under empty folders: the checker package
   when it is installed in that virtualenv, the grading user's home, the folders the caller names;
 - in their place a read-only copy of only the kernel-side modules of the checker (no judge/,
@@ -60,6 +60,8 @@ OPEN_FILES_LIMIT = 4096
 # folders and private scratch: an allow-list, so a /data or /work with solutions is simply absent.
 SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
 SCRATCH_BYTES = 512 * 1024**2  # size of the private /tmp (HOME, caches); /dev/shm gets a quarter
+# Kernel settings and triggers in /proc that uid 0 may write without a capability.
+PROC_READ_ONLY = ("/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs", "/proc/pressure")
 PACKAGE_MOUNT = "/tmp/.checker-kernel-side"  # where the kernel-side copy appears inside the sandbox
 # What learner code may import of the checker: what the notebooks call, nothing that judges.
 KERNEL_SIDE = (
@@ -108,7 +110,7 @@ class Sandbox:
         wanted = [*self.hidden, *_hidden_env(), *_checker_locations(), *_grading_user_home()]
         hidden = _outermost([f for f in wanted if _strictly_under_any(f, shown)], in_tmp=True)
         writable = [Path(f).resolve() for f in self.writable]
-        options = [*_system_view(), "--proc", "/proc", *_private_scratch()]
+        options = [*_system_view(), "--proc", "/proc", *_kernel_settings_read_only(), *_private_scratch()]
         options += _each("--ro-bind", shown, twice=True)  # the kernel's Python, e.g. a .venv in the repo
         options += _each("--tmpfs", hidden)  # e.g. site-packages/checker in that .venv
         options += _each("--bind", writable, twice=True)
@@ -162,6 +164,16 @@ def contained(sandbox: Sandbox, argv: list[str]):
     finally:
         if group:
             group.remove()
+
+
+def _kernel_settings_read_only() -> list[str]:
+    """The machine's kernel settings in /proc, read-only (as Docker has them).
+
+    Linux lets the owner uid of most of /proc/sys write it, capabilities or not, and a root
+    grader's sandbox runs as uid 0: learner code set kernel.core_pattern to a program of its own
+    (run as root, outside every namespace, at the next crash), or kernel.modprobe, vm.*, fs.*.
+    """
+    return [part for path in PROC_READ_ONLY if os.path.exists(path) for part in ("--ro-bind", path, path)]
 
 
 def _private_scratch() -> list[str]:
