@@ -574,6 +574,15 @@ MANY_RESULTS = """import sys
 for _ in range(20_000):
     sys.displayhook("z" * 5000)"""
 
+# The kernel's IPC sockets live in a folder it may write: each replaced by a link, then the kernel
+# exits, and the grader's ZeroMQ sockets reconnect to wherever the links point.
+REDIRECTS_THE_GRADER = """import glob, os
+from ipykernel.kernelapp import IPKernelApp
+for path in glob.glob(IPKernelApp.instance().ip + "-*"):
+    os.remove(path)
+    os.symlink({target!r}, path)
+os._exit(0)"""
+
 BUILDER_RAISES = """def build_functional_mlp():
     raise ValueError("not built yet")"""
 
@@ -833,6 +842,49 @@ def test_round_trip_a_submission_with_symbolic_links_is_refused_before_anything_
     assert all(score in (None, 0) for score in _scores(course, "links").values())
     autograded = course.folder("autograded", "links", MODELS)
     assert not (autograded / "data.csv").exists()
+
+
+@pytest.mark.slow
+def test_round_trip_the_grader_s_sockets_never_follow_a_link_the_kernel_left(course, tmp_path):
+    target = tmp_path / "service.sock"  # a service of the grading machine, out of the kernel's sight
+    connections = []
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(target))
+        server.listen(16)
+        server.settimeout(0.2)
+        stop = threading.Event()
+
+        def serve():
+            while not stop.is_set():
+                with contextlib.suppress(OSError):
+                    connections.append(server.accept()[0])
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        attack = REDIRECTS_THE_GRADER.format(target=str(target))
+        simulate.submit(
+            course, "redirects", MODELS, RIGHT, [simulate.insert_before_test("residual_identity", attack)]
+        )
+        outcome = _autograde_in_process(course, "redirects")
+        stop.set()
+        thread.join(5)
+    assert outcome.success, outcome.log[-2000:] + outcome.error[-2000:]
+    assert _scores(course, "redirects") == {"functional_mlp": 10, "residual_identity": 0}
+    assert connections == []
+
+
+@pytest.mark.slow
+def test_round_trip_no_submitted_file_runs_before_the_kernel_is_up_yet_a_learner_s_module_imports(course):
+    """`python -m ipykernel_launcher` put the notebook's folder first on sys.path from the start:
+    a submitted ipykernel_launcher.py ran before the kernel's sockets existed."""
+    import_helper = simulate.insert_before_test("residual_identity", "from helper import ANSWER")
+    folder = simulate.submit(course, "shadows", MODELS, RIGHT, [import_helper])
+    (folder / "ipykernel_launcher.py").write_text("open('shadow_ran', 'w').close()\nraise SystemExit(1)\n")
+    (folder / "helper.py").write_text("ANSWER = 42\n")
+    outcome = _autograde_in_process(course, "shadows")
+    assert outcome.success, outcome.log[-2000:] + outcome.error[-2000:]
+    assert _scores(course, "shadows") == {"functional_mlp": 10, "residual_identity": 10}
+    assert not (course.folder("autograded", "shadows", MODELS) / "shadow_ran").exists()
 
 
 @pytest.mark.slow
