@@ -993,3 +993,31 @@ def test_a_copied_nbgrader_cell_becomes_an_ordinary_cell_after_deduplication():
     nb, _ = PlainCopies().preprocess(nb, {})
     assert "nbgrader" not in nb.cells[0].metadata
     assert nb.cells[1].metadata["nbgrader"]["grade_id"] == "functional_mlp_solution"
+
+
+def _signed(msg_type: str, content: dict) -> dict:
+    return {
+        "msg_type": msg_type,
+        "header": {"msg_type": msg_type, "msg_id": "1"},
+        "parent_header": {"msg_id": "m"},
+        "metadata": {},
+        "content": content,
+    }
+
+
+@pytest.mark.parametrize(
+    ("msg_type", "content"),
+    [
+        ("display_data", {"data": {"text/plain": "x"}}),  # nbformat reads content["metadata"]
+        ("error", {"ename": "ValueError"}),
+        ("execute_result", {"data": {"text/plain": 5}, "metadata": {}, "execution_count": 1}),
+        ("stream", {"name": "stdout", "text": ["x"]}),
+        ("status", {"execution_state": "idle", "execution_count": "1"}),
+    ],
+)
+def test_a_kernel_message_nbclient_would_choke_on_is_refused_at_the_door(msg_type, content):
+    from checker.classroom.kernel_messages import KernelProtocolError, checked
+
+    assert checked(_signed("stream", {"name": "stdout", "text": "fine"}))["msg_type"] == "stream"
+    with pytest.raises(KernelProtocolError):
+        checked(_signed(msg_type, content))

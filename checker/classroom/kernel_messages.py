@@ -40,7 +40,8 @@ def guard(session) -> None:
 
 
 def checked(message):
-    """`message` itself, if it is well-formed; else KernelProtocolError.
+    """`message` itself, if it is well-formed; else KernelProtocolError. What nbformat reads as
+    `content[key]` (an output's data and metadata, an error's name, value and traceback) must be there.
 
     >>> checked({"header": {"msg_type": "stream", "msg_id": "1"}, "msg_type": "stream",
     ...          "parent_header": {}, "metadata": {}, "content": {"name": "stdout", "text": "hi"}})["msg_type"]
@@ -93,11 +94,11 @@ def _text_or_none(value) -> bool:
 
 def _output_data(content: dict) -> bool:
     """A mime bundle nbformat can write: text (or lines of it), any JSON for a JSON type."""
-    data = content.get("data", {})
+    data = content.get("data")
     return (
         isinstance(data, dict)
         and all(isinstance(key, str) and _mime_value(key, value) for key, value in data.items())
-        and isinstance(content.get("metadata", {}), dict)
+        and isinstance(content.get("metadata"), dict)
     )
 
 
@@ -113,12 +114,13 @@ _KIND_CHECKS = {
     "status": lambda c: isinstance(c.get("execution_state"), str),
     "stream": lambda c: c.get("name") in ("stdout", "stderr") and isinstance(c.get("text"), str),
     "error": lambda c: (
-        isinstance(c.get("ename", ""), str)
-        and isinstance(c.get("evalue", ""), str)
-        and isinstance(c.get("traceback", []), list)
-        and all(isinstance(line, str) for line in c.get("traceback", []))
+        isinstance(c.get("ename"), str)
+        and isinstance(c.get("evalue"), str)
+        and isinstance(c.get("traceback"), list)
+        and all(isinstance(line, str) for line in c["traceback"])
     ),
     "clear_output": lambda c: isinstance(c.get("wait", False), bool),
     "execute_reply": lambda c: isinstance(c.get("status"), str),
     **dict.fromkeys(OUTPUT_TYPES, _output_data),
+    "execute_result": lambda c: _output_data(c) and "execution_count" in c,
 }
