@@ -121,6 +121,17 @@ ATTACKS = {
         os.remove(path)
     if len(started) < 5000:
         raise OSError(f"stopped after {{len(started)}} processes")""",
+    # As uid 0 without capabilities, /proc/sys was writable: kernel.core_pattern runs a program as root
+    # at the next crash. Only opened here, never written.
+    "writes_kernel_settings": """    import os
+    os.close(os.open("/proc/sys/kernel/core_pattern", os.O_WRONLY))""",
+    # Out of its cgroup, its processes and memory would be limited no more (as root).
+    "leaves_its_cgroup": """    import os
+    _any(
+        lambda: open("/sys/fs/cgroup/cgroup.procs", "w").write(str(os.getpid())),
+        lambda: open("/sys/fs/cgroup/pids/cgroup.procs", "w").write(str(os.getpid())),
+        lambda: open("/sys/fs/cgroup/memory/cgroup.procs", "w").write(str(os.getpid())),
+    )""",
     "uses_network": """    import socket
     socket.create_connection(("127.0.0.1", {port}), timeout=5).close()""",
     # Files the grader touches after the kernel ends: nbgrader writes the graded notebook through a
