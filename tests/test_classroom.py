@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import os
 import re
 import shutil
@@ -589,6 +590,21 @@ def test_the_layer_program_is_the_notebook_s_imports_and_definitions_only():
     assert "fit(" not in program and "print(" not in program and "check(" not in program
 
 
+def test_code_nested_too_deep_for_python_is_left_out_of_the_layer_program_not_a_crash():
+    """A cell of 3000 chained operators (MemoryError or RecursionError in ast.parse), or of 500
+    (RecursionError in ast.unparse), raised in nbgrader's process and failed the submission."""
+    from checker.classroom.evidence import layer_program
+
+    too_deep = [
+        "x = " + "-" * 200_000 + "1",
+        "y = " + "1+" * 3000 + "1",
+        "def helper():\n    return " + "1+" * 500 + "1",
+    ]
+    cells = [nbformat.v4.new_code_cell(s) for s in [*too_deep, *LAYER_NOTEBOOK]]
+    program = layer_program(cells, "simple_dense").program
+    assert "class SimpleDense(keras.layers.Layer)" in program and "1+1" not in program
+
+
 def test_a_notebook_without_the_class_has_no_layer_evidence():
     from checker.classroom.evidence import layer_program
 
@@ -763,3 +779,51 @@ def test_a_local_cluster_s_kernels_share_the_cores_and_a_cluster_of_your_own_is_
     assert local == {"TF_NUM_INTRAOP_THREADS": "4", "TF_NUM_INTEROP_THREADS": "4", "OMP_NUM_THREADS": "4"}
     assert remote == {}
     assert KERNEL_THREADS_ENV not in os.environ
+
+
+@pytest.mark.slow
+def test_a_layer_class_that_fills_the_probe_s_disk_is_stopped_and_leaves_nothing():
+    """The probe runs learner code too: a class body that wrote 1 GB files in a loop had no limit
+    but the probe's time (120 s), and a chain of folders too deep for rmtree broke its cleanup."""
+    from checker.classroom import layer_grading
+    from checker.classroom.evidence import layer_program
+
+    program = layer_program([nbformat.v4.new_code_cell(s) for s in LAYER_NOTEBOOK], "simple_dense").program
+    filling = program.replace(
+        "class SimpleDense(keras.layers.Layer):",
+        "class SimpleDense(keras.layers.Layer):\n"
+        "    import os\n"
+        "    _folder = os.open('.', os.O_RDONLY)\n"
+        "    for _ in range(40):\n"
+        "        os.mkdir('n' * 255, dir_fd=_folder)\n"
+        "        _folder = os.open('n' * 255, os.O_RDONLY, dir_fd=_folder)\n"
+        "    for _number in range(30):\n"
+        "        open(f'junk_{_number}', 'wb').write(bytes(32 * 1024**2))\n",
+    )
+    report = layer_grading.grade_layer_program(filling, "simple_dense", timeout=60)
+    assert report.score == 0 and "to disk and was stopped" in str(report), str(report)
+    assert layer_grading.grade_layer_program(program, "simple_dense").score == 10
+
+
+def test_a_submission_with_a_link_anywhere_has_its_notebooks_withheld_from_nbgrader(tmp_path):
+    """nbgrader's pre-convert hook: nbgrader fails a submission whose notebook list is empty."""
+    from checker.classroom.sanitize import links_in_submission, refuse_linked_submissions
+
+    submitted = tmp_path / "submitted"
+    clean, linked, whole = (submitted / student / "01" for student in ("ann", "bob", "cid"))
+    for folder in (clean, linked):
+        (folder / "data").mkdir(parents=True)
+        (folder / "01.ipynb").write_text("{}")
+    (linked / "data" / "x.csv").symlink_to(tmp_path / "gradebook.db")
+    (submitted / "cid").mkdir()
+    whole.symlink_to(tmp_path / "source" / "01", target_is_directory=True)
+
+    assert links_in_submission(clean) == []
+    assert links_in_submission(linked) == ["bob/01/data/x.csv"]
+    assert links_in_submission(whole) == ["cid/01"]
+    notebooks = [str(clean / "01.ipynb")]
+    refuse_linked_submissions(notebooks=notebooks, log=logging.getLogger("test"))
+    assert notebooks == [str(clean / "01.ipynb")]
+    notebooks = [str(linked / "01.ipynb")]
+    refuse_linked_submissions(notebooks=notebooks, log=logging.getLogger("test"))
+    assert notebooks == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import stat
 import subprocess
@@ -10,8 +11,9 @@ import sys
 import time
 
 import pytest
+from test_disk_guard import nest_past_path_max
 
-from checker.classroom import pid_namespace, sandbox
+from checker.classroom import folder_walk, pid_namespace, sandbox
 from checker.classroom.defuse import defuse, read_regular
 
 
@@ -57,6 +59,19 @@ def test_defuse_clears_set_user_id_and_gives_the_owner_back_its_files(tmp_path):
     assert changes == ["cleared set-user-ID and set-group-ID on shell"]
     assert stat.S_IMODE(locked.stat().st_mode) & 0o700 == 0o700
     assert stat.S_IMODE((locked / "secret").stat().st_mode) & 0o600 == 0o600
+
+
+def test_defuse_removes_folders_nested_past_what_a_path_can_name_so_rmtree_works_afterwards(tmp_path):
+    """nbgrader's and tempfile's shutil.rmtree recurse: a chain 1000 deep raised RecursionError."""
+    (tmp_path / "kept.txt").write_text("mine")
+    os.close(nest_past_path_max(tmp_path, levels=1000))
+
+    changes = defuse(tmp_path)
+
+    left = [len(str(p)) - len(str(tmp_path)) for p in tmp_path.rglob("*")]  # every path can be named
+    assert (tmp_path / "kept.txt").exists() and max(left) <= folder_walk.MAX_RELATIVE_CHARS + 256
+    assert len(changes) == 1 and changes[0].endswith("nested too deep, with all below it")
+    shutil.rmtree(tmp_path)
 
 
 def test_read_regular_does_not_follow_a_link_or_wait_on_a_fifo(tmp_path):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
-from checker.classroom import disk_guard
+from checker.classroom import disk_guard, folder_walk
 from checker.classroom.disk_guard import DiskGuard
 
 
@@ -62,3 +63,36 @@ def test_a_folder_added_later_is_watched_from_then_on(tmp_path):
     guard.watch(later)
     (later / "junk").write_bytes(bytes(2_000_000))
     assert guard.check() == "more than 1 MB"
+
+
+def nest_past_path_max(folder: Path, levels: int = 20) -> int:
+    """A chain of 255-character folder names, made through relative paths: past PATH_MAX (4096)
+    after 17 levels, so no path names what lies below. The descriptor of the deepest folder."""
+    current = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    for _ in range(levels):
+        os.mkdir("n" * 255, dir_fd=current)
+        deeper = os.open("n" * 255, os.O_RDONLY | os.O_DIRECTORY, dir_fd=current)
+        os.close(current)
+        current = deeper
+    return current
+
+
+def test_folders_nested_past_what_a_path_can_name_are_a_limit_and_are_deleted(tmp_path):
+    """Before, a walk by path skipped what it could not open: 50 MB below the chain went unseen."""
+    (tmp_path / "submission.ipynb").write_text("kept")
+    guard = _guard(tmp_path, limit=10_000_000)
+    deepest = nest_past_path_max(tmp_path)
+    hidden = os.open("hidden", os.O_WRONLY | os.O_CREAT, 0o600, dir_fd=deepest)
+    os.write(hidden, bytes(50_000_000))
+    os.close(hidden)
+    os.close(deepest)
+    assert guard.check() == f"folders nested more than {folder_walk.MAX_DEPTH} deep (or paths that long)"
+    guard.remove_new_files()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["submission.ipynb"]
+
+
+def test_folders_a_notebook_really_makes_are_not_too_deep(tmp_path):
+    logs = tmp_path / "logs" / "fit" / "20260101-120000" / "train" / "plugins" / "profile" / "run_1"
+    logs.mkdir(parents=True)
+    (logs / "events.out.tfevents").write_bytes(bytes(1000))
+    assert _guard(tmp_path).check() is None

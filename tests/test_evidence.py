@@ -541,6 +541,47 @@ FILL_DISK = """for i in range(100):  # 3.2 GB, were nothing to stop it
     with open(f"junk_{i}.bin", "wb") as junk:
         junk.write(bytes(32 * 1024**2))"""
 DISK_LIMIT = 200_000_000
+# Each file removed while still open: its space stays taken, and no walk of the folder finds it.
+HOLD_REMOVED_FILES = """import os
+held = []
+for i in range(100):  # 3.2 GB, were nothing to stop it
+    junk = open(f"junk_{i}.bin", "wb")
+    junk.write(bytes(32 * 1024**2))
+    junk.flush()
+    os.remove(f"junk_{i}.bin")
+    held.append(junk)"""
+
+# The kernel owns its side of the messaging and knows the key: it can sign a message that is not JSON.
+UNREADABLE_MESSAGE = """import time
+session = get_ipython().kernel.session
+session.pack = lambda content: b"{not json"
+print("this output is sent as a message nothing can read")
+time.sleep(2)"""
+
+# Widget state travels in comm messages, which no output limit counted, into the notebook's metadata.
+WIDGET_STATE = """from comm import create_comm
+for number in range(30):
+    create_comm(target_name="jupyter.widget", data={"state": {"value": "x" * 1_000_000}, "buffer_paths": []})"""
+
+# One update replaces every earlier output with its display id: 300 tiny displays, then 1.5 MB.
+DISPLAY_UPDATE = """from IPython.display import display, update_display
+for _ in range(300):
+    display({"text/plain": "x"}, raw=True, display_id="same")
+update_display({"text/plain": "y" * 1_500_000}, raw=True, display_id="same")"""
+
+# Past the output limit results and errors were kept (shortened): as many as the kernel sent.
+MANY_RESULTS = """import sys
+for _ in range(20_000):
+    sys.displayhook("z" * 5000)"""
+
+# The kernel's IPC sockets live in a folder it may write: each replaced by a link, then the kernel
+# exits, and the grader's ZeroMQ sockets reconnect to wherever the links point.
+REDIRECTS_THE_GRADER = """import glob, os
+from ipykernel.kernelapp import IPKernelApp
+for path in glob.glob(IPKernelApp.instance().ip + "-*"):
+    os.remove(path)
+    os.symlink({target!r}, path)
+os._exit(0)"""
 
 BUILDER_RAISES = """def build_functional_mlp():
     raise ValueError("not built yet")"""
@@ -721,6 +762,132 @@ def test_round_trip_the_disk_limit_ends_the_kernel_deletes_what_it_wrote_and_ear
 
 
 @pytest.mark.slow
+def test_round_trip_files_removed_but_held_open_count_against_the_disk_limit(course):
+    simulate.submit(
+        course,
+        "holds_disk",
+        MODELS,
+        RIGHT,
+        [simulate.insert_before_test("residual_identity", HOLD_REMOVED_FILES)],
+    )
+    outcome = _autograde_in_process(course, "holds_disk", max_disk_bytes=DISK_LIMIT)
+    assert outcome.success, outcome.log[-2000:]
+    assert "Limit reached: the notebook's disk limit (it wrote more than 200 MB)" in outcome.log
+    assert _scores(course, "holds_disk") == {"functional_mlp": 10, "residual_identity": 0}
+
+
+@pytest.mark.slow
+def test_round_trip_a_kernel_message_that_cannot_be_read_stops_the_kernel_not_the_grading(course):
+    simulate.submit(
+        course,
+        "garbles",
+        MODELS,
+        RIGHT,
+        [simulate.insert_before_test("residual_identity", UNREADABLE_MESSAGE)],
+    )
+    outcome = _autograde_in_process(course, "garbles")
+    assert outcome.success, outcome.log[-2000:] + outcome.error[-2000:]
+    assert _scores(course, "garbles") == {"functional_mlp": 10, "residual_identity": 0}
+
+
+@pytest.mark.slow
+def test_round_trip_widget_state_does_not_get_past_the_output_limit(course):
+    simulate.submit(
+        course, "widgets", MODELS, RIGHT, [simulate.insert_before_test("residual_identity", WIDGET_STATE)]
+    )
+    outcome = _autograde_in_process(course, "widgets")
+    assert outcome.success, outcome.log[-2000:] + outcome.error[-2000:]
+    assert _scores(course, "widgets") == {"functional_mlp": 10, "residual_identity": 10}
+    assert _autograded(course, "widgets").stat().st_size < 3_000_000
+
+
+@pytest.mark.slow
+def test_round_trip_an_update_of_many_displays_counts_each_copy_against_the_output_limit(course):
+    """Counted once, the update above made a 450 MB notebook past a 2 MB output limit."""
+    simulate.submit(
+        course, "updates", MODELS, RIGHT, [simulate.insert_before_test("residual_identity", DISPLAY_UPDATE)]
+    )
+    outcome = _autograde_in_process(course, "updates")
+    assert outcome.success, outcome.log[-2000:] + outcome.error[-2000:]
+    assert _scores(course, "updates") == {"functional_mlp": 10, "residual_identity": 10}
+    assert _autograded(course, "updates").stat().st_size < 3_000_000
+    assert "Limit reached: the notebook's output limit" in outcome.log
+
+
+@pytest.mark.slow
+def test_round_trip_past_the_output_limit_a_cell_keeps_one_result_and_one_error(course):
+    """Each shortened to 2000 characters, 20,000 results made a 40 MB notebook past a 2 MB limit."""
+    simulate.submit(
+        course, "results", MODELS, RIGHT, [simulate.insert_before_test("residual_identity", MANY_RESULTS)]
+    )
+    outcome = _autograde_in_process(course, "results")
+    assert outcome.success, outcome.log[-2000:] + outcome.error[-2000:]
+    assert _scores(course, "results") == {"functional_mlp": 10, "residual_identity": 10}
+    assert _autograded(course, "results").stat().st_size < 3_000_000
+
+
+@pytest.mark.slow
+def test_round_trip_a_submission_with_symbolic_links_is_refused_before_anything_is_read(course):
+    """A submitted notebook that is a link to the solution notebook: nbgrader read it as the
+    grader, and graded the solutions as the learner's (10/10); a linked data file was copied into
+    the kernel's folder with the content of whatever it named (here the gradebook)."""
+    folder = simulate.submit(course, "links", MODELS, WRONG)
+    notebook = folder / f"{MODELS}.ipynb"
+    notebook.unlink()
+    notebook.symlink_to(course.folder("source", assignment=MODELS) / f"{MODELS}.ipynb")
+    (folder / "data.csv").symlink_to(course.gradebook)
+    outcome = _autograde_in_process(course, "links")
+    assert not outcome.success
+    assert "symbolic link" in outcome.log + outcome.error
+    assert all(score in (None, 0) for score in _scores(course, "links").values())
+    autograded = course.folder("autograded", "links", MODELS)
+    assert not (autograded / "data.csv").exists()
+
+
+@pytest.mark.slow
+def test_round_trip_the_grader_s_sockets_never_follow_a_link_the_kernel_left(course, tmp_path):
+    target = tmp_path / "service.sock"  # a service of the grading machine, out of the kernel's sight
+    connections = []
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(target))
+        server.listen(16)
+        server.settimeout(0.2)
+        stop = threading.Event()
+
+        def serve():
+            while not stop.is_set():
+                with contextlib.suppress(OSError):
+                    connections.append(server.accept()[0])
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        attack = REDIRECTS_THE_GRADER.format(target=str(target))
+        simulate.submit(
+            course, "redirects", MODELS, RIGHT, [simulate.insert_before_test("residual_identity", attack)]
+        )
+        outcome = _autograde_in_process(course, "redirects")
+        stop.set()
+        thread.join(5)
+    assert outcome.success, outcome.log[-2000:] + outcome.error[-2000:]
+    assert _scores(course, "redirects") == {"functional_mlp": 10, "residual_identity": 0}
+    assert connections == []
+
+
+@pytest.mark.slow
+def test_round_trip_no_submitted_file_runs_before_the_kernel_is_up_yet_a_learner_s_module_imports(course):
+    """`python -m ipykernel_launcher` put the notebook's folder first on sys.path from the start:
+    a submitted ipykernel_launcher.py ran before the kernel's sockets existed."""
+    import_helper = simulate.insert_before_test("residual_identity", "from helper import ANSWER")
+    folder = simulate.submit(course, "shadows", MODELS, RIGHT, [import_helper])
+    (folder / "ipykernel_launcher.py").write_text("open('shadow_ran', 'w').close()\nraise SystemExit(1)\n")
+    (folder / "helper.py").write_text("ANSWER = 42\n")
+    outcome = _autograde_in_process(course, "shadows")
+    assert outcome.success, outcome.log[-2000:] + outcome.error[-2000:]
+    assert _scores(course, "shadows") == {"functional_mlp": 10, "residual_identity": 10}
+    assert not (course.folder("autograded", "shadows", MODELS) / "shadow_ran").exists()
+
+
+@pytest.mark.slow
 def test_round_trip_a_syntax_error_says_the_builder_is_not_defined(graded, course):
     assert graded["syntax_error"] == {"functional_mlp": 0, "residual_identity": 10}
     text = _verdict_html(course, "syntax_error", "functional_mlp")
@@ -826,3 +993,31 @@ def test_a_copied_nbgrader_cell_becomes_an_ordinary_cell_after_deduplication():
     nb, _ = PlainCopies().preprocess(nb, {})
     assert "nbgrader" not in nb.cells[0].metadata
     assert nb.cells[1].metadata["nbgrader"]["grade_id"] == "functional_mlp_solution"
+
+
+def _signed(msg_type: str, content: dict) -> dict:
+    return {
+        "msg_type": msg_type,
+        "header": {"msg_type": msg_type, "msg_id": "1"},
+        "parent_header": {"msg_id": "m"},
+        "metadata": {},
+        "content": content,
+    }
+
+
+@pytest.mark.parametrize(
+    ("msg_type", "content"),
+    [
+        ("display_data", {"data": {"text/plain": "x"}}),  # nbformat reads content["metadata"]
+        ("error", {"ename": "ValueError"}),
+        ("execute_result", {"data": {"text/plain": 5}, "metadata": {}, "execution_count": 1}),
+        ("stream", {"name": "stdout", "text": ["x"]}),
+        ("status", {"execution_state": "idle", "execution_count": "1"}),
+    ],
+)
+def test_a_kernel_message_nbclient_would_choke_on_is_refused_at_the_door(msg_type, content):
+    from checker.classroom.kernel_messages import KernelProtocolError, checked
+
+    assert checked(_signed("stream", {"name": "stdout", "text": "fine"}))["msg_type"] == "stream"
+    with pytest.raises(KernelProtocolError):
+        checked(_signed(msg_type, content))

@@ -121,6 +121,17 @@ ATTACKS = {
         os.remove(path)
     if len(started) < 5000:
         raise OSError(f"stopped after {{len(started)}} processes")""",
+    # As uid 0 without capabilities, /proc/sys was writable: kernel.core_pattern runs a program as root
+    # at the next crash. Only opened here, never written.
+    "writes_kernel_settings": """    import os
+    os.close(os.open("/proc/sys/kernel/core_pattern", os.O_WRONLY))""",
+    # Out of its cgroup, its processes and memory would be limited no more (as root).
+    "leaves_its_cgroup": """    import os
+    _any(
+        lambda: open("/sys/fs/cgroup/cgroup.procs", "w").write(str(os.getpid())),
+        lambda: open("/sys/fs/cgroup/pids/cgroup.procs", "w").write(str(os.getpid())),
+        lambda: open("/sys/fs/cgroup/memory/cgroup.procs", "w").write(str(os.getpid())),
+    )""",
     "uses_network": """    import socket
     socket.create_connection(("127.0.0.1", {port}), timeout=5).close()""",
     # Files the grader touches after the kernel ends: nbgrader writes the graded notebook through a
@@ -884,3 +895,87 @@ def test_a_sandbox_that_cannot_enter_its_cgroup_does_not_start(tmp_path):
     done = subprocess.run(group.enter_command(["echo", "ran"]), capture_output=True, text=True, timeout=30)
     assert done.returncode == 125 and "ran" not in done.stdout
     assert "cannot enter the sandbox cgroup" in done.stderr
+
+
+def test_a_sandboxed_process_cannot_hide_what_it_writes_below_folders_nested_past_path_max(tmp_path):
+    """A walk by path did not see below a chain of long folder names (PATH_MAX): 50 MB there went
+    past a 10 MB disk limit unseen, and nothing could remove it (shutil.rmtree recursed)."""
+    from checker.classroom.defuse import defuse
+    from checker.classroom.disk_guard import DiskGuard
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    guard = DiskGuard([scratch], 10_000_000, lambda why: None)
+    code = """
+import os
+current = os.open(".", os.O_RDONLY)
+for _ in range(40):
+    os.mkdir("n" * 255, dir_fd=current)
+    current = os.open("n" * 255, os.O_RDONLY, dir_fd=current)
+hidden = os.open("hidden", os.O_WRONLY | os.O_CREAT, 0o600, dir_fd=current)
+os.write(hidden, bytes(50_000_000))
+print("written")
+"""
+    done = _in_sandbox(code, scratch)
+    assert done.stdout.strip() == "written", done.stderr
+    assert guard.check() is not None
+    assert defuse(scratch)[0].endswith("nested too deep, with all below it")
+    shutil.rmtree(scratch)
+
+
+def test_a_sandboxed_process_cannot_hide_what_it_writes_in_files_it_removed_but_holds(tmp_path):
+    """A file removed while open (or mapped) keeps its disk space, yet no walk of the folder finds
+    it: 60 MB so held (half of it only mapped) went past a 40 MB disk limit unseen."""
+    from checker.classroom import pid_namespace
+    from checker.classroom.disk_guard import DiskGuard
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    code = """
+import mmap, os, sys, time
+held = open("held", "wb+")
+held.write(bytes(30_000_000))
+held.flush()
+os.remove("held")
+with open("mapped", "wb+") as mapped:
+    mapped.write(bytes(30_000_000))
+    mapped.flush()
+    mapping = mmap.mmap(mapped.fileno(), 4096)
+os.remove("mapped")
+print("ready", flush=True)
+time.sleep(60)
+"""
+    with sandbox.contained(sandbox.Sandbox(writable=(scratch,)), [sys.executable, "-c", code]) as command:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        try:
+            assert process.stdout.readline().strip() == "ready"
+            namespace = pid_namespace.of_first_child(process.pid)
+            guard = DiskGuard([scratch], 40_000_000, lambda why: None)
+            assert guard.check() is None  # the walk alone sees nothing
+            guard.watch_processes(lambda: pid_namespace.members(namespace))
+            problem = guard.check()
+        finally:
+            process.kill()
+            process.wait()
+    assert problem == "more than 40 MB"
+
+
+def test_a_sandboxed_process_cannot_change_the_machine_s_kernel_settings(tmp_path):
+    """As uid 0 (a root grader), without any capability, it could write most of /proc/sys: it set
+    kernel.core_pattern to '|/bin/sh', which the kernel runs as root outside every namespace at the
+    next crash. Only opened here, never written: were it to work, it would change this machine."""
+    code = """
+import os
+for path in ("/proc/sys/kernel/core_pattern", "/proc/sys/kernel/modprobe", "/proc/sys/vm/drop_caches",
+             "/proc/sys/fs/file-max", "/proc/sysrq-trigger"):
+    try:
+        os.close(os.open(path, os.O_WRONLY))
+        print(path, "writable")
+    except OSError as exc:
+        print(path, "refused" if os.path.exists(path) else "absent")
+"""
+    done = _in_sandbox(code, tmp_path / "scratch")
+    assert done.returncode == 0, done.stderr
+    assert "writable" not in done.stdout and "/proc/sys/kernel/core_pattern refused" in done.stdout, (
+        done.stdout
+    )

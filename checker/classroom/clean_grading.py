@@ -131,12 +131,12 @@ def _model_report(evidence: Evidence, timeout: float) -> dict:
 
 
 def run_in_own_session(
-    command: list[str], timeout: float, cwd: str, env: dict, capture: bool = True
+    command: list[str], timeout: float, cwd: str, env: dict, capture: bool = True, started=None
 ) -> subprocess.CompletedProcess | None:
     """Run `command` in a new session and end its whole process group on every way out.
 
     Returns the finished process (stdout and stderr as text when `capture`), or None when it
-    ran out of time.
+    ran out of time. `started(pid)`, if given, learns the session's first process.
 
     >>> run_in_own_session(["echo", "hi"], 10, cwd="/", env={}).stdout
     'hi\\n'
@@ -152,6 +152,8 @@ def run_in_own_session(
         text=True,
         start_new_session=True,
     )
+    if started:
+        started(process.pid)
     try:
         stdout, stderr = process.communicate(timeout=timeout)
         return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
@@ -36,6 +37,7 @@ SANITIZE_STEPS = [
     "nbgrader.preprocessors.OverwriteCells",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+REFUSE_LINKS_HOOK = "checker.classroom.sanitize.refuse_linked_submissions"
 EXECUTION_STEPS = {"checker.classroom.execute.GuardedExecute", "checker.classroom.verdicts.CleanVerdicts"}
 
 CONFIG_TEMPLATE = '''\
@@ -83,6 +85,10 @@ c.GuardedExecute.notebook_timeout = {notebook_timeout!r}
 c.GuardedExecute.max_output_bytes = {max_output_bytes!r}
 c.GuardedExecute.max_disk_bytes = {max_disk_bytes!r}
 
+# A submission with a symbolic link in it is not graded: nbgrader would read what the link
+# names (the solutions, the gradebook) as you, and hand it to the learner's code.
+c.Autograde.pre_convert_hook = {refuse_links!r}
+
 # A learner who deletes a locked test cell gets it back, and it is graded.
 # (nbgrader restores edited locked cells from their checksums in any case.)
 c.OverwriteCells.add_missing_cells = True
@@ -128,6 +134,7 @@ def config_text(
         steps=steps,
         memory=f"{DEFAULT_MEMORY_LIMIT / 1024**3:g} GiB",
         memory_bytes=DEFAULT_MEMORY_LIMIT,
+        refuse_links=REFUSE_LINKS_HOOK,
     )
 
 
@@ -135,16 +142,21 @@ def load_config(course: Course):
     """The course's nbgrader_config.py as a traitlets Config, pinned to this course folder.
 
     Root and gradebook are set explicitly, so a config file that names another root cannot
-    send a worker's writes to the real course.
+    send a worker's writes to the real course; so is the hook that refuses linked submissions.
     """
     from traitlets.config import Config
     from traitlets.config.loader import PyFileConfigLoader
+
+    from checker.classroom.nbgrader_run import nbgrader_logger
+    from checker.classroom.sanitize import refuse_linked_submissions
 
     prepare_environment()
     config = PyFileConfigLoader(course.config_file.name, path=str(course.root)).load_config()
     pinned = Config()
     pinned.CourseDirectory.root = str(course.root)
     pinned.CourseDirectory.db_url = course.db_url
+    # Also for a course whose config file predates the hook; in-process, nbgrader's log is ours.
+    pinned.Autograde.pre_convert_hook = functools.partial(refuse_linked_submissions, log=nbgrader_logger())
     config.merge(pinned)
     return config
 

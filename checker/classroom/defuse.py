@@ -4,9 +4,11 @@ Once a kernel has ended, nbgrader writes the graded notebook into the notebook's
 class worker reads every notebook there back. Both follow symbolic links, and both wait on a FIFO.
 So learner code could leave a link where the graded notebook goes (nbgrader then overwrites what
 it points to: the checker's source, the gradebook), a FIFO (a read that never returns), a link to
-`/dev/zero` (a read that never ends), or a set-user-ID program (owned by the grading user: a way
-in for anyone on the machine). `defuse`, called once no process of the sandbox is left, removes
-every link, FIFO, socket and device node, clears set-user-ID and set-group-ID bits, and gives the
+`/dev/zero` (a read that never ends), a set-user-ID program (owned by the grading user: a way
+in for anyone on the machine), or folders nested past what a path can name (the recursive
+`shutil.rmtree` of nbgrader and of tempfile then fails). `defuse`, called once no process of the
+sandbox is left, removes every link, FIFO, socket and device node and every folder nested
+deeper than `folder_walk` goes, clears set-user-ID and set-group-ID bits, and gives the
 owner back read and write access, so the grader can read and remove what is left.
 `read_regular` reads one such file without following a link or waiting on a FIFO.
 """
@@ -35,7 +37,13 @@ def defuse(folder: Path) -> list[str]:
     """
     changes: list[tuple[Path, str]] = []
     _restore_owner_access(folder, _lstat(folder), changes, folder)
-    for path, info in folder_walk.below(folder):
+    for path, info, too_deep in folder_walk.below(folder):
+        if too_deep:  # nbgrader's and tempfile's rmtree recurse: a deep chain would make them fail
+            folder_walk.remove_tree(path)
+            where = str(path.relative_to(folder))
+            where = where if len(where) <= 80 else f"{where[:40]}...{where[-37:]}"
+            changes.append((path, f"removed the folder {where}, nested too deep, with all below it"))
+            continue
         if stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode):
             _restore_owner_access(path, info, changes, folder)
             continue

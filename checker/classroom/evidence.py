@@ -208,8 +208,9 @@ def layer_program(cells, exercise: str) -> Evidence:
         if cell.get("cell_type") != "code":
             continue
         for node in _top_level(cell.source):
-            if isinstance(node, KEPT_STATEMENTS) or _is_constant(node):
-                statements.append(ast.unparse(node))
+            kept = _unparsed(node) if isinstance(node, KEPT_STATEMENTS) or _is_constant(node) else None
+            if kept is not None:
+                statements.append(kept)
                 defines_class |= isinstance(node, ast.ClassDef) and node.name == class_name
     if not defines_class:
         return Evidence(
@@ -230,8 +231,16 @@ def _top_level(source: str) -> list:
         pass
     try:
         return ast.parse(source).body
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # e.g. 3000 nested operators
         return []
+
+
+def _unparsed(node) -> str | None:
+    """The statement as source; None for one nested too deep to write back (500 chained `1+`)."""
+    try:
+        return ast.unparse(node)
+    except (RecursionError, MemoryError, ValueError):
+        return None
 
 
 def _is_constant(node) -> bool:

@@ -12,7 +12,7 @@ What it adds to nbgrader's `Execute` (whose timeout and interrupt-on-timeout it 
 - Limits per notebook: `notebook_timeout` seconds of wall time in all (the cell running
   when it is reached is interrupted, the cells after it are not run and score 0; the cells
   before keep their points) and `max_output_bytes` of output in all (later output is dropped
-  as it arrives, with one note saying so; error outputs are kept, shortened) and
+  as it arrives, with one note saying so; a cell's first error and result are kept, shortened) and
   `max_disk_bytes` written to its folders on disk (disk_guard.py: checked four times a second;
   past it the kernel is ended, the cells from there on score 0, and what the run wrote is
   deleted). The log says which limit a notebook reached.
@@ -23,8 +23,9 @@ What it adds to nbgrader's `Execute` (whose timeout and interrupt-on-timeout it 
 - The kernel runs in grading mode (CHECKER_GRADING=1: check() says the self-check is off) with
   training skimmed (CHECKER_SKIM=1, checker/course/skim.py: one batch per fit, no drawings; no
   grade depends on training), on the CPU, with TensorFlow's logging quiet and the checker importable.
-- A kernel that dies (os._exit, a crash, out of memory) ends the execution but not the
-  grading: the cell that was running and every cell after it get an error output saying so,
+- A kernel that dies (os._exit, a crash, out of memory), or sends a message that is not a
+  well-formed Jupyter message (kernel_messages.py: it owns its end and signs what it likes),
+  ends the execution but not the grading: the cell that was running and every cell after it get an error output saying so,
   which scores 0 in nbgrader, and the cells that ran before keep their evidence.
 - A kernel that is stuck ends the execution too. nbgrader interrupts a cell that runs out of
   time and goes on; when the kernel ignores the interrupt (a loop that catches
@@ -68,6 +69,7 @@ from checker.classroom.config import (
 from checker.classroom.disk_guard import DiskGuard
 from checker.classroom.environment import environment
 from checker.classroom.evidence import checker_exercise
+from checker.classroom.kernel_messages import KernelProtocolError
 from checker.course.skim import SKIM_ENV
 from checker.evidence_channel import SOCKET_ENV, EvidenceServer
 from checker.paths import RESULTS_DIR_ENV, repository_root
@@ -113,7 +115,7 @@ class GuardedExecute(Execute):
     max_output_bytes = Integer(
         DEFAULT_MAX_OUTPUT_BYTES,
         help="Bytes of output a whole notebook may produce; later output is dropped as it "
-        "arrives (error outputs are kept, shortened). 0: no limit.",
+        "arrives (a cell's first error and result are kept, shortened). 0: no limit.",
     ).tag(config=True)
 
     max_disk_bytes = Integer(
@@ -140,6 +142,11 @@ class GuardedExecute(Execute):
         help="Folders a sandboxed kernel must not see inside what it sees read-only: the system "
         "folders (/usr, /etc, ...) and its Python's installation. All else is absent anyway.",
     ).tag(config=True)
+
+    @default("store_widget_state")
+    def _store_widget_state_default(self) -> bool:
+        # Widget state arrives in comm messages, which no output limit counts, and goes into the notebook.
+        return False
 
     @default("shutdown_kernel")
     def _shutdown_kernel_default(self) -> str:
@@ -190,7 +197,7 @@ class GuardedExecute(Execute):
             self.log.warning(
                 "The kernel died in cell %s; the cells from there on score 0.", (self._running_cell or 0) + 1
             )
-            _mark_dead(nb, self._running_cell, self._death_reason())
+            _mark_dead(nb, self._running_cell, self._death_reason(exc))
             return nb, resources
         finally:
             self._stop_evidence_channel()
@@ -327,6 +334,12 @@ class GuardedExecute(Execute):
         finally:
             self._timing.cell_ends()
 
+    def reset_execution_trackers(self) -> None:
+        super().reset_execution_trackers()
+        # nbclient mimics a browser's Output widget for a comm the kernel opens, and fails the whole
+        # notebook on a malformed one (KeyError: '_model_module'); no grade needs widgets.
+        self.comm_open_handlers = {}
+
     def create_kernel_manager(self):
         sandboxed = self._sandbox is not None
         self.kernel_manager_class = (
@@ -338,6 +351,7 @@ class GuardedExecute(Execute):
         km.max_message_bytes = max_message_bytes(self.max_output_bytes)
         if getattr(self, "_disk_guard", None) and sandboxed:
             self._disk_guard.watch(km.private_folder)  # the kernel writes its sockets there
+            self._disk_guard.watch_processes(km.learner_pids)
         return km
 
     def _learner_sandbox(self, resources: dict) -> sandboxing.Sandbox:
@@ -404,7 +418,9 @@ class GuardedExecute(Execute):
             removed = self._disk_guard.remove_new_files()
             self.log.warning("Deleted %d files and folders the notebook wrote past its disk limit.", removed)
 
-    def _death_reason(self) -> str | None:
+    def _death_reason(self, exc: Exception) -> str | None:
+        if isinstance(exc, KernelProtocolError):
+            return f"the kernel sent {exc}, so it was stopped"
         if self._disk_guard and self._disk_guard.exceeded:
             return f"the notebook wrote {self._disk_guard.exceeded} to disk (its limit)"
         return None
@@ -439,17 +455,22 @@ class GuardedExecute(Execute):
             self._output_cut = True
             self._reached(f"the notebook's output limit ({self.max_output_bytes} bytes)")
             outs.append(_output_cut_note(self.max_output_bytes))
-        if msg.get("msg_type") in ("error", "execute_result"):  # kept: nbgrader scores a cell by them
+        kind = msg.get("msg_type")
+        # Kept, one of each per cell: nbgrader scores a cell by them (the kernel may send thousands).
+        if kind in ("error", "execute_result") and not any(o.get("output_type") == kind for o in outs):
             return super().output(outs, _shortened(msg), display_id, cell_index)
         if _is_stderr(msg) and not any(_is_stderr_output(o) for o in outs):
             outs.append(NotebookNode(output_type="stream", name="stderr", text="(stderr output cut)\n"))
         return None
 
     def _update_display_id(self, display_id, msg):
-        """update_display_data replaces earlier outputs without passing through `output`: count it too."""
-        if self.max_output_bytes > 0 and msg.get("msg_type") == "update_display_data":
-            self._output_bytes += _message_size(msg)
+        """An output with a display id replaces every earlier output with that id, without passing
+        through `output`: each copy counts, as each is written into the notebook."""
+        if self.max_output_bytes > 0:
+            copies = sum(map(len, self._display_id_map.get(display_id, {}).values()))
+            self._output_bytes += _message_size(msg) * copies
             if self._output_bytes > self.max_output_bytes:
+                self._reached(f"the notebook's output limit ({self.max_output_bytes} bytes)")
                 return None
         return super()._update_display_id(display_id, msg)
 
@@ -575,7 +596,8 @@ def _output_cut_note(limit: int) -> NotebookNode:
 
 
 def _is_dead_kernel(exc: Exception) -> bool:
-    return isinstance(exc, DeadKernelError) or "Kernel died" in str(exc)
+    """Dead, or as good as dead: it broke the messaging protocol (the kernel is ended all the same)."""
+    return isinstance(exc, (DeadKernelError, KernelProtocolError)) or "Kernel died" in str(exc)
 
 
 def _timed_out(cell) -> bool:

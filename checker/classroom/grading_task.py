@@ -27,6 +27,7 @@ from checker.classroom.deadline import Watchdog
 from checker.classroom.layout import Submission
 from checker.classroom.leftovers import end_marked_processes, marked
 from checker.classroom.payload import CourseFiles, SubmissionFiles, notebook_bytes, unpack
+from checker.classroom.sanitize import REFUSED
 
 NEEDS_ATTENTION = "checker error: needs attention"  # how a checker bug fails a submission
 STARTED_TOPIC = "checker-grading-started"
@@ -118,9 +119,10 @@ def failure_reason(outcome) -> str:
     >>> failure_reason(Outcome(False, log="[ERROR] x\\nValueError: checker error: needs attention: bug"))
     'checker error: needs attention: bug'
     """
-    for line in (outcome.error or "").splitlines() + (outcome.log or "").splitlines():
-        if NEEDS_ATTENTION in line:
-            return line[line.index(NEEDS_ATTENTION) :].strip()[:300]
+    for marker in (NEEDS_ATTENTION, REFUSED):
+        for line in (outcome.error or "").splitlines() + (outcome.log or "").splitlines():
+            if marker in line:
+                return line[line.index(marker) :].strip()[:300]
     return outcome.last_error_line()
 
 

@@ -12,7 +12,8 @@ test cells of one notebook are tried in one probe process (one TensorFlow import
 
 The probe runs in the same bubblewrap sandbox as learners' kernels (sandbox.py) wherever bwrap
 runs here: it sees the kernel-side copy of the checker (no judge/), writes only its scratch
-folder, has no network, and leaves no process behind.
+folder (at most PROBE_DISK_BYTES, as a kernel's disk guard counts them), has no network, and
+leaves no process behind.
 
 What the probe reports is learner-controlled, so it is checked before it is judged: the
 weights it says it holds must be exactly the values this process asked it to set. A probe
@@ -24,19 +25,24 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
+import signal
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from checker.classroom import pid_namespace
 from checker.classroom.clean_grading import PROBE_TIMEOUT, run_in_own_session
-from checker.classroom.defuse import read_regular
+from checker.classroom.defuse import defuse, read_regular
+from checker.classroom.disk_guard import DiskGuard
 from checker.judge.exercises import get_exercise
 from checker.judge.feedback import whole_exercise_failed
 from checker.report import Report
 
 MAX_OBSERVATION_BYTES = 5_000_000
+PROBE_DISK_BYTES = 100_000_000  # what the probe may write to its scratch folder (it needs a few kB)
 
 
 def main(argv: list[str]) -> int:
@@ -120,15 +126,63 @@ def run_probes(
         manifest = Path(scratch) / "jobs.json"
         manifest.write_text(json.dumps(jobs), encoding="utf-8")
         command = [sys.executable, "-P", "-m", "checker.observe.layer_probe", str(manifest)]
-        with _sandboxed(command, Path(scratch)) as sandboxed:
+        with _sandboxed(command, Path(scratch)) as sandboxed, _disk_limited(Path(scratch)) as guard:
             finished = run_in_own_session(
-                sandboxed, timeout, cwd=scratch, env=subprocess_environment(), capture=False
+                sandboxed,
+                timeout,
+                cwd=scratch,
+                env=subprocess_environment(),
+                capture=False,
+                started=guard.probe_started,
             )
         outcomes = [_read_outcome(path) for path in observed]
-    if finished is None:
-        stopped = f"Trying the class took longer than {timeout:g} s and was stopped (an endless loop?)."
+        defuse(Path(scratch))  # before tempfile's rmtree: no link to follow, no chain too deep for it
+    stopped = _why_stopped(guard.exceeded, finished is None, timeout)
+    if stopped:
         return [(outcome, None) if not problem else ({}, stopped) for outcome, problem in outcomes]
     return outcomes
+
+
+def _why_stopped(disk: str | None, out_of_time: bool, timeout: float) -> str | None:
+    if disk:
+        return f"Trying the class wrote {disk} to disk and was stopped."
+    if out_of_time:
+        return f"Trying the class took longer than {timeout:g} s and was stopped (an endless loop?)."
+    return None
+
+
+class _ProbeDiskGuard(DiskGuard):
+    """The disk guard of one probe: past its limit it ends the probe's whole session."""
+
+    def __init__(self, scratch: Path):
+        super().__init__([scratch], PROBE_DISK_BYTES, self._stop_probe)
+        self._session: int | None = None
+        self._namespace: str | None = None
+        self.watch_processes(self._probe_pids)
+
+    def probe_started(self, pid: int) -> None:
+        self._session = pid
+
+    def _probe_pids(self) -> list[int]:
+        if self._session is not None and self._namespace is None:
+            self._namespace = pid_namespace.of_first_child(self._session, wait_seconds=0)
+        return pid_namespace.members(self._namespace) if self._namespace else []
+
+    def _stop_probe(self, problem: str) -> None:
+        if self._session is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self._session, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def _disk_limited(scratch: Path):
+    """Learner code runs in the probe too: what it writes to its scratch folder is limited as a
+    kernel's is (disk_guard), though the probe needs next to nothing there."""
+    guard = _ProbeDiskGuard(scratch).start()
+    try:
+        yield guard
+    finally:
+        guard.stop()
 
 
 FILES = (("program", ".py"), ("inputs", ".json"), ("observed", ".json"))

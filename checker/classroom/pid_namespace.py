@@ -51,15 +51,20 @@ def end(namespace: str, wait_seconds: float = 5.0) -> bool:
         raise ValueError("refusing to end the grader's own PID namespace")
     deadline = time.monotonic() + wait_seconds
     while True:
-        members = [pid for pid in _pids() if of(pid) == namespace]
-        if not members:
+        found = members(namespace)
+        if not found:
             return True
         if time.monotonic() > deadline:
             return False
-        for pid in members:
+        for pid in found:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
         time.sleep(0.01)
+
+
+def members(namespace: str) -> list[int]:
+    """The processes in `namespace` now."""
+    return [pid for pid in _pids() if of(pid) == namespace]
 
 
 def _first_child(pid: int) -> int | None:

@@ -8,7 +8,7 @@ with:
   course, the repository, people's homes, nbgrader's exchange, /run's service sockets and any
   /data or /work with solutions are simply absent; what in /etc only its owner may read
   (shadow, private keys) is masked, since a root grader's sandbox would read it as its owner;
-  a fresh `/dev`, `/proc` and `/tmp`;
+  a fresh `/dev`, `/proc` (its kernel settings, /proc/sys, read-only) and `/tmp`;
 - what must stay hidden inside what is shown hidden under empty folders: the checker package
   when it is installed in that virtualenv, the grading user's home, the folders the caller names;
 - in their place a read-only copy of only the kernel-side modules of the checker (no judge/,
@@ -21,9 +21,10 @@ with:
 - bounded scratch space: /tmp and /dev/shm are small private tmpfs (in memory, so unbounded
   they would be a way to exhaust it), the rest of /dev read-only;
 - limits through `prlimit` (bwrap itself sets none): data memory per process (RLIMIT_DATA),
-  the size of any one file it writes (RLIMIT_FSIZE), and processes and threads
-  (RLIMIT_NPROC). Linux exempts root's own uid from RLIMIT_NPROC, so when grading as root
-  a cgroup (`cgroups`) limits processes and memory of the whole sandbox, where root may make one.
+  the size of any one file it writes (RLIMIT_FSIZE), processes and threads (RLIMIT_NPROC), and
+  open descriptors (RLIMIT_NOFILE). Linux exempts root's own uid from RLIMIT_NPROC, so when
+  grading as root a cgroup (`cgroups`) limits processes and memory of the whole sandbox, where
+  root may make one.
 
 Public surface: `Sandbox` (the command line for one sandboxed process), `contained()` (that
 command in a cgroup of its own, where one can be made), `availability()` (can this machine run
@@ -53,10 +54,14 @@ SWITCH_ENV = "CHECKER_SANDBOX"  # "off": the default of GuardedExecute.sandbox b
 DEFAULT_MEMORY_LIMIT = 4 * 1024**3  # bytes of RLIMIT_DATA; TensorFlow reserves far more *virtual* memory
 DEFAULT_FILE_SIZE_LIMIT = 1024**3  # bytes: the largest file learner code may write (RLIMIT_FSIZE)
 DEFAULT_PROCESS_LIMIT = 1024  # processes and threads (RLIMIT_NPROC); TensorFlow starts ~2 per core
+# Descriptors per process (RLIMIT_NOFILE, soft and hard): the disk guard lists them all, four times a second.
+OPEN_FILES_LIMIT = 4096
 # All of the machine a kernel sees, read-only, besides its own Python (wherever that lives), its
 # folders and private scratch: an allow-list, so a /data or /work with solutions is simply absent.
 SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
 SCRATCH_BYTES = 512 * 1024**2  # size of the private /tmp (HOME, caches); /dev/shm gets a quarter
+# Kernel settings and triggers in /proc that uid 0 may write without a capability.
+PROC_READ_ONLY = ("/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs", "/proc/pressure")
 PACKAGE_MOUNT = "/tmp/.checker-kernel-side"  # where the kernel-side copy appears inside the sandbox
 # What learner code may import of the checker: what the notebooks call, nothing that judges.
 KERNEL_SIDE = (
@@ -105,7 +110,7 @@ class Sandbox:
         wanted = [*self.hidden, *_hidden_env(), *_checker_locations(), *_grading_user_home()]
         hidden = _outermost([f for f in wanted if _strictly_under_any(f, shown)], in_tmp=True)
         writable = [Path(f).resolve() for f in self.writable]
-        options = [*_system_view(), "--proc", "/proc", *_private_scratch()]
+        options = [*_system_view(), "--proc", "/proc", *_kernel_settings_read_only(), *_private_scratch()]
         options += _each("--ro-bind", shown, twice=True)  # the kernel's Python, e.g. a .venv in the repo
         options += _each("--tmpfs", hidden)  # e.g. site-packages/checker in that .venv
         options += _each("--bind", writable, twice=True)
@@ -134,7 +139,12 @@ class Sandbox:
 
     def _limits(self) -> list[str]:
         """`prlimit` and its options (soft and hard: learner code cannot raise them), or nothing."""
-        wanted = {"data": self.memory_limit, "fsize": self.file_size_limit, "nproc": self.process_limit}
+        wanted = {
+            "data": self.memory_limit,
+            "fsize": self.file_size_limit,
+            "nproc": self.process_limit,
+            "nofile": OPEN_FILES_LIMIT,
+        }
         options = [f"--{name}={value}" for name, value in wanted.items() if value]
         return ["prlimit", *options, "--"] if options else []
 
@@ -154,6 +164,16 @@ def contained(sandbox: Sandbox, argv: list[str]):
     finally:
         if group:
             group.remove()
+
+
+def _kernel_settings_read_only() -> list[str]:
+    """The machine's kernel settings in /proc, read-only (as Docker has them).
+
+    Linux lets the owner uid of most of /proc/sys write it, capabilities or not, and a root
+    grader's sandbox runs as uid 0: learner code set kernel.core_pattern to a program of its own
+    (run as root, outside every namespace, at the next crash), or kernel.modprobe, vm.*, fs.*.
+    """
+    return [part for path in PROC_READ_ONLY if os.path.exists(path) for part in ("--ro-bind", path, path)]
 
 
 def _private_scratch() -> list[str]:

@@ -1,16 +1,20 @@
 """The Jupyter kernel managers of class grading: a learner's kernel, capped, and in the sandbox.
 
-`LimitedKernelManager` caps the size of any message its clients accept; `SandboxedKernelManager`
+`LimitedKernelManager` caps the size of any message its clients accept and checks that each is
+a well-formed message (kernel_messages); `SandboxedKernelManager`
 starts the kernel in a `Sandbox` (sandbox.py) and, once the kernel ends, ends every process of
 the sandbox and defuses its folders (defuse.py) before the grader goes there.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
+import stat
 import tempfile
+import time
 from pathlib import Path
 
 import zmq
@@ -18,7 +22,7 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Any as AnyTrait
 from traitlets import Integer
 
-from checker.classroom import cgroups, pid_namespace
+from checker.classroom import cgroups, kernel_messages, pid_namespace
 from checker.classroom.defuse import defuse
 from checker.classroom.sandbox import Sandbox
 
@@ -40,6 +44,7 @@ class LimitedKernelManager(AsyncKernelManager):
 
     def client(self, **kwargs):
         client = super().client(**kwargs)
+        kernel_messages.guard(client.session)  # a message nbclient cannot read ends the kernel, not grading
         if self.max_message_bytes > 0:
             client.context.setsockopt(zmq.MAXMSGSIZE, self.max_message_bytes)  # for its sockets to come
         return client
@@ -62,6 +67,8 @@ class SandboxedKernelManager(LimitedKernelManager):
         self._cgroup: cgroups.Cgroup | None = None  # made at the first start, removed at cleanup
         self._namespaces: list[str] = []  # the PID namespace of each start, emptied at cleanup
         self.transport = "ipc"
+        # Out of the kernel's sight, on the same file system (for hard links).
+        self.grader_folder = Path(tempfile.mkdtemp(prefix="checker-sockets-", dir=self.private_folder.parent))
         self.connection_file = str(self.private_folder / "kernel.json")
         self.ip = str(self.private_folder / "kernel-ipc")
 
@@ -73,7 +80,7 @@ class SandboxedKernelManager(LimitedKernelManager):
         return spec
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-        argv = super().format_kernel_cmd(extra_arguments)
+        argv = no_code_from_its_folder_at_start(super().format_kernel_cmd(extra_arguments))
         sandbox = (self.sandbox or Sandbox()).with_writable(self.private_folder)
         self._cgroup = self._cgroup or sandbox.cgroup()
         command = sandbox.command(argv)
@@ -87,11 +94,37 @@ class SandboxedKernelManager(LimitedKernelManager):
             await super()._async_launch_kernel(kernel_cmd, **{**kw, "stdout": output, "stderr": output})
 
     async def _async_post_start_kernel(self, **kw) -> None:
+        await self._connect_through_links_of_its_own()
         await super()._async_post_start_kernel(**kw)
         pid = getattr(self.provisioner, "pid", None)
         namespace = pid_namespace.of_first_child(pid) if pid else None
         if namespace and namespace != pid_namespace.of(os.getpid()):
             self._namespaces.append(namespace)
+
+    def learner_pids(self) -> list[int]:
+        """The processes of the running sandbox (as the grader sees them)."""
+        return [pid for namespace in list(self._namespaces) for pid in pid_namespace.members(namespace)]
+
+    async def _connect_through_links_of_its_own(self, wait_seconds: float = 120) -> None:
+        """Once the kernel has made its IPC sockets, hard-link each into a folder of the grader's
+        and connect there, from the manager and every client.
+
+        The sockets live in a folder the kernel may write: it could replace them with links and
+        close them, and ZeroMQ, reconnecting by path, followed those links to any socket of the
+        machine the grader may reach (a service's, a classmate kernel's). A hard link is the socket
+        itself, wherever the kernel's path then leads. No learner code runs before the sockets
+        exist (`no_code_from_its_folder_at_start`), so what is linked here is the kernel's.
+        """
+        sockets = [Path(f"{self.ip}-{port}") for port in self.ports]
+        deadline = time.monotonic() + wait_seconds
+        while not all(_is_socket(path) for path in sockets):
+            if time.monotonic() > deadline or not await self.is_alive():
+                return  # nothing to connect to: the kernel is reported dead or stuck as usual
+            await asyncio.sleep(0.02)
+        grader_side = self.grader_folder / "kernel-ipc"
+        for path in sockets:
+            os.link(path, f"{grader_side}-{path.name.rpartition('-')[2]}", follow_symlinks=False)
+        self.ip = str(grader_side)
 
     async def cleanup_resources(self, restart: bool = False) -> None:
         await super().cleanup_resources(restart)
@@ -111,6 +144,7 @@ class SandboxedKernelManager(LimitedKernelManager):
         self._log_kernel_output_tail()  # after defuse: a regular file by now, not a FIFO to wait on
         if not restart:
             shutil.rmtree(self.private_folder, ignore_errors=True)
+            shutil.rmtree(self.grader_folder, ignore_errors=True)
 
     def _log_kernel_output_tail(self, max_bytes: int = 2000) -> None:
         """The end of what the kernel wrote to its descriptors (why a kernel died), at debug level."""
@@ -126,3 +160,24 @@ class SandboxedKernelManager(LimitedKernelManager):
             namespace = self._namespaces.pop()
             if not pid_namespace.end(namespace):
                 self.log.error("A process of the learner's sandbox (%s) could not be ended.", namespace)
+
+
+def _is_socket(path: Path) -> bool:
+    try:
+        return stat.S_ISSOCK(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def no_code_from_its_folder_at_start(argv: list[str]) -> list[str]:
+    """`python -m ipykernel_launcher ...` in safe-path mode (-P): a submitted
+    `ipykernel_launcher.py` (or `zmq.py`...) in the notebook's folder would otherwise run before
+    the kernel's sockets exist, and could put links where the grader connects. The folder goes
+    back on sys.path once the kernel is up, for the learner's own modules.
+
+    >>> no_code_from_its_folder_at_start(["python", "-m", "ipykernel_launcher", "-f", "k.json"])[:3]
+    ['python', '-P', '-m']
+    """
+    if "-m" not in argv[1:3]:
+        return argv
+    return [argv[0], "-P", *argv[1:], "--IPKernelApp.exec_lines=import sys; sys.path.insert(0, '')"]
