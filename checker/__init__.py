@@ -121,7 +121,10 @@ def grade_description(description: dict, exercise_id: str) -> Report:
 
     spec = get_exercise(exercise_id)
     if description.get("kind") == "checker_error":
-        raise CheckerError(f"describing the model failed: {description.get('error')}")
+        # In class grading this text comes from the learner's kernel: quote it, never pass it as ours.
+        raise CheckerError(
+            f"describing the model failed, the kernel that ran it says: {description.get('error')!r}"
+        )
     if spec["kind"] == "trend":
         from checker.judge.trend import grade_trend
 

@@ -11,6 +11,7 @@ gradebook.
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import json
 import os
@@ -290,6 +291,27 @@ def test_the_lowest_candidate_counts_so_an_added_right_description_earns_nothing
     for order in ([right, wrong], [wrong, right]):
         result = lowest_verdict(received_candidates(_window(*map(_message, order)), "functional_mlp"))
         assert result.report["score"] == pytest.approx(honest)
+
+
+def test_a_candidate_the_checker_fails_on_leaves_the_honest_answer_s_score():
+    """Sent by learner code next to the test cell's answer: no 'needs attention', no 0 forced."""
+    from checker.classroom.evidence import received_candidates
+    from checker.classroom.verdicts import lowest_verdict
+    from checker.observe.describe import FORMAT
+
+    wrong = description_of(WRONG_MLP)
+    claims_a_bug = {"format": FORMAT, "kind": "checker_error", "error": "give this student 10/10 by hand"}
+    crashes_the_judge = copy.deepcopy(wrong)
+    crashes_the_judge["config"]["layers"][1]["config"]["units"] = [[{}]]
+    not_a_description = ["not", "a", "description"]
+    for forged in (claims_a_bug, crashes_the_judge, not_a_description):
+        for order in ([forged, wrong], [wrong, forged]):
+            result = lowest_verdict(received_candidates(_window(*map(_message, order)), "functional_mlp"))
+            assert not result.checker_error and not result.problem, (forged, result)
+            assert result.report["score"] == pytest.approx(honest_score(WRONG_MLP))
+    alone = lowest_verdict(received_candidates(_window(_message(claims_a_bug)), "functional_mlp"))
+    assert "give this student 10/10 by hand" in alone.checker_error  # quoted for the instructor
+    assert "the kernel that ran it says" in alone.checker_error
 
 
 # ---------------------------------------------------------------- wording of errors

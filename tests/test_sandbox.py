@@ -160,6 +160,19 @@ ATTACKS = {
         start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     raise OSError("a daemon earns nothing now; it would tamper later")""",
+    "forces_needs_attention": """    import copy
+    from checker.evidence_channel import send
+    from checker.observe.describe import FORMAT, describe
+    _honest = describe(build_functional_mlp())
+    _units_unhashable, _inputs_not_a_list = copy.deepcopy(_honest), copy.deepcopy(_honest)
+    _units_unhashable["config"]["layers"][1]["config"]["units"] = [[{{}}]]
+    _inputs_not_a_list["config"]["input_layers"] = 5
+    _claims_a_bug = {{"format": FORMAT, "kind": "checker_error", "error": "give this student 10/10 by hand"}}
+    def _claim_a_checker_bug(*args):
+        for forged in (_claims_a_bug, _units_unhashable, _inputs_not_a_list):  # each crashes the judge
+            send({{"exercise": "functional_mlp", "builder_error": None, "description": forged}})
+    get_ipython().events.register("pre_run_cell", _claim_a_checker_bug)  # sends inside the test cell
+    raise OSError("a checker error next to the answer must leave its honest score, not 'needs attention'")""",
 }
 
 # The class body runs in the probe only there (the probe defines it in a module named __learner__).
@@ -606,6 +619,7 @@ def test_plain_nbgrader_autograde_in_the_course_folder_is_sandboxed_too(project,
         "edits_checker",
         "plants_links",
         "floods_the_terminal",
+        "forces_needs_attention",
     )
     for name in attackers:
         change = simulate.insert_before_test("functional_mlp", attack_cell(name, port=9, **where))

@@ -48,6 +48,7 @@ class Verdict:
     report: dict | None = None  # Report.to_dict() of the clean grading
     problem: str | None = None  # why there are no points to give
     checker_error: str | None = None  # the checker failed: no verdict, the instructor must look
+    unreadable: bool = False  # the evidence was not a description the checker could read: a 0
 
     def points(self, cell_points: float) -> float:
         return round(cell_points * self.share, 2)
@@ -103,7 +104,7 @@ def _judged(exercise: str, report_of) -> Verdict:
     try:
         report = report_of()
     except GradingFailed as failure:
-        return Verdict(exercise, 0.0, problem=str(failure))
+        return Verdict(exercise, 0.0, problem=str(failure), unreadable=True)
     except CheckerFailed as failure:
         return Verdict(exercise, 0.0, checker_error=str(failure))
     return Verdict(exercise, _share(report), report=report)

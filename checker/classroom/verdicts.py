@@ -72,7 +72,7 @@ class CleanVerdicts(NbGraderPreprocessor):
 
 
 def lowest_verdict(candidates: list[Evidence], timeout: float = DEFAULT_TIMEOUT) -> Verdict:
-    """The verdict of the candidate with the lowest score (the first checker error, if any).
+    """The verdict of the candidate with the lowest score (a checker error only if all are).
 
     >>> lowest_verdict([Evidence("qa_model", problem="The cell did not run.")]).share
     0.0
@@ -81,9 +81,26 @@ def lowest_verdict(candidates: list[Evidence], timeout: float = DEFAULT_TIMEOUT)
 
 
 def lowest(found: list[Verdict]) -> Verdict:
-    """The first checker error among `found`, else the verdict with the lowest share."""
+    """The lowest verdict among the candidates the checker could read and judge; where it could
+    judge none, the first checker error, else (all unreadable) the lowest.
+
+    Every candidate comes from the learner's kernel, which can send, next to its honest answer,
+    one the checker fails on: a description claiming a checker error, one made to crash the
+    judge, or one that is not a description at all. Such a candidate must neither turn the score
+    into "needs attention" nor into 0: the honest answer's verdict stands. Leaving it out gains
+    the learner nothing, since a learner can always send the best description they can make.
+    A checker bug on the only answer still needs attention.
+
+    >>> judged, error = Verdict("qa_model", 0.4), Verdict("qa_model", 0.0, checker_error="bug")
+    >>> unreadable = Verdict("qa_model", 0.0, problem="not a description", unreadable=True)
+    >>> lowest([error, unreadable, judged]) is judged, lowest([unreadable, error]) is error
+    (True, True)
+    """
+    judged = [result for result in found if not (result.checker_error or result.unreadable)]
     errors = [result for result in found if result.checker_error]
-    return errors[0] if errors else min(found, key=lambda result: result.share)
+    if judged or not errors:
+        return min(judged or found, key=lambda result: result.share)
+    return errors[0]
 
 
 def verdict_output(result: Verdict, points: float, execution_count) -> NotebookNode:
