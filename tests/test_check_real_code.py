@@ -1582,13 +1582,69 @@ def test_profiling_with_the_trunk_commented_out_names_each_missing_layer():
 
 
 def test_average_pooling_and_adam_are_each_named():
+    """The average pooling stands where the max pooling should: one layer of the wrong kind, said
+    once and counted once (not a missing layer plus an extra one), and its wiring is right."""
     report = check(profiling_with_average_pooling_and_adam(), "profiling_model")
     assert_rejected(
         report,
-        OnOneLine("Missing layer", "GlobalMaxPooling1D"),
-        OnOneLine("Extra layer", "GlobalAveragePooling1D"),
+        OnOneLine("GlobalAveragePooling1D", "where the exercise has GlobalMaxPooling1D()"),
         OnOneLine("optimizer", "Adam", "rmsprop"),
+        Absent("Missing layer"),
+        Absent("Extra layer"),
+        Absent("connections"),
     )
+    assert 8.5 <= report.score < 10, str(report)
+
+
+def inception_with_max_pooling():
+    """xuannianc/spinach's listing (inception_first_edition, padding fixed) with branch_c pooled by
+    MaxPooling2D, as GoogLeNet's module does (supercode517/Dec2024 12.24.py above)."""
+    x = layers.Input((32, 32, 64))
+    branch_a = layers.Conv2D(128, 1, activation="relu", strides=2)(x)
+    branch_b = layers.Conv2D(128, 1, activation="relu")(x)
+    branch_b = layers.Conv2D(128, 3, activation="relu", strides=2, padding="same")(branch_b)
+    branch_c = layers.MaxPooling2D(3, strides=2, padding="same")(x)
+    branch_c = layers.Conv2D(128, 3, activation="relu", padding="same")(branch_c)
+    branch_d = layers.Conv2D(128, 1, activation="relu")(x)
+    branch_d = layers.Conv2D(128, 3, activation="relu", padding="same")(branch_d)
+    branch_d = layers.Conv2D(128, 3, activation="relu", strides=2, padding="same")(branch_d)
+    return Model(x, layers.concatenate([branch_a, branch_b, branch_c, branch_d], axis=-1))
+
+
+def residual_with_separable_convolutions():
+    """xuannianc/spinach's identity block (residual_book_first_edition) with its last two
+    convolutions written as SeparableConv2D, the book's later blocks' convolution."""
+    x = Input((32, 32, 128))
+    y = layers.Conv2D(128, 3, activation="relu", padding="same")(x)
+    y = layers.SeparableConv2D(128, 3, activation="relu", padding="same")(y)
+    y = layers.SeparableConv2D(128, 3, activation="relu", padding="same")(y)
+    return Model(x, layers.add([y, x]))
+
+
+def test_a_max_pooling_where_the_average_pooling_goes_is_said_once():
+    report = check(inception_with_max_pooling(), "inception_block")
+    assert_rejected(
+        report,
+        OnOneLine("MaxPooling2D(3, strides=2, padding='same')", "where the exercise has AveragePooling2D"),
+        Absent("Missing layer"),
+        Absent("Extra layer"),
+        Absent("connections"),
+        Absent("named mistake"),
+    )
+    assert 9 <= report.score < 10, str(report)
+
+
+def test_two_layers_of_the_wrong_kind_are_each_told_by_position():
+    report = check(residual_with_separable_convolutions(), "residual_identity")
+    assert_rejected(
+        report,
+        OnOneLine("first SeparableConv2D after the input", "where the exercise has Conv2D(128, 3"),
+        OnOneLine("second SeparableConv2D after the input", "where the exercise has Conv2D(128, 3"),
+        Absent("Missing layer"),
+        Absent("Extra layer"),
+        Absent("wrong tensor"),
+    )
+    assert HALF < report.score < 10, str(report)
 
 
 def test_a_small_vocabulary_and_two_gender_units_are_named():
