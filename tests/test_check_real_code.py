@@ -435,6 +435,38 @@ def residual_shortcut_from_reassigned_x():
     return keras.Model(inputs, layers.add([x, residual]))
 
 
+def residual_projection_returning_the_trunk(**pooling):
+    """The second-edition helper above (arefyazdi4/Computer_Vision_Assignments residual.py), written
+    out for the projection block, with keras.Model given the trunk's y instead of the sum: the
+    pooling (padding="same" as the helper writes it, or the default), the shortcut and the Add
+    are left out of the model."""
+    inputs = keras.Input(shape=(32, 32, 64))
+    y = layers.Conv2D(128, 3, activation="relu", padding="same")(inputs)
+    y = layers.Conv2D(128, 3, activation="relu", padding="same")(y)
+    pooled = layers.MaxPooling2D(2, **pooling)(y)
+    residual = layers.Conv2D(128, 1, strides=2, padding="same")(inputs)
+    layers.add([pooled, residual])
+    return keras.Model(inputs, y)
+
+
+@pytest.mark.parametrize("pooling", [{"padding": "same"}, {}], ids=["same", "default"])
+def test_layers_left_out_after_a_model_layer_are_named_as_left_out(pooling):
+    """A left-out layer after one of the model's layers knows its input's size, so its padding is
+    compared as the exercise's is (no padding added to 32x32 either way), and the Add joining two
+    left-out layers is named as left out too: none of them is 'missing'."""
+    report = check(residual_projection_returning_the_trunk(**pooling), "residual_projection")
+    assert_rejected(
+        report,
+        OnOneLine("MaxPooling2D(2) after the second Conv2D", "not part of the model"),
+        OnOneLine("Conv2D(128, 1, strides=2", "not part of the model"),
+        OnOneLine("Add()", "not part of the model"),
+        OnOneLine("output", "(None, 32, 32, 128)", "(None, 16, 16, 128)"),
+        Absent("Missing layer"),
+        Absent("wrong tensor"),
+    )
+    assert 2 <= report.score <= 6, str(report)
+
+
 def test_residual_first_edition_listings_pass():
     assert_accepted(check(residual_book_first_edition(), "residual_identity"))
     assert_accepted(check(residual_book_first_edition(projection=True), "residual_projection"))

@@ -252,16 +252,20 @@ def _expected_names(misfed: Misfed, student: ModelGraph, reference: ModelGraph, 
 def unconnected_of(
     ref_call: Call, student: ModelGraph, reference: ModelGraph, alignment: Alignment, depth: int = 0
 ) -> Call | None:
-    """The learner's own `ref_call`, called on the right tensor but left out of the model (or
-    after such a layer: a whole branch left out)."""
-    if not student.unconnected or len(ref_call.sources) != 1 or depth > 8:
+    """The learner's own `ref_call`, called on the right tensors but left out of the model (or
+    after such layers: a whole branch left out, the Add that joins two of them)."""
+    if not student.unconnected or not ref_call.sources or depth > 8:
         return None
-    source = ref_call.sources[0]
-    after = alignment.student_of(source)
-    if after is None and source in reference.calls:
-        before = unconnected_of(reference.calls[source], student, reference, alignment, depth + 1)
-        after = before.key if before is not None else None
-    return student.unconnected_like(ref_call, after) if after is not None else None
+    afters = []
+    for source in ref_call.sources:
+        after = alignment.student_of(source)
+        if after is None and source in reference.calls:
+            before = unconnected_of(reference.calls[source], student, reference, alignment, depth + 1)
+            after = before.key if before is not None else None
+        if after is None:
+            return None
+        afters.append(after)
+    return student.unconnected_like(ref_call, afters)
 
 
 def left_unused_message(call: Call, student: ModelGraph) -> str:
