@@ -1653,6 +1653,28 @@ def residual_with_separable_convolutions():
     return Model(x, layers.add([y, x]))
 
 
+def residual_with_a_separable_convolution_in_the_middle():
+    """The same block with only its middle convolution a SeparableConv2D: the Conv2D after it is
+    the exercise's third, not its second fed from the wrong place."""
+    x = Input((32, 32, 128))
+    y = layers.Conv2D(128, 3, activation="relu", padding="same")(x)
+    y = layers.SeparableConv2D(128, 3, activation="relu", padding="same")(y)
+    y = layers.Conv2D(128, 3, activation="relu", padding="same")(y)
+    return Model(x, layers.add([y, x]))
+
+
+def test_a_layer_of_the_wrong_kind_between_two_alike_layers_is_said_once():
+    report = check(residual_with_a_separable_convolution_in_the_middle(), "residual_identity")
+    assert_rejected(
+        report,
+        OnOneLine("SeparableConv2D(128, 3", "where the exercise has Conv2D(128, 3"),
+        Absent("Missing layer"),
+        Absent("Extra layer"),
+        Absent("connections"),
+    )
+    assert 8.5 <= report.score < 10, str(report)
+
+
 def test_a_max_pooling_where_the_average_pooling_goes_is_said_once():
     report = check(inception_with_max_pooling(), "inception_block")
     assert_rejected(

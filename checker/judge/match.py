@@ -55,8 +55,9 @@ def align(student: ModelGraph, reference: ModelGraph, input_pairs: dict[str, str
     """Pair calls; `input_pairs` maps reference input keys to the learner's input keys.
 
     The walk is run several ways (preferring a layer in the right place or one with the right
-    settings; keeping look-alikes of later layers for them or not), and the pairing that
-    explains the learner's model with the fewest differences wins.
+    settings; keeping look-alikes of later layers for them or not; taking only layers in place),
+    and the pairing that explains the learner's model with the fewest differences wins; between
+    equals, the one that finds more layers of the wrong kind in place.
     """
     exact = exact_match(student, reference)
     if exact is not None:
@@ -67,9 +68,17 @@ def align(student: ModelGraph, reference: ModelGraph, input_pairs: dict[str, str
         for place_first in (True, False)
         for reserve in (True, False)
     ]
-    best = min(walks, key=lambda a: _cost(a, student, reference))
-    best.replaced = _replaced(student, reference, best)
-    return best
+    walks.append(_walk(context, input_pairs, True, True, in_place_only=True))
+    distinct: dict[tuple, Alignment] = {}  # the walks often agree: judge each pairing once
+    for walk in walks:
+        distinct.setdefault(tuple(sorted(walk.mapping.items())), walk)
+    costs = {key: _cost(walk, student, reference) for key, walk in distinct.items()}
+    fewest = [walk for key, walk in distinct.items() if costs[key] == min(costs.values())]
+    for walk in fewest:
+        walk.replaced = _replaced(student, reference, walk)
+    # Of pairings with as few differences, the one that sees more layers of the wrong kind in
+    # place (one difference each, said once) explains the model best.
+    return max(fewest, key=lambda a: len(a.replaced))
 
 
 class _WalkContext:
@@ -100,7 +109,16 @@ class _WalkContext:
         return found
 
 
-def _walk(ctx: _WalkContext, input_pairs: dict[str, str], place_first: bool, reserve: bool) -> Alignment:
+def _walk(
+    ctx: _WalkContext,
+    input_pairs: dict[str, str],
+    place_first: bool,
+    reserve: bool,
+    in_place_only: bool = False,
+) -> Alignment:
+    """One greedy pairing; in_place_only leaves a reference call without a partner rather than
+    pair it with a layer fed from elsewhere, even through a layer of a class the exercise has
+    none of (a Conv2D after a layer of the wrong kind is kept for the reference's next Conv2D)."""
     student, reference = ctx.student, ctx.reference
     alignment = Alignment(dict(input_pairs))
     unpaired = {c.key for c in student.layer_calls()}
@@ -117,6 +135,8 @@ def _walk(ctx: _WalkContext, input_pairs: dict[str, str], place_first: bool, res
             and student.calls[k].class_name == ref_call.class_name
             and not (reserve and _reserved(stu_sig[k], ref_sig[key], stu_sig, unpaired, ref_left))
         ]
+        if in_place_only and None not in wanted:
+            candidates = [c for c in candidates if Counter(c.sources) == wanted]
         if not candidates:
             continue
 
