@@ -573,6 +573,50 @@ def test_a_concatenate_of_one_tensor_twice_is_named_as_such():
     assert_rejected(report, OnOneLine("Concatenate", "twice"), Absent("Missing layer"))
 
 
+def siamese_with_gru(shared: bool):
+    """The listing (siamese_book_listing) with a GRU for the LSTM: one shared GRU, or a GRU made
+    for each input."""
+    left_input = Input(shape=(None, 128))
+    right_input = Input(shape=(None, 128))
+    if shared:
+        gru = layers.GRU(32)
+        left_output, right_output = gru(left_input), gru(right_input)
+    else:
+        left_output, right_output = layers.GRU(32)(left_input), layers.GRU(32)(right_input)
+    merged = layers.concatenate([left_output, right_output], axis=-1)
+    predictions = layers.Dense(1, activation="sigmoid")(merged)
+    return Model([left_input, right_input], predictions)
+
+
+def test_a_shared_gru_for_the_shared_lstm_is_one_layer_of_the_wrong_kind():
+    report = check(siamese_with_gru(shared=True), "siamese_lstm")
+    assert_rejected(
+        report,
+        OnOneLine("GRU(32)", "where the exercise has LSTM(32)", "shared"),
+        Absent("Missing layer"),
+        Absent("Extra layer"),
+        Absent("Separate instances"),
+        Absent("named mistake"),
+    )
+    assert HALF < report.score < 10, str(report)
+
+
+def test_a_gru_for_each_input_is_still_the_separate_instances_mistake():
+    """Pairing each GRU with the LSTM call in its place must not hide that they are two layers."""
+    report = check(siamese_with_gru(shared=False), "siamese_lstm")
+    assert_at_most_half(
+        report,
+        OnOneLine("GRU", "where the exercise has LSTM(32)"),
+        OnOneLine(
+            "Separate instances", "first GRU after the first input", "first GRU after the second input"
+        ),
+        "named mistake",
+        Absent("separate LSTM(32) layers"),
+        Absent("Missing layer"),
+        Absent("Extra layer"),
+    )
+
+
 def test_vision_listing_passes():
     assert_accepted(check(vision_book_listing(), "shared_vision"))
 

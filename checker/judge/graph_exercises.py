@@ -228,9 +228,11 @@ def check_layers(student: ModelGraph, reference: ModelGraph, alignment: Alignmen
 def _wrong_kind(found: Call, ref_call: Call, reference: ModelGraph) -> str:
     """A layer of another class where the exercise has `ref_call`: one difference, said once."""
     shown = f"the {found.label}" if found.shown == f"the {found.class_name}" else pitfalls.with_label(found)
+    shared = len(reference.instances()[ref_call.instance]) > 1
+    fix = f"call the one shared {ref_call.label} there" if shared else f"replace it with {ref_call.label}"
     return (
         f"Layer of the wrong kind: {shown} stands where the exercise has "
-        f"{ref_call.label}{_where(ref_call, reference)}; replace it with {ref_call.label}."
+        f"{ref_call.label}{_where(ref_call, reference)}; {fix}."
     )
 
 

@@ -108,8 +108,9 @@ def _nested_model_difference(found: Call, expected: Call) -> str:
 
 def separate_instances(student: ModelGraph, reference: ModelGraph, alignment: Alignment) -> bool:
     """Calls the exercise makes with one shared instance are made with separate instances."""
+    partners = _partners(alignment)
     for members in reference.instances().values():
-        mapped = [student.calls[k] for k in (alignment.student_of(m) for m in members) if k]
+        mapped = [student.calls[k] for k in (partners.get(m) for m in members) if k]
         if len(members) > 1 and len({c.instance for c in mapped}) > 1:
             return True
     return False
@@ -149,20 +150,22 @@ def _input_names(inputs: list[Call]) -> str:
 def sharing_problems(student: ModelGraph, reference: ModelGraph, alignment: Alignment) -> list[str]:
     """Separate instances where one shared instance is needed, and the other way round."""
     problems = []
+    partners = _partners(alignment)
     for members in reference.instances().values():
         if len(members) < 2:
             continue
-        mapped = [student.calls[k] for k in (alignment.student_of(m) for m in members) if k]
+        mapped = [student.calls[k] for k in (partners.get(m) for m in members) if k]
         if len({c.instance for c in mapped}) > 1:
             names = " and ".join(c.shown for c in mapped)
             label = reference.calls[members[0]].label
+            same_kind = all(c.class_name == reference.calls[members[0]].class_name for c in mapped)
             problems.append(
                 f"Separate instances where one shared instance is needed: {names} are separate "
-                f"{label} layers, each with its own weights. Create the layer once "
+                f"{label + ' ' if same_kind else ''}layers, each with its own weights. Create the layer once "
                 f"(e.g. shared = {_constructor(label)}) and call that same object on every input, "
                 "so every input is processed by the same weights."
             )
-    inverse = {stu: ref for ref, stu in alignment.mapping.items()}
+    inverse = {stu: ref for ref, stu in partners.items()}
     ref_instance = {c.key: c.instance for c in reference.layer_calls()}
     for members in student.instances().values():
         refs = {ref_instance.get(inverse.get(m)) for m in members}
@@ -173,6 +176,12 @@ def sharing_problems(student: ModelGraph, reference: ModelGraph, alignment: Alig
                 "create one layer per call."
             )
     return problems
+
+
+def _partners(alignment: Alignment) -> dict[str, str]:
+    """Reference key -> learner key, counting a layer of the wrong kind as standing for the
+    layer in its place: whether calls share one instance does not depend on their class."""
+    return {**alignment.mapping, **alignment.replaced} if alignment.replaced else alignment.mapping
 
 
 def _constructor(label: str) -> str:
