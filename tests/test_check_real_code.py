@@ -435,6 +435,38 @@ def residual_shortcut_from_reassigned_x():
     return keras.Model(inputs, layers.add([x, residual]))
 
 
+def residual_projection_returning_the_trunk(**pooling):
+    """The second-edition helper above (arefyazdi4/Computer_Vision_Assignments residual.py), written
+    out for the projection block, with keras.Model given the trunk's y instead of the sum: the
+    pooling (padding="same" as the helper writes it, or the default), the shortcut and the Add
+    are left out of the model."""
+    inputs = keras.Input(shape=(32, 32, 64))
+    y = layers.Conv2D(128, 3, activation="relu", padding="same")(inputs)
+    y = layers.Conv2D(128, 3, activation="relu", padding="same")(y)
+    pooled = layers.MaxPooling2D(2, **pooling)(y)
+    residual = layers.Conv2D(128, 1, strides=2, padding="same")(inputs)
+    layers.add([pooled, residual])
+    return keras.Model(inputs, y)
+
+
+@pytest.mark.parametrize("pooling", [{"padding": "same"}, {}], ids=["same", "default"])
+def test_layers_left_out_after_a_model_layer_are_named_as_left_out(pooling):
+    """A left-out layer after one of the model's layers knows its input's size, so its padding is
+    compared as the exercise's is (no padding added to 32x32 either way), and the Add joining two
+    left-out layers is named as left out too: none of them is 'missing'."""
+    report = check(residual_projection_returning_the_trunk(**pooling), "residual_projection")
+    assert_rejected(
+        report,
+        OnOneLine("MaxPooling2D(2) after the second Conv2D", "not part of the model"),
+        OnOneLine("Conv2D(128, 1, strides=2", "not part of the model"),
+        OnOneLine("Add()", "not part of the model"),
+        OnOneLine("output", "(None, 32, 32, 128)", "(None, 16, 16, 128)"),
+        Absent("Missing layer"),
+        Absent("wrong tensor"),
+    )
+    assert 2 <= report.score <= 6, str(report)
+
+
 def test_residual_first_edition_listings_pass():
     assert_accepted(check(residual_book_first_edition(), "residual_identity"))
     assert_accepted(check(residual_book_first_edition(projection=True), "residual_projection"))
@@ -539,6 +571,50 @@ def test_siamese_listing_passes_written_flat_or_with_a_nested_encoder():
 def test_a_concatenate_of_one_tensor_twice_is_named_as_such():
     report = check(siamese_left_output_twice(), "siamese_lstm")
     assert_rejected(report, OnOneLine("Concatenate", "twice"), Absent("Missing layer"))
+
+
+def siamese_with_gru(shared: bool):
+    """The listing (siamese_book_listing) with a GRU for the LSTM: one shared GRU, or a GRU made
+    for each input."""
+    left_input = Input(shape=(None, 128))
+    right_input = Input(shape=(None, 128))
+    if shared:
+        gru = layers.GRU(32)
+        left_output, right_output = gru(left_input), gru(right_input)
+    else:
+        left_output, right_output = layers.GRU(32)(left_input), layers.GRU(32)(right_input)
+    merged = layers.concatenate([left_output, right_output], axis=-1)
+    predictions = layers.Dense(1, activation="sigmoid")(merged)
+    return Model([left_input, right_input], predictions)
+
+
+def test_a_shared_gru_for_the_shared_lstm_is_one_layer_of_the_wrong_kind():
+    report = check(siamese_with_gru(shared=True), "siamese_lstm")
+    assert_rejected(
+        report,
+        OnOneLine("GRU(32)", "where the exercise has LSTM(32)", "shared"),
+        Absent("Missing layer"),
+        Absent("Extra layer"),
+        Absent("Separate instances"),
+        Absent("named mistake"),
+    )
+    assert HALF < report.score < 10, str(report)
+
+
+def test_a_gru_for_each_input_is_still_the_separate_instances_mistake():
+    """Pairing each GRU with the LSTM call in its place must not hide that they are two layers."""
+    report = check(siamese_with_gru(shared=False), "siamese_lstm")
+    assert_at_most_half(
+        report,
+        OnOneLine("GRU", "where the exercise has LSTM(32)"),
+        OnOneLine(
+            "Separate instances", "first GRU after the first input", "first GRU after the second input"
+        ),
+        "named mistake",
+        Absent("separate LSTM(32) layers"),
+        Absent("Missing layer"),
+        Absent("Extra layer"),
+    )
 
 
 def test_vision_listing_passes():
@@ -1582,13 +1658,91 @@ def test_profiling_with_the_trunk_commented_out_names_each_missing_layer():
 
 
 def test_average_pooling_and_adam_are_each_named():
+    """The average pooling stands where the max pooling should: one layer of the wrong kind, said
+    once and counted once (not a missing layer plus an extra one), and its wiring is right."""
     report = check(profiling_with_average_pooling_and_adam(), "profiling_model")
     assert_rejected(
         report,
-        OnOneLine("Missing layer", "GlobalMaxPooling1D"),
-        OnOneLine("Extra layer", "GlobalAveragePooling1D"),
+        OnOneLine("GlobalAveragePooling1D", "where the exercise has GlobalMaxPooling1D()"),
         OnOneLine("optimizer", "Adam", "rmsprop"),
+        Absent("Missing layer"),
+        Absent("Extra layer"),
+        Absent("connections"),
     )
+    assert 8.5 <= report.score < 10, str(report)
+
+
+def inception_with_max_pooling():
+    """xuannianc/spinach's listing (inception_first_edition, padding fixed) with branch_c pooled by
+    MaxPooling2D, as GoogLeNet's module does (supercode517/Dec2024 12.24.py above)."""
+    x = layers.Input((32, 32, 64))
+    branch_a = layers.Conv2D(128, 1, activation="relu", strides=2)(x)
+    branch_b = layers.Conv2D(128, 1, activation="relu")(x)
+    branch_b = layers.Conv2D(128, 3, activation="relu", strides=2, padding="same")(branch_b)
+    branch_c = layers.MaxPooling2D(3, strides=2, padding="same")(x)
+    branch_c = layers.Conv2D(128, 3, activation="relu", padding="same")(branch_c)
+    branch_d = layers.Conv2D(128, 1, activation="relu")(x)
+    branch_d = layers.Conv2D(128, 3, activation="relu", padding="same")(branch_d)
+    branch_d = layers.Conv2D(128, 3, activation="relu", strides=2, padding="same")(branch_d)
+    return Model(x, layers.concatenate([branch_a, branch_b, branch_c, branch_d], axis=-1))
+
+
+def residual_with_separable_convolutions():
+    """xuannianc/spinach's identity block (residual_book_first_edition) with its last two
+    convolutions written as SeparableConv2D, the book's later blocks' convolution."""
+    x = Input((32, 32, 128))
+    y = layers.Conv2D(128, 3, activation="relu", padding="same")(x)
+    y = layers.SeparableConv2D(128, 3, activation="relu", padding="same")(y)
+    y = layers.SeparableConv2D(128, 3, activation="relu", padding="same")(y)
+    return Model(x, layers.add([y, x]))
+
+
+def residual_with_a_separable_convolution_in_the_middle():
+    """The same block with only its middle convolution a SeparableConv2D: the Conv2D after it is
+    the exercise's third, not its second fed from the wrong place."""
+    x = Input((32, 32, 128))
+    y = layers.Conv2D(128, 3, activation="relu", padding="same")(x)
+    y = layers.SeparableConv2D(128, 3, activation="relu", padding="same")(y)
+    y = layers.Conv2D(128, 3, activation="relu", padding="same")(y)
+    return Model(x, layers.add([y, x]))
+
+
+def test_a_layer_of_the_wrong_kind_between_two_alike_layers_is_said_once():
+    report = check(residual_with_a_separable_convolution_in_the_middle(), "residual_identity")
+    assert_rejected(
+        report,
+        OnOneLine("SeparableConv2D(128, 3", "where the exercise has Conv2D(128, 3"),
+        Absent("Missing layer"),
+        Absent("Extra layer"),
+        Absent("connections"),
+    )
+    assert 8.5 <= report.score < 10, str(report)
+
+
+def test_a_max_pooling_where_the_average_pooling_goes_is_said_once():
+    report = check(inception_with_max_pooling(), "inception_block")
+    assert_rejected(
+        report,
+        OnOneLine("MaxPooling2D(3, strides=2, padding='same')", "where the exercise has AveragePooling2D"),
+        Absent("Missing layer"),
+        Absent("Extra layer"),
+        Absent("connections"),
+        Absent("named mistake"),
+    )
+    assert 9 <= report.score < 10, str(report)
+
+
+def test_two_layers_of_the_wrong_kind_are_each_told_by_position():
+    report = check(residual_with_separable_convolutions(), "residual_identity")
+    assert_rejected(
+        report,
+        OnOneLine("first SeparableConv2D after the input", "where the exercise has Conv2D(128, 3"),
+        OnOneLine("second SeparableConv2D after the input", "where the exercise has Conv2D(128, 3"),
+        Absent("Missing layer"),
+        Absent("Extra layer"),
+        Absent("wrong tensor"),
+    )
+    assert HALF < report.score < 10, str(report)
 
 
 def test_a_small_vocabulary_and_two_gender_units_are_named():

@@ -15,6 +15,8 @@ import networkx as nx
 
 from checker.judge import signature
 
+ORDERLESS_MERGES = frozenset({"Add", "Average", "Maximum", "Minimum", "Multiply"})
+
 
 @dataclass
 class Call:
@@ -66,10 +68,14 @@ class ModelGraph:
     outputs_are_dict: bool = False
     unconnected: list[Call] = field(default_factory=list)  # called on an input, but not in the model
 
-    def unconnected_like(self, wanted: Call, after: str | None) -> Call | None:
-        """The learner's layer, left out of the model, that is `wanted` called on the input `after`."""
+    def unconnected_like(self, wanted: Call, after: list[str]) -> Call | None:
+        """The learner's layer, left out of the model, that is `wanted` called on the tensors `after`
+        (in that order; in any order for a sum, whose order changes nothing)."""
         for call in self.unconnected:
-            if call.sources == [after] and call.signature == wanted.signature:
+            same_sources = call.sources == after or (
+                wanted.class_name in ORDERLESS_MERGES and Counter(call.sources) == Counter(after)
+            )
+            if same_sources and call.signature == wanted.signature:
                 return call
         return None
 
@@ -144,11 +150,22 @@ def _attach_unconnected(graph: ModelGraph, entries: list[dict]) -> None:
         if not all(key in graph.calls or key.startswith("unconnected:") for key in sources):
             continue  # fed from something this graph does not know (a nested model's inside)
         first = graph.calls.get(sources[0]) if sources else None
-        in_shape = first.shape if first is not None and first.class_name == "Input" else None
+        in_shape = _plain_shape(entry.get("in_shape"))  # recorded by describe() since it follows any layer
+        if in_shape is None and first is not None and first.class_name == "Input":
+            in_shape = first.shape
         rank = len(in_shape) + 1 if in_shape is not None else None
         settings = signature.settings(entry["class_name"], entry["config"], rank, in_shape)
         key = f"unconnected:{entry['name']}#{entry['node']}"
-        graph.unconnected.append(Call(key, entry["name"], entry["class_name"], settings, sources, key))
+        call = Call(key, entry["name"], entry["class_name"], settings, sources, key)
+        call.in_shape = in_shape
+        graph.unconnected.append(call)
+
+
+def _plain_shape(shape) -> tuple | None:
+    """A shape as a description gives it (a list of sizes, None where unknown), else None."""
+    if isinstance(shape, list) and all(size is None or type(size) is int for size in shape):
+        return tuple(shape)
+    return None
 
 
 def from_spec(spec: dict) -> ModelGraph:

@@ -200,6 +200,11 @@ def check_layers(student: ModelGraph, reference: ModelGraph, alignment: Alignmen
     paired_students = set()
     for ref_call in ref_layers:
         stu_key = alignment.student_of(ref_call.key)
+        if ref_call.key in alignment.replaced:
+            replaced_by = student.calls[alignment.replaced[ref_call.key]]
+            paired_students.add(replaced_by.key)
+            messages.append(_wrong_kind(replaced_by, ref_call, reference))
+            continue
         if stu_key is None:
             messages.append(_missing_layer(ref_call, reference, student, alignment))
             continue
@@ -218,6 +223,17 @@ def check_layers(student: ModelGraph, reference: ModelGraph, alignment: Alignmen
             f"Extra layer: {pitfalls.with_label(call)}; the exercise has no such layer, remove it."
         )
     return scored("layers", points, messages, (good - len(extra)) / len(ref_layers))
+
+
+def _wrong_kind(found: Call, ref_call: Call, reference: ModelGraph) -> str:
+    """A layer of another class where the exercise has `ref_call`: one difference, said once."""
+    shown = f"the {found.label}" if found.shown == f"the {found.class_name}" else pitfalls.with_label(found)
+    shared = len(reference.instances()[ref_call.instance]) > 1
+    fix = f"call the one shared {ref_call.label} there" if shared else f"replace it with {ref_call.label}"
+    return (
+        f"Layer of the wrong kind: {shown} stands where the exercise has "
+        f"{ref_call.label}{_where(ref_call, reference)}; {fix}."
+    )
 
 
 def _missing_layer(ref_call: Call, reference: ModelGraph, student: ModelGraph, alignment: Alignment) -> str:
@@ -273,9 +289,11 @@ def check_wiring(
         return CheckResult("wiring", points, points)
     messages = pitfalls.sharing_problems(student, reference, alignment)
     ref_layers = reference.layer_calls()
-    missing = [c for c in ref_layers if alignment.student_of(c.key) is None]
-    paired = set(alignment.mapping.values())
+    replaced = alignment.replaced  # a layer of the wrong kind in the right place: wired right
+    missing = [c for c in ref_layers if alignment.student_of(c.key) is None and c.key not in replaced]
+    paired = set(alignment.mapping.values()) | set(replaced.values())
     extra = [c for c in student.layer_calls() if c.key not in paired]
+    misfed = [m for m in alignment.misfed if not _fed_as_replaced(m, alignment)]
     twice = pitfalls.merges_taking_a_tensor_twice(student)
     messages += [pitfalls.taken_twice_message(call, student) for call in twice]
     real = [m for m in real_misfed(student, reference, alignment) if m.student not in twice]
@@ -286,13 +304,20 @@ def check_wiring(
                 f"({len(real) - 1} more layer(s) are fed from an unexpected place; "
                 "fix the first one and check again.)"
             )
-    if not messages and (missing or extra or alignment.misfed):
+    if not messages and (missing or extra or misfed):
         messages.append(
             "The connections around the missing or extra layers listed under 'layers' "
             "differ from the exercise; fixing those layers fixes this too."
         )
-    wrong = len(alignment.misfed) + len(missing) + len(extra)
+    wrong = len(misfed) + len(missing) + len(extra)
     return scored("wiring", points, messages, 1 - wrong / len(ref_layers))
+
+
+def _fed_as_replaced(misfed, alignment: Alignment) -> bool:
+    """Misfed only because a layer it takes is of the wrong kind (said under 'layers')."""
+    known = {**alignment.mapping, **alignment.replaced}
+    expected = Counter(known.get(s) for s in misfed.reference.sources)
+    return None not in expected and expected == Counter(misfed.student.sources)
 
 
 def real_misfed(student: ModelGraph, reference: ModelGraph, alignment: Alignment) -> list:

@@ -31,6 +31,9 @@ class Alignment:
     mapping: dict[str, str] = field(default_factory=dict)  # reference key -> learner key
     misfed: list[Misfed] = field(default_factory=list)
     exact: bool = False
+    # reference key -> learner key: a missing layer and an extra layer of another class that
+    # stand in the same place (same inputs, same consumers): one layer of the wrong kind
+    replaced: dict[str, str] = field(default_factory=dict)
 
     def student_of(self, ref_key: str) -> str | None:
         return self.mapping.get(ref_key)
@@ -52,8 +55,9 @@ def align(student: ModelGraph, reference: ModelGraph, input_pairs: dict[str, str
     """Pair calls; `input_pairs` maps reference input keys to the learner's input keys.
 
     The walk is run several ways (preferring a layer in the right place or one with the right
-    settings; keeping look-alikes of later layers for them or not), and the pairing that
-    explains the learner's model with the fewest differences wins.
+    settings; keeping look-alikes of later layers for them or not; taking only layers in place),
+    and the pairing that explains the learner's model with the fewest differences wins; between
+    equals, the one that finds more layers of the wrong kind in place.
     """
     exact = exact_match(student, reference)
     if exact is not None:
@@ -64,7 +68,17 @@ def align(student: ModelGraph, reference: ModelGraph, input_pairs: dict[str, str
         for place_first in (True, False)
         for reserve in (True, False)
     ]
-    return min(walks, key=lambda a: _cost(a, student, reference))
+    walks.append(_walk(context, input_pairs, True, True, in_place_only=True))
+    distinct: dict[tuple, Alignment] = {}  # the walks often agree: judge each pairing once
+    for walk in walks:
+        distinct.setdefault(tuple(sorted(walk.mapping.items())), walk)
+    costs = {key: _cost(walk, student, reference) for key, walk in distinct.items()}
+    fewest = [walk for key, walk in distinct.items() if costs[key] == min(costs.values())]
+    for walk in fewest:
+        walk.replaced = _replaced(student, reference, walk)
+    # Of pairings with as few differences, the one that sees more layers of the wrong kind in
+    # place (one difference each, said once) explains the model best.
+    return max(fewest, key=lambda a: len(a.replaced))
 
 
 class _WalkContext:
@@ -95,7 +109,16 @@ class _WalkContext:
         return found
 
 
-def _walk(ctx: _WalkContext, input_pairs: dict[str, str], place_first: bool, reserve: bool) -> Alignment:
+def _walk(
+    ctx: _WalkContext,
+    input_pairs: dict[str, str],
+    place_first: bool,
+    reserve: bool,
+    in_place_only: bool = False,
+) -> Alignment:
+    """One greedy pairing; in_place_only leaves a reference call without a partner rather than
+    pair it with a layer fed from elsewhere, even through a layer of a class the exercise has
+    none of (a Conv2D after a layer of the wrong kind is kept for the reference's next Conv2D)."""
     student, reference = ctx.student, ctx.reference
     alignment = Alignment(dict(input_pairs))
     unpaired = {c.key for c in student.layer_calls()}
@@ -112,6 +135,8 @@ def _walk(ctx: _WalkContext, input_pairs: dict[str, str], place_first: bool, res
             and student.calls[k].class_name == ref_call.class_name
             and not (reserve and _reserved(stu_sig[k], ref_sig[key], stu_sig, unpaired, ref_left))
         ]
+        if in_place_only and None not in wanted:
+            candidates = [c for c in candidates if Counter(c.sources) == wanted]
         if not candidates:
             continue
 
@@ -131,6 +156,48 @@ def _walk(ctx: _WalkContext, input_pairs: dict[str, str], place_first: bool, res
             expected = [alignment.student_of(s) for s in ref_call.sources]
             alignment.misfed.append(Misfed(ref_call, best, expected))
     return alignment
+
+
+def _replaced(student: ModelGraph, reference: ModelGraph, alignment: Alignment) -> dict[str, str]:
+    """Pair each missing layer with an extra layer of another class in its place: taking the
+    tensors the missing one should take, and feeding the layers it should feed (or both outputs).
+
+    Walked in the reference's order, so a run of replaced layers pairs one after the other; a
+    pair whose consumers differ is dropped, and the pairs that relied on it with it.
+    """
+    paired = set(alignment.mapping.values())
+    extra = [c for c in student.layer_calls() if c.key not in paired]
+    missing = [c for c in reference.layer_calls() if c.key not in alignment.mapping]
+    if not extra or not missing:
+        return {}
+    order = {key: index for index, key in enumerate(reference.topological())}
+    missing.sort(key=lambda c: order[c.key])
+    stu_outputs = {key for key, _ in student.outputs}
+    ref_outputs = {key for key, _ in reference.outputs}
+    while True:
+        replaced: dict[str, str] = {}
+        known = dict(alignment.mapping)
+        for ref_call in missing:
+            wanted = Counter(known.get(s) for s in ref_call.sources)
+            if None in wanted:
+                continue
+            taken = set(replaced.values())
+            candidates = [
+                c
+                for c in extra
+                if c.key not in taken and c.class_name != ref_call.class_name and Counter(c.sources) == wanted
+            ]
+            if len(candidates) == 1:
+                replaced[ref_call.key] = known[ref_call.key] = candidates[0].key
+        wrong = [
+            ref_key
+            for ref_key, stu_key in replaced.items()
+            if {known.get(c) for c in reference.consumers(ref_key)} != set(student.consumers(stu_key))
+            or (ref_key in ref_outputs) != (stu_key in stu_outputs)
+        ]
+        if not wrong:
+            return replaced
+        missing = [c for c in missing if c.key not in wrong]
 
 
 def _natural(key: str) -> tuple:

@@ -108,8 +108,9 @@ def _nested_model_difference(found: Call, expected: Call) -> str:
 
 def separate_instances(student: ModelGraph, reference: ModelGraph, alignment: Alignment) -> bool:
     """Calls the exercise makes with one shared instance are made with separate instances."""
+    partners = _partners(alignment)
     for members in reference.instances().values():
-        mapped = [student.calls[k] for k in (alignment.student_of(m) for m in members) if k]
+        mapped = [student.calls[k] for k in (partners.get(m) for m in members) if k]
         if len(members) > 1 and len({c.instance for c in mapped}) > 1:
             return True
     return False
@@ -149,20 +150,22 @@ def _input_names(inputs: list[Call]) -> str:
 def sharing_problems(student: ModelGraph, reference: ModelGraph, alignment: Alignment) -> list[str]:
     """Separate instances where one shared instance is needed, and the other way round."""
     problems = []
+    partners = _partners(alignment)
     for members in reference.instances().values():
         if len(members) < 2:
             continue
-        mapped = [student.calls[k] for k in (alignment.student_of(m) for m in members) if k]
+        mapped = [student.calls[k] for k in (partners.get(m) for m in members) if k]
         if len({c.instance for c in mapped}) > 1:
             names = " and ".join(c.shown for c in mapped)
             label = reference.calls[members[0]].label
+            same_kind = all(c.class_name == reference.calls[members[0]].class_name for c in mapped)
             problems.append(
                 f"Separate instances where one shared instance is needed: {names} are separate "
-                f"{label} layers, each with its own weights. Create the layer once "
+                f"{label + ' ' if same_kind else ''}layers, each with its own weights. Create the layer once "
                 f"(e.g. shared = {_constructor(label)}) and call that same object on every input, "
                 "so every input is processed by the same weights."
             )
-    inverse = {stu: ref for ref, stu in alignment.mapping.items()}
+    inverse = {stu: ref for ref, stu in partners.items()}
     ref_instance = {c.key: c.instance for c in reference.layer_calls()}
     for members in student.instances().values():
         refs = {ref_instance.get(inverse.get(m)) for m in members}
@@ -173,6 +176,12 @@ def sharing_problems(student: ModelGraph, reference: ModelGraph, alignment: Alig
                 "create one layer per call."
             )
     return problems
+
+
+def _partners(alignment: Alignment) -> dict[str, str]:
+    """Reference key -> learner key, counting a layer of the wrong kind as standing for the
+    layer in its place: whether calls share one instance does not depend on their class."""
+    return {**alignment.mapping, **alignment.replaced} if alignment.replaced else alignment.mapping
 
 
 def _constructor(label: str) -> str:
@@ -252,16 +261,20 @@ def _expected_names(misfed: Misfed, student: ModelGraph, reference: ModelGraph, 
 def unconnected_of(
     ref_call: Call, student: ModelGraph, reference: ModelGraph, alignment: Alignment, depth: int = 0
 ) -> Call | None:
-    """The learner's own `ref_call`, called on the right tensor but left out of the model (or
-    after such a layer: a whole branch left out)."""
-    if not student.unconnected or len(ref_call.sources) != 1 or depth > 8:
+    """The learner's own `ref_call`, called on the right tensors but left out of the model (or
+    after such layers: a whole branch left out, the Add that joins two of them)."""
+    if not student.unconnected or not ref_call.sources or depth > 8:
         return None
-    source = ref_call.sources[0]
-    after = alignment.student_of(source)
-    if after is None and source in reference.calls:
-        before = unconnected_of(reference.calls[source], student, reference, alignment, depth + 1)
-        after = before.key if before is not None else None
-    return student.unconnected_like(ref_call, after) if after is not None else None
+    afters = []
+    for source in ref_call.sources:
+        after = alignment.student_of(source)
+        if after is None and source in reference.calls:
+            before = unconnected_of(reference.calls[source], student, reference, alignment, depth + 1)
+            after = before.key if before is not None else None
+        if after is None:
+            return None
+        afters.append(after)
+    return student.unconnected_like(ref_call, afters)
 
 
 def left_unused_message(call: Call, student: ModelGraph) -> str:

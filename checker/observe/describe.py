@@ -188,9 +188,9 @@ def _left_out_layers(model, limit: int = 50) -> dict:
                 config = _plain(layer.get_config())
             except Exception:  # noqa: BLE001 - a layer that cannot say its config is simply not named
                 continue
+            tensors = node.arguments.keras_tensors
             sources = [
-                [tensor._keras_history.operation.name, tensor._keras_history.node_index]
-                for tensor in node.arguments.keras_tensors
+                [tensor._keras_history.operation.name, tensor._keras_history.node_index] for tensor in tensors
             ]
             found.append(
                 {
@@ -199,10 +199,19 @@ def _left_out_layers(model, limit: int = 50) -> dict:
                     "class_name": type(layer).__name__,
                     "config": config,
                     "sources": sources,
+                    "in_shape": _shape_without_batch(tensors[0]) if tensors else None,
                 }
             )
             queue.append(layer)
     return {"unconnected": found} if found else {}
+
+
+def _shape_without_batch(tensor) -> list | None:
+    """A tensor's shape without the batch axis (unknown sizes as None), or None if it has none."""
+    try:
+        return [None if size is None else int(size) for size in tuple(tensor.shape)[1:]]
+    except Exception:  # noqa: BLE001 - the shape only helps compare padding; never a reason to fail
+        return None
 
 
 def _output_shapes(model) -> dict:
