@@ -86,11 +86,8 @@ class DiskGuard:
         """Why the folders are over the limit now, or None."""
         with self._lock:
             folders, baseline, sources = list(self._folders), self._baseline, list(self._process_sources)
-        used, count, too_deep = (
-            _removed_but_held(folders, [pid for pids in sources for pid in pids()]),
-            0,
-            False,
-        )
+        used = _removed_but_held(folders, [pid for pids in sources for pid in pids()])
+        count, too_deep = 0, False
         for folder in folders:
             for _, size, deep in _entries(folder, MAX_ENTRIES + 1 - count):
                 used, count, too_deep = used + size, count + 1, too_deep or deep

@@ -25,8 +25,9 @@ What it adds to nbgrader's `Execute` (whose timeout and interrupt-on-timeout it 
   grade depends on training), on the CPU, with TensorFlow's logging quiet and the checker importable.
 - A kernel that dies (os._exit, a crash, out of memory), or sends a message that is not a
   well-formed Jupyter message (kernel_messages.py: it owns its end and signs what it likes),
-  ends the execution but not the grading: the cell that was running and every cell after it get an error output saying so,
-  which scores 0 in nbgrader, and the cells that ran before keep their evidence.
+  ends the execution but not the grading: the cell that was running and every cell after it
+  get an error output saying so, which scores 0 in nbgrader, and the cells that ran before
+  keep their evidence.
 - A kernel that is stuck ends the execution too. nbgrader interrupts a cell that runs out of
   time and goes on; when the kernel ignores the interrupt (a loop that catches
   KeyboardInterrupt), nbclient gives up waiting for its output (which nbgrader would let end
@@ -390,6 +391,9 @@ class GuardedExecute(Execute):
         self._output_cut = False
         self._limits = resources.setdefault(LIMITS_KEY, [])
 
+    def _output_limit_reached(self) -> None:
+        self._reached(f"the notebook's output limit ({self.max_output_bytes} bytes)")
+
     def _reached(self, limit: str) -> None:
         if limit not in self._limits:
             self._limits.append(limit)
@@ -453,7 +457,7 @@ class GuardedExecute(Execute):
             return super().output(outs, msg, display_id, cell_index)
         if not self._output_cut:
             self._output_cut = True
-            self._reached(f"the notebook's output limit ({self.max_output_bytes} bytes)")
+            self._output_limit_reached()
             outs.append(_output_cut_note(self.max_output_bytes))
         kind = msg.get("msg_type")
         # Kept, one of each per cell: nbgrader scores a cell by them (the kernel may send thousands).
@@ -470,7 +474,7 @@ class GuardedExecute(Execute):
             copies = sum(map(len, self._display_id_map.get(display_id, {}).values()))
             self._output_bytes += _message_size(msg) * copies
             if self._output_bytes > self.max_output_bytes:
-                self._reached(f"the notebook's output limit ({self.max_output_bytes} bytes)")
+                self._output_limit_reached()
                 return None
         return super()._update_display_id(display_id, msg)
 
