@@ -630,6 +630,14 @@ def _make_course(root: Path) -> Course:
     return Course(root / "course")
 
 
+def _graded_with_a_cell_before_the_last_test(course: Course, student: str, code: str, **execute_traits):
+    """A right submission with `code` run just before residual_identity's test cell, graded."""
+    simulate.submit(course, student, MODELS, RIGHT, [simulate.insert_before_test("residual_identity", code)])
+    outcome = _autograde_in_process(course, student, **execute_traits)
+    assert outcome.success, outcome.log[-2000:] + outcome.error[-2000:]
+    return outcome
+
+
 def _autograde_in_process(course: Course, student: str, **execute_traits):
     """nbgrader autograde of one student in this process (so that monkeypatches apply)."""
     from checker.classroom.config import load_config
@@ -785,40 +793,22 @@ def test_round_trip_the_disk_limit_ends_the_kernel_deletes_what_it_wrote_and_ear
 
 @pytest.mark.slow
 def test_round_trip_files_removed_but_held_open_count_against_the_disk_limit(course):
-    simulate.submit(
-        course,
-        "holds_disk",
-        MODELS,
-        RIGHT,
-        [simulate.insert_before_test("residual_identity", HOLD_REMOVED_FILES)],
+    outcome = _graded_with_a_cell_before_the_last_test(
+        course, "holds_disk", HOLD_REMOVED_FILES, max_disk_bytes=DISK_LIMIT
     )
-    outcome = _autograde_in_process(course, "holds_disk", max_disk_bytes=DISK_LIMIT)
-    assert outcome.success, outcome.log[-2000:]
     assert "Limit reached: the notebook's disk limit (it wrote more than 200 MB)" in outcome.log
     assert _scores(course, "holds_disk") == {"functional_mlp": 10, "residual_identity": 0}
 
 
 @pytest.mark.slow
 def test_round_trip_a_kernel_message_that_cannot_be_read_stops_the_kernel_not_the_grading(course):
-    simulate.submit(
-        course,
-        "garbles",
-        MODELS,
-        RIGHT,
-        [simulate.insert_before_test("residual_identity", UNREADABLE_MESSAGE)],
-    )
-    outcome = _autograde_in_process(course, "garbles")
-    assert outcome.success, outcome.log[-2000:] + outcome.error[-2000:]
+    _graded_with_a_cell_before_the_last_test(course, "garbles", UNREADABLE_MESSAGE)
     assert _scores(course, "garbles") == {"functional_mlp": 10, "residual_identity": 0}
 
 
 @pytest.mark.slow
 def test_round_trip_widget_state_does_not_get_past_the_output_limit(course):
-    simulate.submit(
-        course, "widgets", MODELS, RIGHT, [simulate.insert_before_test("residual_identity", WIDGET_STATE)]
-    )
-    outcome = _autograde_in_process(course, "widgets")
-    assert outcome.success, outcome.log[-2000:] + outcome.error[-2000:]
+    _graded_with_a_cell_before_the_last_test(course, "widgets", WIDGET_STATE)
     assert _scores(course, "widgets") == {"functional_mlp": 10, "residual_identity": 10}
     assert _autograded(course, "widgets").stat().st_size < 3_000_000
 
@@ -826,11 +816,7 @@ def test_round_trip_widget_state_does_not_get_past_the_output_limit(course):
 @pytest.mark.slow
 def test_round_trip_an_update_of_many_displays_counts_each_copy_against_the_output_limit(course):
     """Counted once, the update above made a 450 MB notebook past a 2 MB output limit."""
-    simulate.submit(
-        course, "updates", MODELS, RIGHT, [simulate.insert_before_test("residual_identity", DISPLAY_UPDATE)]
-    )
-    outcome = _autograde_in_process(course, "updates")
-    assert outcome.success, outcome.log[-2000:] + outcome.error[-2000:]
+    outcome = _graded_with_a_cell_before_the_last_test(course, "updates", DISPLAY_UPDATE)
     assert _scores(course, "updates") == {"functional_mlp": 10, "residual_identity": 10}
     assert _autograded(course, "updates").stat().st_size < 3_000_000
     assert "Limit reached: the notebook's output limit" in outcome.log
@@ -839,11 +825,7 @@ def test_round_trip_an_update_of_many_displays_counts_each_copy_against_the_outp
 @pytest.mark.slow
 def test_round_trip_past_the_output_limit_a_cell_keeps_one_result_and_one_error(course):
     """Each shortened to 2000 characters, 20,000 results made a 40 MB notebook past a 2 MB limit."""
-    simulate.submit(
-        course, "results", MODELS, RIGHT, [simulate.insert_before_test("residual_identity", MANY_RESULTS)]
-    )
-    outcome = _autograde_in_process(course, "results")
-    assert outcome.success, outcome.log[-2000:] + outcome.error[-2000:]
+    _graded_with_a_cell_before_the_last_test(course, "results", MANY_RESULTS)
     assert _scores(course, "results") == {"functional_mlp": 10, "residual_identity": 10}
     assert _autograded(course, "results").stat().st_size < 3_000_000
 
