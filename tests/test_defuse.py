@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import platform
 import shutil
+import signal
 import socket
 import stat
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from test_disk_guard import nest_past_path_max
@@ -123,3 +127,52 @@ def _wait_for(condition, seconds: float = 20) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="calls exit(2) by its x86-64 number")
+def test_a_process_whose_main_thread_alone_exited_still_runs(tmp_path):
+    """Its main thread shows as a zombie while another thread goes on writing: not ended."""
+    code = (
+        "import ctypes, threading, time\n"
+        "threading.Thread(target=lambda: time.sleep(300)).start()\n"
+        "ctypes.CDLL(None).syscall(60, 0)  # exit(2), the main thread only (x86-64)\n"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        _wait_for(lambda: pid_namespace._state(Path(f"/proc/{process.pid}/task/{process.pid}")) == "Z")
+        assert pid_namespace.still_running(process.pid)
+    finally:
+        process.kill()
+        process.wait()
+
+
+@pytest.mark.skipif(not sandbox.availability().ok, reason="needs bubblewrap")
+def test_ending_a_namespace_does_not_wait_for_a_zombie_to_be_collected(tmp_path):
+    """bwrap's init, killed, stays a zombie until its parent collects it: here never, as that
+    parent is stopped. (An orphan's parent is the machine's init, which may take seconds.)"""
+    code = "import time; time.sleep(300)"
+    with sandbox.contained(sandbox.Sandbox(writable=(tmp_path,)), [sys.executable, "-c", code]) as command:
+        process = subprocess.Popen(command)
+        try:
+            namespace = pid_namespace.of_first_child(process.pid)
+            _wait_for(lambda: len(_members(namespace)) >= 2)  # bwrap's init, python
+            for pid in _ancestors_outside(namespace, _members(namespace)):
+                os.kill(pid, signal.SIGSTOP)
+
+            started = time.monotonic()
+            assert pid_namespace.end(namespace, wait_seconds=5)
+
+            assert time.monotonic() - started < 2
+            assert not [pid for pid in _members(namespace) if pid_namespace.still_running(pid)]
+        finally:
+            for pid in _ancestors_outside(namespace, [process.pid]) + [process.pid]:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGCONT)
+            process.kill()
+            process.wait()
+
+
+def _ancestors_outside(namespace: str, pids: list[int]) -> list[int]:
+    """The parents of `pids` that are not in `namespace` (bwrap's outer process)."""
+    parents = {pid_namespace._parent(pid) for pid in pids} - {None}
+    return [pid for pid in parents if pid_namespace.of(pid) != namespace and pid != os.getpid()]
