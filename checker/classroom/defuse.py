@@ -36,7 +36,7 @@ def defuse(folder: Path) -> list[str]:
     ['removed the symbolic link 01.ipynb', 'removed the FIFO waits']
     """
     changes: list[tuple[Path, str]] = []
-    _restore_owner_access(folder, _lstat(folder), changes, folder)
+    _restore_owner_access(folder, folder_walk.stat_or_none(folder, follow_symlinks=False), changes, folder)
     for path, info, too_deep in folder_walk.below(folder):
         if too_deep:  # nbgrader's and tempfile's rmtree recurse: a deep chain would make them fail
             folder_walk.remove_tree(path)
@@ -89,13 +89,6 @@ def _restore_owner_access(
                 changes.append(
                     (path, f"cleared set-user-ID and set-group-ID on {path.relative_to(root) or '.'}")
                 )
-
-
-def _lstat(path: Path) -> os.stat_result | None:
-    try:
-        return os.lstat(path)
-    except OSError:
-        return None
 
 
 def _kind(mode: int) -> str:

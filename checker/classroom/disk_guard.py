@@ -130,24 +130,17 @@ def _entries(folder: Path, limit: int | None) -> Iterator[tuple[Path, int, bool]
 
 def _removed_but_held(folders: list[Path], pids: list[int]) -> int:
     """Bytes, on the file systems of `folders`, of the removed files that `pids` hold open or mapped."""
-    devices = {info.st_dev for info in map(_stat, folders) if info}
+    devices = {info.st_dev for info in map(folder_walk.stat_or_none, folders) if info}
     held: dict[tuple[int, int], int] = {}
     for pid in pids:
         for kind in ("fd", "map_files"):  # map_files: readable by root only (CAP_SYS_ADMIN)
             links = Path("/proc") / str(pid) / kind
             with contextlib.suppress(OSError):
                 for name in os.listdir(links):
-                    info = _stat(links / name)  # follows the link to the open file itself
+                    info = folder_walk.stat_or_none(links / name)  # follows the link to the open file itself
                     if info and stat.S_ISREG(info.st_mode) and info.st_nlink == 0 and info.st_dev in devices:
                         held[(info.st_dev, info.st_ino)] = info.st_blocks * 512
     return sum(held.values())
-
-
-def _stat(path: Path) -> os.stat_result | None:
-    try:
-        return os.stat(path)
-    except OSError:
-        return None
 
 
 def _remove(path: Path) -> None:

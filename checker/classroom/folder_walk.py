@@ -84,3 +84,15 @@ def remove_tree(path: Path) -> None:
             check=False,
             timeout=600,
         )
+
+
+def stat_or_none(path: Path, follow_symlinks: bool = True) -> os.stat_result | None:
+    """`os.stat`, or None for a path that is gone (or that this process may not look at).
+
+    >>> stat_or_none(Path("/no/such/path")) is None
+    True
+    """
+    try:
+        return os.stat(path, follow_symlinks=follow_symlinks)
+    except OSError:
+        return None
