@@ -22,7 +22,7 @@ from pathlib import Path
 import networkx as nx
 
 from checker.judge import signature
-from checker.judge.graph import Call, ModelGraph, dtype_fits, shape_text
+from checker.judge.graph import Call, Key, ModelGraph, dtype_fits, shape_text
 from checker.judge.match import Alignment, Misfed
 from checker.layering import depths, rows_with_waypoints
 
@@ -119,10 +119,10 @@ def picture_data(
             marks.append("wiring")
         calls.append(
             {
-                "key": key,
+                "key": _id(key),
                 "name": _own_name(call),
                 "label": label,
-                "sources": list(call.sources),
+                "sources": [_id(source) for source in call.sources],
                 "marks": marks,
                 "expected": "; ".join(expected) or None,
                 "wiring": wiring.get(key, (None, None))[0],
@@ -132,6 +132,16 @@ def picture_data(
             }
         )
     return {"version": 1, "calls": calls, "missing": _missing(student, reference, alignment)}
+
+
+def _id(key: Key) -> str:
+    """A call's id in the picture's data: the key's text ("conv#0", "block#0/conv#0")."""
+    return str(key)
+
+
+def _missing_id(ref_key: Key) -> str:
+    """The id of the box for a reference call the learner has no counterpart for."""
+    return f"{MISSING_PREFIX}{ref_key}"
 
 
 def _output_name(call: Call, name: str | None) -> str | None:
@@ -197,15 +207,13 @@ def _expected_differences(found: Call, expected: Call, reference: ModelGraph, ou
 
 def _wiring_notes(
     student: ModelGraph, reference: ModelGraph, alignment: Alignment, misfed: list[Misfed]
-) -> dict[str, tuple[str, list | None]]:
-    """learner key -> (what it should take or share, the learner keys it should be fed from)."""
-    notes: dict[str, tuple[str, list | None]] = {}
+) -> dict[Key, tuple[str, list | None]]:
+    """learner key -> (what it should take or share, the ids of the boxes it should be fed from)."""
+    notes: dict[Key, tuple[str, list | None]] = {}
     for item in misfed:
-        expected = [
-            source if source is not None else MISSING_PREFIX + ref_source
-            for ref_source, source in zip(item.reference.sources, item.expected_sources)
-        ]
-        names = " and ".join(_source_name(student, reference, key) for key in expected)
+        pairs = list(zip(item.reference.sources, item.expected_sources))
+        expected = [_id(source) if source is not None else _missing_id(ref) for ref, source in pairs]
+        names = " and ".join(_source_name(student, reference, source, ref) for ref, source in pairs)
         notes[item.student.key] = (f"should take {names or 'nothing'}", expected)
     for members in reference.instances().values():
         mapped = [k for k in (alignment.student_of(m) for m in members) if k]
@@ -221,9 +229,10 @@ def _wiring_notes(
     return notes
 
 
-def _source_name(student: ModelGraph, reference: ModelGraph, key: str) -> str:
-    if key.startswith(MISSING_PREFIX):
-        return f"the missing {reference.calls[key[len(MISSING_PREFIX) :]].label}"
+def _source_name(student: ModelGraph, reference: ModelGraph, key: Key | None, ref_key: Key) -> str:
+    """The learner's call `key`, or the missing reference call `ref_key` where key is None."""
+    if key is None:
+        return f"the missing {reference.calls[ref_key].label}"
     call = student.calls[key]
     if getattr(call, "position", ""):  # where graphs give one: how to find a layer Keras named
         return call.position
@@ -237,14 +246,15 @@ def _missing(student: ModelGraph, reference: ModelGraph, alignment: Alignment) -
         if alignment.student_of(ref_key) is not None:
             continue
         ref_call = reference.calls[ref_key]
-        sources = [alignment.student_of(s) or MISSING_PREFIX + s for s in ref_call.sources]
+        found = [alignment.student_of(s) for s in ref_call.sources]
+        sources = [_id(f) if f is not None else _missing_id(s) for f, s in zip(found, ref_call.sources)]
         targets = [alignment.student_of(c) for c in reference.consumers(ref_key)]
         missing.append(
             {
-                "key": MISSING_PREFIX + ref_key,
+                "key": _missing_id(ref_key),
                 "label": _label(ref_call),
                 "sources": sources,
-                "targets": [t for t in targets if t is not None],
+                "targets": [_id(t) for t in targets if t is not None],
             }
         )
     return missing

@@ -8,7 +8,7 @@ wrong tensor.
 from __future__ import annotations
 
 from checker.judge import signature
-from checker.judge.graph import Call, ModelGraph, shape_text
+from checker.judge.graph import Call, Key, ModelGraph, shape_text
 from checker.judge.match import Alignment, Misfed
 
 
@@ -178,7 +178,7 @@ def sharing_problems(student: ModelGraph, reference: ModelGraph, alignment: Alig
     return problems
 
 
-def _partners(alignment: Alignment) -> dict[str, str]:
+def _partners(alignment: Alignment) -> dict[Key, Key]:
     """Reference key -> learner key, counting a layer of the wrong kind as standing for the
     layer in its place: whether calls share one instance does not depend on their class."""
     return {**alignment.mapping, **alignment.replaced} if alignment.replaced else alignment.mapping
@@ -284,7 +284,7 @@ def left_unused_message(call: Call, student: ModelGraph) -> str:
     )
 
 
-def _unconnected_names(student: ModelGraph, keys: list[str]) -> str:
+def _unconnected_names(student: ModelGraph, keys: list[Key]) -> str:
     """Like `names`, for the sources of a layer left out of the model (some left out too)."""
     left_out = {call.key: call for call in student.unconnected}
     return " and ".join(
@@ -292,12 +292,12 @@ def _unconnected_names(student: ModelGraph, keys: list[str]) -> str:
     )
 
 
-def names(student: ModelGraph, keys: list[str]) -> str:
+def names(student: ModelGraph, keys: list[Key]) -> str:
     """The learner's layers as they can find them: "'encoder' and the second input"."""
     return _names(student, keys)
 
 
-def _names(student: ModelGraph, keys: list[str]) -> str:
+def _names(student: ModelGraph, keys: list[Key]) -> str:
     parts = []
     for key in keys:
         call = student.calls[key]
