@@ -6,7 +6,7 @@ Two steps, so a report can carry the picture as JSON and draw it only when shown
   into plain data: the learner's calls (labels, edges), each with what differs from its
   expected counterpart, and the reference calls the learner has no counterpart for.
 - `render_svg(data)` draws that data top-down by depth, with straight edges; every kind of
-  difference has its own colour *and* letter (M, E, S, W), explained in a small legend.
+  difference has its own colour *and* letter (M, E, K, S, W), explained in a small legend.
   The picture has a light card of its own, so it reads the same on light and dark pages.
 
 Pure: no Keras, no Graphviz; networkx only for the layer depths.
@@ -32,6 +32,7 @@ MISSING_PREFIX = "missing:"
 KINDS = {
     "missing": ("M", "#0550ae", "#ffffff", "missing: add this layer"),
     "extra": ("E", "#8250df", "#fbefff", "extra: not in the exercise"),
+    "kind": ("K", "#7d4e00", "#fff8c5", "a layer of the wrong kind"),
     "setting": ("S", "#953800", "#fff1e5", "a setting differs"),
     "wiring": ("W", "#cf222e", "#ffebe9", "wired or shared differently"),
 }
@@ -101,6 +102,7 @@ def picture_data(
     if len(student.calls) > MAX_CALLS:
         return None
     inverse = {stu: ref for ref, stu in alignment.mapping.items()}
+    stands_for = {stu: ref for ref, stu in alignment.replaced.items()}
     wiring = _wiring_notes(student, reference, alignment, misfed)
     outputs = dict(student.outputs)
     calls = []
@@ -108,7 +110,10 @@ def picture_data(
         call = student.calls[key]
         ref_key = inverse.get(key)
         marks, expected, label = [], [], _label(call)
-        if ref_key is None:
+        if key in stands_for:  # as the report says: one layer of the wrong kind, not extra + missing
+            marks.append("kind")
+            expected = [_label(reference.calls[stands_for[key]])]
+        elif ref_key is None:
             marks.append("extra")
         else:
             ref_call = reference.calls[ref_key]
@@ -210,17 +215,19 @@ def _wiring_notes(
 ) -> dict[Key, tuple[str, list | None]]:
     """learner key -> (what it should take or share, the ids of the boxes it should be fed from)."""
     notes: dict[Key, tuple[str, list | None]] = {}
+    partners = {**alignment.mapping, **alignment.replaced}
     for item in misfed:
-        pairs = list(zip(item.reference.sources, item.expected_sources))
+        pairs = [(ref, partners.get(ref)) for ref in item.reference.sources]
         expected = [_id(source) if source is not None else _missing_id(ref) for ref, source in pairs]
         names = " and ".join(_source_name(student, reference, source, ref) for ref, source in pairs)
         notes[item.student.key] = (f"should take {names or 'nothing'}", expected)
+    # A layer of the wrong kind counts as the call it stands for: sharing does not depend on class.
     for members in reference.instances().values():
-        mapped = [k for k in (alignment.student_of(m) for m in members) if k]
+        mapped = [k for k in (partners.get(m) for m in members) if k]
         if len(members) > 1 and len({student.calls[k].instance for k in mapped}) > 1:
             for key in mapped:
                 notes.setdefault(key, ("should be one shared layer, called on each input", None))
-    inverse = {stu: ref for ref, stu in alignment.mapping.items()}
+    inverse = {stu: ref for ref, stu in partners.items()}
     ref_instance = {c.key: c.instance for c in reference.layer_calls()}
     for members in student.instances().values():
         if len(members) > 1 and len({ref_instance.get(inverse.get(m)) for m in members}) > 1:
@@ -240,15 +247,17 @@ def _source_name(student: ModelGraph, reference: ModelGraph, key: Key | None, re
 
 
 def _missing(student: ModelGraph, reference: ModelGraph, alignment: Alignment) -> list[dict]:
-    """Reference calls without a counterpart, wired to the learner's calls around them."""
+    """Reference calls without a counterpart (not even one of the wrong kind), wired to the
+    learner's calls around them."""
     missing = []
+    partners = {**alignment.mapping, **alignment.replaced}
     for ref_key in reference.topological():
-        if alignment.student_of(ref_key) is not None:
+        if ref_key in partners:
             continue
         ref_call = reference.calls[ref_key]
-        found = [alignment.student_of(s) for s in ref_call.sources]
+        found = [partners.get(s) for s in ref_call.sources]
         sources = [_id(f) if f is not None else _missing_id(s) for f, s in zip(found, ref_call.sources)]
-        targets = [alignment.student_of(c) for c in reference.consumers(ref_key)]
+        targets = [partners.get(c) for c in reference.consumers(ref_key)]
         missing.append(
             {
                 "key": _missing_id(ref_key),
@@ -568,6 +577,7 @@ def _call_box(call: dict, width: float) -> _Box:
     lines += [(t, LABEL_SIZE, TEXT, True) for t in _wrap(call["label"], _chars(width, LABEL_SIZE))]
     notes = {
         "setting": f"expected {call.get('expected')}",
+        "kind": f"should be {call.get('expected')}",
         "wiring": call.get("wiring") or "fed from the wrong place",
         "extra": "not in the exercise: remove it",
     }
