@@ -467,6 +467,49 @@ def test_layers_left_out_after_a_model_layer_are_named_as_left_out(pooling):
     assert 2 <= report.score <= 6, str(report)
 
 
+def mlp_with_a_dense_whose_result_is_dropped():
+    """The slip of writing `layers.Dense(32, activation="relu")(x)` without `x = ` in front."""
+    inputs = keras.Input(shape=(64,))
+    x = layers.Dense(32, activation="relu")(inputs)
+    layers.Dense(32, activation="relu")(x)
+    return keras.Model(inputs, layers.Dense(10, activation="softmax")(x))
+
+
+def identity_with_a_convolution_whose_result_is_dropped():
+    """The same slip in the residual block: the third convolution's result is not kept."""
+    inputs = keras.Input(shape=(32, 32, 128))
+    x = layers.Conv2D(128, 3, activation="relu", padding="same")(inputs)
+    x = layers.Conv2D(128, 3, activation="relu", padding="same")(x)
+    layers.Conv2D(128, 3, activation="relu", padding="same")(x)
+    return keras.Model(inputs, layers.add([x, inputs]))
+
+
+@pytest.mark.parametrize(
+    "build, exercise, taker, left_out",
+    [
+        (mlp_with_a_dense_whose_result_is_dropped, "functional_mlp", "Dense(10", "Dense(32"),
+        (
+            identity_with_a_convolution_whose_result_is_dropped,
+            "residual_identity",
+            "The Add",
+            "Conv2D(128, 3",
+        ),
+        (residual_projection_returning_the_trunk, "residual_projection", "output", "Add()"),
+    ],
+    ids=["mlp-dense", "identity-conv", "projection-trunk"],
+)
+def test_the_wiring_of_a_layer_left_out_says_its_result_is_never_used(build, exercise, taker, left_out):
+    """Issue 13: the wiring blamed 'the missing or extra layers listed under layers', which lists
+    none: the real mistake is the layer that takes another tensor instead of the left-out result."""
+    report = check(build(), exercise)
+    assert_rejected(
+        report,
+        OnOneLine(taker, "where it should", left_out, "result is never used"),
+        Absent("missing or extra"),
+        Absent("Missing layer"),
+    )
+
+
 def test_residual_first_edition_listings_pass():
     assert_accepted(check(residual_book_first_edition(), "residual_identity"))
     assert_accepted(check(residual_book_first_edition(projection=True), "residual_projection"))

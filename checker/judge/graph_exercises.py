@@ -304,7 +304,11 @@ def check_wiring(
                 f"({len(real) - 1} more layer(s) are fed from an unexpected place; "
                 "fix the first one and check again.)"
             )
-    if not messages and (missing or extra or misfed):
+    left_out, explained = pitfalls.left_out_wiring(student, reference, alignment)
+    unexplained = [c for c in missing if c.key not in explained]
+    if not messages and left_out:
+        messages += left_out
+    if not messages and (unexplained or extra or misfed):
         messages.append(
             "The connections around the missing or extra layers listed under 'layers' "
             "differ from the exercise; fixing those layers fixes this too."

@@ -7,6 +7,8 @@ wrong tensor.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from checker.judge import signature
 from checker.judge.graph import Call, Key, ModelGraph, shape_text
 from checker.judge.match import Alignment, Misfed
@@ -282,6 +284,53 @@ def left_unused_message(call: Call, student: ModelGraph) -> str:
         f"The {call.label} after {_unconnected_names(student, call.sources)} is not part of the "
         "model: no layer that leads to an output takes its output (see below)."
     )
+
+
+def left_out_wiring(
+    student: ModelGraph, reference: ModelGraph, alignment: Alignment
+) -> tuple[list[str], set]:
+    """What the wiring misses where the learner made a layer but left it out of the model: the
+    layer that should take its result and takes another tensor instead (or the model's output).
+
+    Returns the messages and the reference keys they explain. Only the last of a run of left-out
+    layers gets a message: the ones before it feed it, so they are part of the same fix.
+    """
+    messages, explained = [], set()
+    partners = _partners(alignment)
+    for ref_key in reference.topological():
+        ref_call = reference.calls[ref_key]
+        if ref_call.class_name == "Input" or ref_key in partners:
+            continue
+        left_out = unconnected_of(ref_call, student, reference, alignment)
+        if left_out is None:
+            continue
+        explained.add(ref_key)
+        result = f"the result of the {left_out.label} after {_unconnected_names(student, left_out.sources)}"
+        unused = (
+            "That layer is created and called on a tensor, but its result is never used (no layer "
+            "takes it and it is not an output), so it is not part of the model"
+        )
+        consumers = reference.consumers(ref_key)
+        if not consumers and student.outputs:
+            position = [key for key, _ in reference.outputs].index(ref_key)
+            found = student.outputs[min(position, len(student.outputs) - 1)][0]
+            messages.append(
+                f"The model's output is {_names(student, [found])} where it should be {result}. {unused}: "
+                "keep that result in a variable and pass it to keras.Model(inputs, outputs=...)."
+            )
+            continue
+        taker = next((partners[c] for c in consumers if c in partners), None)
+        if taker is None:  # its consumer is left out too (or missing): said there
+            continue
+        consumer = reference.calls[next(c for c in consumers if partners.get(c) == taker)]
+        expected = Counter(partners.get(s) for s in consumer.sources if partners.get(s) is not None)
+        instead = list((Counter(student.calls[taker].sources) - expected).elements())
+        takes = f"takes {_names(student, instead)} where it should take" if instead else "should also take"
+        messages.append(
+            f"{sentence_start(with_label(student.calls[taker]))} {takes} {result}. {unused}: keep that "
+            "result in a variable (x = layer(x)) and give that variable to the next layer."
+        )
+    return messages, explained
 
 
 def _unconnected_names(student: ModelGraph, keys: list[Key]) -> str:
