@@ -510,6 +510,51 @@ def test_the_wiring_of_a_layer_left_out_says_its_result_is_never_used(build, exe
     )
 
 
+def identity_with_a_dropped_convolution_without_padding():
+    """Both slips at once: the third convolution written as in the first edition (no padding) and
+    its result not kept (no `x = `)."""
+    inputs = keras.Input(shape=(32, 32, 128))
+    x = layers.Conv2D(128, 3, activation="relu", padding="same")(inputs)
+    x = layers.Conv2D(128, 3, activation="relu", padding="same")(x)
+    layers.Conv2D(128, 3, activation="relu")(x)
+    return keras.Model(inputs, layers.add([x, inputs]))
+
+
+def inception_with_a_dropped_convolution_without_padding():
+    """Branch d's middle 3x3 convolution as the first edition prints it, its result not kept."""
+    x = keras.Input(shape=(32, 32, 64))
+    a = layers.Conv2D(128, 1, strides=2, activation="relu", padding="same")(x)
+    b = layers.Conv2D(128, 1, activation="relu", padding="same")(x)
+    b = layers.Conv2D(128, 3, strides=2, activation="relu", padding="same")(b)
+    c = layers.AveragePooling2D(3, strides=2, padding="same")(x)
+    c = layers.Conv2D(128, 3, activation="relu", padding="same")(c)
+    d = layers.Conv2D(128, 1, activation="relu", padding="same")(x)
+    layers.Conv2D(128, 3, activation="relu")(d)
+    d = layers.Conv2D(128, 3, strides=2, activation="relu", padding="same")(d)
+    return keras.Model(x, layers.concatenate([a, b, c, d]))
+
+
+@pytest.mark.parametrize(
+    "build, exercise",
+    [
+        (identity_with_a_dropped_convolution_without_padding, "residual_identity"),
+        (inception_with_a_dropped_convolution_without_padding, "inception_block"),
+    ],
+    ids=["identity", "inception"],
+)
+def test_a_layer_left_out_with_other_padding_is_named_as_left_out_with_what_its_padding_does(build, exercise):
+    """Issue 13: it was 'Missing layer', though the learner wrote it; the report now says it is left
+    out, and that padding="valid" trims 32x32 to 30x30 where the exercise keeps 32x32."""
+    report = check(build(), exercise)
+    assert_rejected(
+        report,
+        OnOneLine("Conv2D(128, 3", "not part of the model", "padding='valid'", "30×30", 'padding="same"'),
+        OnOneLine("where it should take", "result is never used"),
+        Absent("Missing layer"),
+        Absent("missing or extra"),
+    )
+
+
 def test_residual_first_edition_listings_pass():
     assert_accepted(check(residual_book_first_edition(), "residual_identity"))
     assert_accepted(check(residual_book_first_edition(projection=True), "residual_projection"))

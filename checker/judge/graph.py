@@ -110,14 +110,18 @@ class ModelGraph:
     outputs_are_dict: bool = False
     unconnected: list[Call] = field(default_factory=list)  # called on an input, but not in the model
 
-    def unconnected_like(self, wanted: Call, after: list[Key]) -> Call | None:
+    def unconnected_like(self, wanted: Call, after: list[Key], same_settings: bool = True) -> Call | None:
         """The learner's layer, left out of the model, that is `wanted` called on the tensors `after`
-        (in that order; in any order for a sum, whose order changes nothing)."""
+        (in that order; in any order for a sum, whose order changes nothing); with
+        same_settings=False, any layer of its class there."""
         for call in self.unconnected:
             same_sources = call.sources == after or (
                 wanted.class_name in ORDERLESS_MERGES and Counter(call.sources) == Counter(after)
             )
-            if same_sources and call.signature == wanted.signature:
+            alike = call.signature == wanted.signature or (
+                not same_settings and call.class_name == wanted.class_name
+            )
+            if same_sources and alike:
                 return call
         return None
 

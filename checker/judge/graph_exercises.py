@@ -246,9 +246,9 @@ def _missing_layer(ref_call: Call, reference: ModelGraph, student: ModelGraph, a
             f"{sentence_start(student.calls[partner].shown)} is called {_times(made)} in the model; the exercise calls "
             f"that one {ref_call.label} instance {_times(wanted)}, once on each input."
         )
-    left_out = pitfalls.unconnected_of(ref_call, student, reference, alignment)
+    left_out = pitfalls.unconnected_of(ref_call, student, reference, alignment, same_settings=False)
     if left_out is not None:
-        return pitfalls.left_unused_message(left_out, student)
+        return pitfalls.left_unused_message(left_out, student, ref_call)
     return f"Missing layer: {ref_call.label}{_where(ref_call, reference)}."
 
 

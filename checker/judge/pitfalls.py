@@ -29,12 +29,7 @@ def setting_differences(found: Call, expected: Call) -> str:
             f"the second the size of each vector (output_dim={expected.settings['output_dim']}): "
             f"write Embedding({expected.settings['input_dim']}, {expected.settings['output_dim']})."
         )
-    written = found.written or found.settings
-    changes = [
-        signature.describe_difference(key, value, written.get(key))
-        for key, value in expected.settings.items()
-        if key in found.settings and found.settings[key] != value
-    ]
+    changes = _changes(found, expected)
     if not changes and found.in_shape and None in found.in_shape[:-1]:
         return ""  # same settings; padding may matter on an input of unknown size: the input says so
     if not changes:  # the same settings, but the padding matters for one input shape and not the other
@@ -50,6 +45,16 @@ def setting_differences(found: Call, expected: Call) -> str:
     if expected.settings.get("padding") == "same" and found.settings.get("padding") == "valid":
         sentence += " Known pitfall: " + _trimmed_border(found)
     return sentence
+
+
+def _changes(found: Call, expected: Call) -> list[str]:
+    """Each setting that differs: "padding='valid' where 'same' is expected"."""
+    written = found.written or found.settings
+    return [
+        signature.describe_difference(key, value, written.get(key))
+        for key, value in expected.settings.items()
+        if key in found.settings and found.settings[key] != value
+    ]
 
 
 def _trimmed_border(found: Call) -> str:
@@ -261,10 +266,16 @@ def _expected_names(misfed: Misfed, student: ModelGraph, reference: ModelGraph, 
 
 
 def unconnected_of(
-    ref_call: Call, student: ModelGraph, reference: ModelGraph, alignment: Alignment, depth: int = 0
+    ref_call: Call,
+    student: ModelGraph,
+    reference: ModelGraph,
+    alignment: Alignment,
+    depth: int = 0,
+    same_settings: bool = True,
 ) -> Call | None:
     """The learner's own `ref_call`, called on the right tensors but left out of the model (or
-    after such layers: a whole branch left out, the Add that joins two of them)."""
+    after such layers: a whole branch left out, the Add that joins two of them); with
+    same_settings=False, a left-out layer of its class whose settings differ counts too."""
     if not student.unconnected or not ref_call.sources or depth > 8:
         return None
     afters = []
@@ -276,14 +287,22 @@ def unconnected_of(
         if after is None:
             return None
         afters.append(after)
-    return student.unconnected_like(ref_call, afters)
+    return student.unconnected_like(ref_call, afters, same_settings)
 
 
-def left_unused_message(call: Call, student: ModelGraph) -> str:
-    return (
+def left_unused_message(call: Call, student: ModelGraph, expected: Call | None = None) -> str:
+    """A layer the learner made but left out of the model; with `expected`, what its settings
+    should be too (it stands where the exercise has `expected`, with other settings)."""
+    sentence = (
         f"The {call.label} after {_unconnected_names(student, call.sources)} is not part of the "
         "model: no layer that leads to an output takes its output (see below)."
     )
+    if expected is None or call.signature == expected.signature:
+        return sentence
+    sentence += f" It should also be {expected.label}: {'; '.join(_changes(call, expected))}."
+    if expected.settings.get("padding") == "same" and call.settings.get("padding") == "valid":
+        sentence += " Known pitfall: " + _trimmed_border(call)
+    return sentence
 
 
 def left_out_wiring(
@@ -301,7 +320,7 @@ def left_out_wiring(
         ref_call = reference.calls[ref_key]
         if ref_call.class_name == "Input" or ref_key in partners:
             continue
-        left_out = unconnected_of(ref_call, student, reference, alignment)
+        left_out = unconnected_of(ref_call, student, reference, alignment, same_settings=False)
         if left_out is None:
             continue
         explained.add(ref_key)
