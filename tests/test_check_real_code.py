@@ -138,6 +138,33 @@ def test_qa_first_edition_swap_is_named_and_earns_at_most_half():
     assert "embedding_" not in str(report)  # Keras' automatic names change on every build
 
 
+def qa_first_edition_order_with_a_small_vocabulary(question_only=False):
+    """The first edition's Embedding(size, vocabulary) in a notebook copy that keeps its vocabulary
+    small for speed (1000 word ids, as the circulating copies do): the numbers are not the exercise's,
+    the order is still the pitfall."""
+    vocabulary_size = 1000
+    text_input = Input(shape=(None,), dtype="int32", name="text")
+    text_embedding = layers.Embedding(10000, 64) if question_only else layers.Embedding(64, vocabulary_size)
+    encoded_text = layers.LSTM(32)(text_embedding(text_input))
+    question_input = Input(shape=(None,), dtype="int32", name="question")
+    encoded_question = layers.LSTM(16)(layers.Embedding(32, vocabulary_size)(question_input))
+    concatenated = layers.concatenate([encoded_text, encoded_question], axis=-1)
+    answer = layers.Dense(500, activation="softmax")(concatenated)
+    model = Model([text_input, question_input], answer)
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["acc"])
+    return model
+
+
+@pytest.mark.parametrize("question_only", [False, True], ids=["both", "question"])
+def test_qa_first_edition_order_with_another_vocabulary_is_named_and_earns_at_most_half(question_only):
+    """Issue 13: Embedding(32, 1000) where the exercise has Embedding(10000, 32) was only 'input_dim=32
+    where 10000 is expected; output_dim=1000 where 32 is expected', at 9.5 of 10 points."""
+    report = check(qa_first_edition_order_with_a_small_vocabulary(question_only), "qa_model")
+    assert_at_most_half(
+        report, OnOneLine("Embedding(32, 1000)", "swapped", "Embedding(10000, 32)"), "named mistake"
+    )
+
+
 def test_qa_guide_without_compile_loses_only_the_compile_points():
     report = check(qa_guide_not_compiled(), "qa_model")
     assert_rejected(report, "not compiled")

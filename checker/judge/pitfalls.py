@@ -84,13 +84,24 @@ def _size_text(sizes) -> str:
 
 
 def is_swapped_embedding(found: Call, expected: Call) -> bool:
-    """An Embedding written Embedding(output_dim, input_dim): the book's first-edition mistake."""
-    return (
-        found.class_name == expected.class_name == "Embedding"
-        and found.settings["input_dim"] == expected.settings["output_dim"]
-        and found.settings["output_dim"] == expected.settings["input_dim"]
-        and found.settings["input_dim"] != found.settings["output_dim"]
-    )
+    """An Embedding written Embedding(output_dim, input_dim): the book's first-edition mistake.
+
+    Learners' notebooks often use a vocabulary of their own (1000 word ids where the exercise has
+    10000), so the two need not be the exercise's numbers exactly: the arguments are swapped when
+    the smaller comes first where the exercise's vocabulary is the larger, and one of them sits in
+    the other's place (the vector size first, or the vocabulary second).
+
+    >>> def embedding(vocabulary, size):
+    ...     return Call("k", "e", "Embedding", {"input_dim": vocabulary, "output_dim": size}, [], "e")
+    >>> [is_swapped_embedding(embedding(*dims), embedding(10000, 32)) for dims in [(32, 10000), (32, 1000), (1000, 32)]]
+    [True, True, False]
+    """
+    if not found.class_name == expected.class_name == "Embedding":
+        return False
+    vocabulary, size = found.settings["input_dim"], found.settings["output_dim"]
+    wanted_vocabulary, wanted_size = expected.settings["input_dim"], expected.settings["output_dim"]
+    in_place_of_the_other = vocabulary == wanted_size or size == wanted_vocabulary
+    return vocabulary < size and wanted_size < wanted_vocabulary and in_place_of_the_other
 
 
 def sentence_start(text: str) -> str:
