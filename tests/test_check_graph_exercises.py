@@ -124,6 +124,31 @@ def test_a_layer_also_called_outside_the_model_keeps_its_output_shape():
     assert list(parsed.output_shapes.values()) == [(10,)]
 
 
+def test_layers_of_nested_models_inside_a_nested_model_are_told_apart_by_their_whole_path():
+    """Issue 15: two inner models may each have a layer named 'proj'; calling the outer model twice
+    shares each of them, and nothing else."""
+    from checker import describe
+    from checker.judge import graph
+
+    def inner(name):
+        x = keras.Input((8,))
+        return keras.Model(x, layers.Dense(8, name="proj")(x), name=name)
+
+    block_in = keras.Input((8,))
+    block = keras.Model(
+        block_in, layers.Dense(8, name="proj")(inner("b")(inner("a")(block_in))), name="block"
+    )
+    left, right = keras.Input((8,), name="left"), keras.Input((8,), name="right")
+    model = keras.Model([left, right], layers.add([block(left), block(right)]))
+    parsed = graph.from_description(describe(model))
+    shared = {instance: len(keys) for instance, keys in parsed.instances().items() if "proj" in instance}
+    assert shared == {"block/proj": 2, "block/a/proj": 2, "block/b/proj": 2}
+    keys = {key for key in parsed.calls if key.layer == "proj"}
+    assert {str(key) for key in keys} == {
+        f"block#{call}/{path}proj#0" for call in (0, 1) for path in ("", "a#0/", "b#0/")
+    }
+
+
 @pytest.mark.parametrize("exercise", GRAPH_EXERCISES)
 def test_feedback_is_the_same_for_two_builds_of_one_model(exercise):
     """Keras names unnamed layers from a counter (conv2d_38): feedback must not show those names."""

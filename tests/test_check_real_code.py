@@ -138,6 +138,33 @@ def test_qa_first_edition_swap_is_named_and_earns_at_most_half():
     assert "embedding_" not in str(report)  # Keras' automatic names change on every build
 
 
+def qa_first_edition_order_with_a_small_vocabulary(question_only=False):
+    """The first edition's Embedding(size, vocabulary) in a notebook copy that keeps its vocabulary
+    small for speed (1000 word ids, as the circulating copies do): the numbers are not the exercise's,
+    the order is still the pitfall."""
+    vocabulary_size = 1000
+    text_input = Input(shape=(None,), dtype="int32", name="text")
+    text_embedding = layers.Embedding(10000, 64) if question_only else layers.Embedding(64, vocabulary_size)
+    encoded_text = layers.LSTM(32)(text_embedding(text_input))
+    question_input = Input(shape=(None,), dtype="int32", name="question")
+    encoded_question = layers.LSTM(16)(layers.Embedding(32, vocabulary_size)(question_input))
+    concatenated = layers.concatenate([encoded_text, encoded_question], axis=-1)
+    answer = layers.Dense(500, activation="softmax")(concatenated)
+    model = Model([text_input, question_input], answer)
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["acc"])
+    return model
+
+
+@pytest.mark.parametrize("question_only", [False, True], ids=["both", "question"])
+def test_qa_first_edition_order_with_another_vocabulary_is_named_and_earns_at_most_half(question_only):
+    """Issue 13: Embedding(32, 1000) where the exercise has Embedding(10000, 32) was only 'input_dim=32
+    where 10000 is expected; output_dim=1000 where 32 is expected', at 9.5 of 10 points."""
+    report = check(qa_first_edition_order_with_a_small_vocabulary(question_only), "qa_model")
+    assert_at_most_half(
+        report, OnOneLine("Embedding(32, 1000)", "swapped", "Embedding(10000, 32)"), "named mistake"
+    )
+
+
 def test_qa_guide_without_compile_loses_only_the_compile_points():
     report = check(qa_guide_not_compiled(), "qa_model")
     assert_rejected(report, "not compiled")
@@ -465,6 +492,94 @@ def test_layers_left_out_after_a_model_layer_are_named_as_left_out(pooling):
         Absent("wrong tensor"),
     )
     assert 2 <= report.score <= 6, str(report)
+
+
+def mlp_with_a_dense_whose_result_is_dropped():
+    """The slip of writing `layers.Dense(32, activation="relu")(x)` without `x = ` in front."""
+    inputs = keras.Input(shape=(64,))
+    x = layers.Dense(32, activation="relu")(inputs)
+    layers.Dense(32, activation="relu")(x)
+    return keras.Model(inputs, layers.Dense(10, activation="softmax")(x))
+
+
+def identity_with_a_convolution_whose_result_is_dropped():
+    """The same slip in the residual block: the third convolution's result is not kept."""
+    inputs = keras.Input(shape=(32, 32, 128))
+    x = layers.Conv2D(128, 3, activation="relu", padding="same")(inputs)
+    x = layers.Conv2D(128, 3, activation="relu", padding="same")(x)
+    layers.Conv2D(128, 3, activation="relu", padding="same")(x)
+    return keras.Model(inputs, layers.add([x, inputs]))
+
+
+@pytest.mark.parametrize(
+    "build, exercise, taker, left_out",
+    [
+        (mlp_with_a_dense_whose_result_is_dropped, "functional_mlp", "Dense(10", "Dense(32"),
+        (
+            identity_with_a_convolution_whose_result_is_dropped,
+            "residual_identity",
+            "The Add",
+            "Conv2D(128, 3",
+        ),
+        (residual_projection_returning_the_trunk, "residual_projection", "output", "Add()"),
+    ],
+    ids=["mlp-dense", "identity-conv", "projection-trunk"],
+)
+def test_the_wiring_of_a_layer_left_out_says_its_result_is_never_used(build, exercise, taker, left_out):
+    """Issue 13: the wiring blamed 'the missing or extra layers listed under layers', which lists
+    none: the real mistake is the layer that takes another tensor instead of the left-out result."""
+    report = check(build(), exercise)
+    assert_rejected(
+        report,
+        OnOneLine(taker, "where it should", left_out, "result is never used"),
+        Absent("missing or extra"),
+        Absent("Missing layer"),
+    )
+
+
+def identity_with_a_dropped_convolution_without_padding():
+    """Both slips at once: the third convolution written as in the first edition (no padding) and
+    its result not kept (no `x = `)."""
+    inputs = keras.Input(shape=(32, 32, 128))
+    x = layers.Conv2D(128, 3, activation="relu", padding="same")(inputs)
+    x = layers.Conv2D(128, 3, activation="relu", padding="same")(x)
+    layers.Conv2D(128, 3, activation="relu")(x)
+    return keras.Model(inputs, layers.add([x, inputs]))
+
+
+def inception_with_a_dropped_convolution_without_padding():
+    """Branch d's middle 3x3 convolution as the first edition prints it, its result not kept."""
+    x = keras.Input(shape=(32, 32, 64))
+    a = layers.Conv2D(128, 1, strides=2, activation="relu", padding="same")(x)
+    b = layers.Conv2D(128, 1, activation="relu", padding="same")(x)
+    b = layers.Conv2D(128, 3, strides=2, activation="relu", padding="same")(b)
+    c = layers.AveragePooling2D(3, strides=2, padding="same")(x)
+    c = layers.Conv2D(128, 3, activation="relu", padding="same")(c)
+    d = layers.Conv2D(128, 1, activation="relu", padding="same")(x)
+    layers.Conv2D(128, 3, activation="relu")(d)
+    d = layers.Conv2D(128, 3, strides=2, activation="relu", padding="same")(d)
+    return keras.Model(x, layers.concatenate([a, b, c, d]))
+
+
+@pytest.mark.parametrize(
+    "build, exercise",
+    [
+        (identity_with_a_dropped_convolution_without_padding, "residual_identity"),
+        (inception_with_a_dropped_convolution_without_padding, "inception_block"),
+    ],
+    ids=["identity", "inception"],
+)
+def test_a_layer_left_out_with_other_padding_is_named_as_left_out_with_what_its_padding_does(build, exercise):
+    """Issue 13: it was 'Missing layer', though the learner wrote it; the report now says it is left
+    out, and that padding="valid" trims 32x32 to 30x30 where the exercise keeps 32x32."""
+    report = check(build(), exercise)
+    assert_rejected(
+        report,
+        OnOneLine("Conv2D(128, 3", "not part of the model", "padding='valid'", "30×30", 'padding="same"'),
+        OnOneLine("where it should take", "result is never used"),
+        Absent("Missing layer"),
+        Absent("missing or extra"),
+    )
 
 
 def test_residual_first_edition_listings_pass():

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import keras
 import pytest
+from feedback_expectations import OnOneLine, assert_rejected
 from keras import layers
 from reference_models import GRAPH_EXERCISES, ONE_WRONG_DETAIL, reference
 
@@ -98,14 +99,70 @@ def qa_without_question_lstm():
     return model
 
 
+def identity_with_two_convolutions_and_a_normalisation_after_the_add():
+    x = keras.Input(shape=(32, 32, 128))
+    y = layers.Conv2D(128, 3, activation="relu", padding="same")(x)
+    y = layers.Conv2D(128, 3, activation="relu", padding="same")(y)
+    return keras.Model(x, layers.BatchNormalization(name="normed")(layers.add([y, x])))
+
+
 def test_a_missing_layer_is_drawn_dashed_where_it_belongs_and_an_extra_one_is_marked():
-    report = check(qa_without_question_lstm(), "qa_model")
-    assert marked(report) == {"pooled": ["extra"]}
+    report = check(identity_with_two_convolutions_and_a_normalisation_after_the_add(), "residual_identity")
+    assert marked(report) == {"normed": ["extra"]}
     (missing,) = report.diagram_data["missing"]
-    assert missing["label"] == "LSTM(16)"
+    assert missing["label"] == "Conv2D(128, 3, padding=same, relu)"
     ghost = picture_of(report).find(f".//{SVG}g[@data-key='{missing['key']}']")
     assert ghost.get("data-marks") == "missing"
     assert ghost.find(f"{SVG}rect").get("stroke-dasharray")
+
+
+def inception_with_a_max_pooling_branch():
+    """GoogLeNet's own Inception module pools with MaxPooling; the exercise (Chollet's) averages."""
+    x = keras.Input(shape=(32, 32, 64))
+    a = layers.Conv2D(128, 1, strides=2, activation="relu", padding="same")(x)
+    b = layers.Conv2D(128, 1, activation="relu", padding="same")(x)
+    b = layers.Conv2D(128, 3, strides=2, activation="relu", padding="same")(b)
+    c = layers.MaxPooling2D(3, strides=2, padding="same", name="pool_c")(x)
+    c = layers.Conv2D(128, 3, activation="relu", padding="same")(c)
+    d = layers.Conv2D(128, 1, activation="relu", padding="same")(x)
+    d = layers.Conv2D(128, 3, activation="relu", padding="same")(d)
+    d = layers.Conv2D(128, 3, strides=2, activation="relu", padding="same")(d)
+    return keras.Model(x, layers.concatenate([a, b, c, d]))
+
+
+def qa_with_a_question_gru():
+    text = keras.Input(shape=(None,), dtype="int32", name="text")
+    question = keras.Input(shape=(None,), dtype="int32", name="question")
+    encoded_text = layers.LSTM(32)(layers.Embedding(10000, 64)(text))
+    encoded_question = layers.GRU(16, name="q_encoder")(layers.Embedding(10000, 32)(question))
+    merged = layers.concatenate([encoded_text, encoded_question], axis=-1)
+    model = keras.Model([text, question], layers.Dense(500, activation="softmax")(merged))
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["acc"])
+    return model
+
+
+@pytest.mark.parametrize(
+    "build, exercise, name, expected",
+    [
+        (inception_with_a_max_pooling_branch, "inception_block", "pool_c", "AveragePooling2D(3, strides=2"),
+        (qa_with_a_question_gru, "qa_model", "q_encoder", "LSTM(16)"),
+        (qa_without_question_lstm, "qa_model", "pooled", "LSTM(16)"),
+    ],
+    ids=["max-for-average-pooling", "gru-for-lstm", "pooling-for-lstm"],
+)
+def test_a_layer_of_the_wrong_kind_is_marked_once_with_the_expected_layer_beside_it(
+    build, exercise, name, expected
+):
+    """Issue 13: as the report says it (one layer of the wrong kind), not as an extra plus a missing layer."""
+    report = check(build(), exercise)
+    assert_rejected(report, OnOneLine("wrong kind", expected))
+    assert marked(report) == {name: ["kind"]} and report.diagram_data["missing"] == []
+    call = next(c for c in report.diagram_data["calls"] if c["name"] == name)
+    box = picture_of(report).find(f".//{SVG}g[@data-key='{call['key']}']")
+    texts = " ".join(t.text for t in box.iter(f"{SVG}text"))
+    assert "K" in texts.split() and f"should be {expected}" in texts
+    legend = " ".join(t.text or "" for t in picture_of(report).iter(f"{SVG}text"))
+    assert "wrong kind" in legend and "extra" not in legend and "missing" not in legend
 
 
 def siamese_with_two_lstms():

@@ -6,7 +6,7 @@ Two steps, so a report can carry the picture as JSON and draw it only when shown
   into plain data: the learner's calls (labels, edges), each with what differs from its
   expected counterpart, and the reference calls the learner has no counterpart for.
 - `render_svg(data)` draws that data top-down by depth, with straight edges; every kind of
-  difference has its own colour *and* letter (M, E, S, W), explained in a small legend.
+  difference has its own colour *and* letter (M, E, K, S, W), explained in a small legend.
   The picture has a light card of its own, so it reads the same on light and dark pages.
 
 Pure: no Keras, no Graphviz; networkx only for the layer depths.
@@ -22,7 +22,7 @@ from pathlib import Path
 import networkx as nx
 
 from checker.judge import signature
-from checker.judge.graph import Call, ModelGraph, dtype_fits, shape_text
+from checker.judge.graph import Call, Key, ModelGraph, dtype_fits, shape_text
 from checker.judge.match import Alignment, Misfed
 from checker.layering import depths, rows_with_waypoints
 
@@ -32,6 +32,7 @@ MISSING_PREFIX = "missing:"
 KINDS = {
     "missing": ("M", "#0550ae", "#ffffff", "missing: add this layer"),
     "extra": ("E", "#8250df", "#fbefff", "extra: not in the exercise"),
+    "kind": ("K", "#7d4e00", "#fff8c5", "a layer of the wrong kind"),
     "setting": ("S", "#953800", "#fff1e5", "a setting differs"),
     "wiring": ("W", "#cf222e", "#ffebe9", "wired or shared differently"),
 }
@@ -101,6 +102,7 @@ def picture_data(
     if len(student.calls) > MAX_CALLS:
         return None
     inverse = {stu: ref for ref, stu in alignment.mapping.items()}
+    stands_for = {stu: ref for ref, stu in alignment.replaced.items()}
     wiring = _wiring_notes(student, reference, alignment, misfed)
     outputs = dict(student.outputs)
     calls = []
@@ -108,7 +110,10 @@ def picture_data(
         call = student.calls[key]
         ref_key = inverse.get(key)
         marks, expected, label = [], [], _label(call)
-        if ref_key is None:
+        if key in stands_for:  # as the report says: one layer of the wrong kind, not extra + missing
+            marks.append("kind")
+            expected = [_label(reference.calls[stands_for[key]])]
+        elif ref_key is None:
             marks.append("extra")
         else:
             ref_call = reference.calls[ref_key]
@@ -119,10 +124,10 @@ def picture_data(
             marks.append("wiring")
         calls.append(
             {
-                "key": key,
+                "key": _id(key),
                 "name": _own_name(call),
                 "label": label,
-                "sources": list(call.sources),
+                "sources": [_id(source) for source in call.sources],
                 "marks": marks,
                 "expected": "; ".join(expected) or None,
                 "wiring": wiring.get(key, (None, None))[0],
@@ -132,6 +137,16 @@ def picture_data(
             }
         )
     return {"version": 1, "calls": calls, "missing": _missing(student, reference, alignment)}
+
+
+def _id(key: Key) -> str:
+    """A call's id in the picture's data: the key's text ("conv#0", "block#0/conv#0")."""
+    return str(key)
+
+
+def _missing_id(ref_key: Key) -> str:
+    """The id of the box for a reference call the learner has no counterpart for."""
+    return f"{MISSING_PREFIX}{ref_key}"
 
 
 def _output_name(call: Call, name: str | None) -> str | None:
@@ -197,22 +212,22 @@ def _expected_differences(found: Call, expected: Call, reference: ModelGraph, ou
 
 def _wiring_notes(
     student: ModelGraph, reference: ModelGraph, alignment: Alignment, misfed: list[Misfed]
-) -> dict[str, tuple[str, list | None]]:
-    """learner key -> (what it should take or share, the learner keys it should be fed from)."""
-    notes: dict[str, tuple[str, list | None]] = {}
+) -> dict[Key, tuple[str, list | None]]:
+    """learner key -> (what it should take or share, the ids of the boxes it should be fed from)."""
+    notes: dict[Key, tuple[str, list | None]] = {}
+    partners = {**alignment.mapping, **alignment.replaced}
     for item in misfed:
-        expected = [
-            source if source is not None else MISSING_PREFIX + ref_source
-            for ref_source, source in zip(item.reference.sources, item.expected_sources)
-        ]
-        names = " and ".join(_source_name(student, reference, key) for key in expected)
+        pairs = [(ref, partners.get(ref)) for ref in item.reference.sources]
+        expected = [_id(source) if source is not None else _missing_id(ref) for ref, source in pairs]
+        names = " and ".join(_source_name(student, reference, source, ref) for ref, source in pairs)
         notes[item.student.key] = (f"should take {names or 'nothing'}", expected)
+    # A layer of the wrong kind counts as the call it stands for: sharing does not depend on class.
     for members in reference.instances().values():
-        mapped = [k for k in (alignment.student_of(m) for m in members) if k]
+        mapped = [k for k in (partners.get(m) for m in members) if k]
         if len(members) > 1 and len({student.calls[k].instance for k in mapped}) > 1:
             for key in mapped:
                 notes.setdefault(key, ("should be one shared layer, called on each input", None))
-    inverse = {stu: ref for ref, stu in alignment.mapping.items()}
+    inverse = {stu: ref for ref, stu in partners.items()}
     ref_instance = {c.key: c.instance for c in reference.layer_calls()}
     for members in student.instances().values():
         if len(members) > 1 and len({ref_instance.get(inverse.get(m)) for m in members}) > 1:
@@ -221,9 +236,10 @@ def _wiring_notes(
     return notes
 
 
-def _source_name(student: ModelGraph, reference: ModelGraph, key: str) -> str:
-    if key.startswith(MISSING_PREFIX):
-        return f"the missing {reference.calls[key[len(MISSING_PREFIX) :]].label}"
+def _source_name(student: ModelGraph, reference: ModelGraph, key: Key | None, ref_key: Key) -> str:
+    """The learner's call `key`, or the missing reference call `ref_key` where key is None."""
+    if key is None:
+        return f"the missing {reference.calls[ref_key].label}"
     call = student.calls[key]
     if getattr(call, "position", ""):  # where graphs give one: how to find a layer Keras named
         return call.position
@@ -231,20 +247,23 @@ def _source_name(student: ModelGraph, reference: ModelGraph, key: str) -> str:
 
 
 def _missing(student: ModelGraph, reference: ModelGraph, alignment: Alignment) -> list[dict]:
-    """Reference calls without a counterpart, wired to the learner's calls around them."""
+    """Reference calls without a counterpart (not even one of the wrong kind), wired to the
+    learner's calls around them."""
     missing = []
+    partners = {**alignment.mapping, **alignment.replaced}
     for ref_key in reference.topological():
-        if alignment.student_of(ref_key) is not None:
+        if ref_key in partners:
             continue
         ref_call = reference.calls[ref_key]
-        sources = [alignment.student_of(s) or MISSING_PREFIX + s for s in ref_call.sources]
-        targets = [alignment.student_of(c) for c in reference.consumers(ref_key)]
+        found = [partners.get(s) for s in ref_call.sources]
+        sources = [_id(f) if f is not None else _missing_id(s) for f, s in zip(found, ref_call.sources)]
+        targets = [partners.get(c) for c in reference.consumers(ref_key)]
         missing.append(
             {
-                "key": MISSING_PREFIX + ref_key,
+                "key": _missing_id(ref_key),
                 "label": _label(ref_call),
                 "sources": sources,
-                "targets": [t for t in targets if t is not None],
+                "targets": [_id(t) for t in targets if t is not None],
             }
         )
     return missing
@@ -558,6 +577,7 @@ def _call_box(call: dict, width: float) -> _Box:
     lines += [(t, LABEL_SIZE, TEXT, True) for t in _wrap(call["label"], _chars(width, LABEL_SIZE))]
     notes = {
         "setting": f"expected {call.get('expected')}",
+        "kind": f"should be {call.get('expected')}",
         "wiring": call.get("wiring") or "fed from the wrong place",
         "extra": "not in the exercise: remove it",
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import networkx as nx
 
@@ -18,13 +19,54 @@ from checker.judge import signature
 ORDERLESS_MERGES = frozenset({"Add", "Average", "Maximum", "Minimum", "Multiply"})
 
 
+class CallKey(NamedTuple):
+    """One call of one layer of a learner's model: the layer's name and which of its calls it is,
+    as Keras names the maker of a tensor (`KerasHistory(operation, node_index, tensor_index)`).
+
+    A layer of an inlined nested model is `within` that model's call; a call the learner made but
+    left out of the model (see `ModelGraph.unconnected`) is `left_out`. A reference graph keys its
+    calls by their ids in the exercise's spec instead.
+
+    >>> key = CallKey("conv", 0, within=CallKey("block", 1))
+    >>> key.layer, key.call, key.within.layer, str(key)
+    ('conv', 0, 'block', 'block#1/conv#0')
+    """
+
+    layer: str
+    call: int = 0
+    within: CallKey | None = None
+    left_out: bool = False
+
+    def __str__(self) -> str:
+        """The one text form of a key, for ids in the picture: "block#1/conv#0", "unconnected:dense#0"."""
+        inside = f"{self.within}/" if self.within is not None else ""
+        return f"{'unconnected:' if self.left_out else ''}{inside}{self.layer}#{self.call}"
+
+    def models(self) -> tuple[str, ...]:
+        """The names of the nested models the call is inside, outermost first.
+
+        >>> CallKey("conv", 0, CallKey("inner", 0, CallKey("outer", 2))).models()
+        ('outer', 'inner')
+        """
+        return () if self.within is None else (*self.within.models(), self.within.layer)
+
+
+Key = CallKey | str  # a learner's call, or a reference call's id in the spec
+
+
+class SharedInstance(NamedTuple):
+    """The node `ModelGraph.to_networkx` adds for a layer called more than once, linked to its calls."""
+
+    instance: str
+
+
 @dataclass
 class Call:
-    key: str  # unique node id: "<layer name>#<call index>", "<nested model>#<call>/<layer>#<call>" inside
+    key: Key  # unique node id: a CallKey in a learner's graph, the spec's id in a reference
     name: str  # the layer's own name (the learner's, or the spec's id)
     class_name: str
     settings: dict
-    sources: list[str]  # keys of the calls whose outputs it consumes, in argument order
+    sources: list[Key]  # keys of the calls whose outputs it consumes, in argument order
     instance: str  # calls of one shared layer have the same instance
     shape: tuple | None = None  # output shape without the batch axis, when known (inputs)
     dtype: str | None = None  # inputs only
@@ -58,24 +100,28 @@ class Call:
 
 @dataclass
 class ModelGraph:
-    calls: dict[str, Call] = field(default_factory=dict)
-    inputs: list[str] = field(default_factory=list)  # keys, in the model's input order
-    outputs: list[tuple[str, str]] = field(default_factory=list)  # (key, output name)
-    output_shapes: dict[str, tuple | None] = field(default_factory=dict)  # output key -> shape
+    calls: dict[Key, Call] = field(default_factory=dict)
+    inputs: list[Key] = field(default_factory=list)  # keys, in the model's input order
+    outputs: list[tuple[Key, str]] = field(default_factory=list)  # (key, output name)
+    output_shapes: dict[Key, tuple | None] = field(default_factory=dict)  # output key -> shape
     fixed_names: set[str] = field(
         default_factory=set
     )  # reference input keys / output names the contract fixes
     outputs_are_dict: bool = False
     unconnected: list[Call] = field(default_factory=list)  # called on an input, but not in the model
 
-    def unconnected_like(self, wanted: Call, after: list[str]) -> Call | None:
+    def unconnected_like(self, wanted: Call, after: list[Key], same_settings: bool = True) -> Call | None:
         """The learner's layer, left out of the model, that is `wanted` called on the tensors `after`
-        (in that order; in any order for a sum, whose order changes nothing)."""
+        (in that order; in any order for a sum, whose order changes nothing); with
+        same_settings=False, any layer of its class there."""
         for call in self.unconnected:
             same_sources = call.sources == after or (
                 wanted.class_name in ORDERLESS_MERGES and Counter(call.sources) == Counter(after)
             )
-            if same_sources and call.signature == wanted.signature:
+            alike = call.signature == wanted.signature or (
+                not same_settings and call.class_name == wanted.class_name
+            )
+            if same_sources and alike:
                 return call
         return None
 
@@ -84,7 +130,7 @@ class ModelGraph:
         names = [name for _, name in self.outputs]
         return sorted(names) if self.outputs_are_dict else names
 
-    def consumers(self, key: str) -> list[str]:
+    def consumers(self, key: Key) -> list[Key]:
         return [c.key for c in self.calls.values() if key in c.sources]
 
     def layer_calls(self) -> list[Call]:
@@ -101,18 +147,18 @@ class ModelGraph:
         if with_instances:
             for instance, members in self.instances().items():
                 if len(members) > 1:
-                    graph.add_node(f"instance:{instance}", sig=("shared instance", len(members)))
+                    graph.add_node(SharedInstance(instance), sig=("shared instance", len(members)))
                     for member in members:
-                        graph.add_edge(f"instance:{instance}", member)
+                        graph.add_edge(SharedInstance(instance), member)
         return graph
 
-    def instances(self) -> dict[str, list[str]]:
-        groups: dict[str, list[str]] = {}
+    def instances(self) -> dict[str, list[Key]]:
+        groups: dict[str, list[Key]] = {}
         for call in self.layer_calls():
             groups.setdefault(call.instance, []).append(call.key)
         return groups
 
-    def topological(self) -> list[str]:
+    def topological(self) -> list[Key]:
         """Keys in an order where every call comes after its sources (networkx's order for
         the same nodes and edges as to_networkx, without computing signatures)."""
         graph = nx.DiGraph()
@@ -143,11 +189,8 @@ def from_description(description: dict, inline: bool = True) -> ModelGraph:
 def _attach_unconnected(graph: ModelGraph, entries: list[dict]) -> None:
     left_out = {(entry["name"], entry["node"]) for entry in entries}
     for entry in entries:
-        sources = [
-            f"unconnected:{name}#{node}" if (name, node) in left_out else f"{name}#{node}"
-            for name, node in entry["sources"]
-        ]
-        if not all(key in graph.calls or key.startswith("unconnected:") for key in sources):
+        sources = [CallKey(name, node, left_out=(name, node) in left_out) for name, node in entry["sources"]]
+        if not all(key in graph.calls or key.left_out for key in sources):
             continue  # fed from something this graph does not know (a nested model's inside)
         first = graph.calls.get(sources[0]) if sources else None
         in_shape = _plain_shape(entry.get("in_shape"))  # recorded by describe() since it follows any layer
@@ -155,8 +198,8 @@ def _attach_unconnected(graph: ModelGraph, entries: list[dict]) -> None:
             in_shape = first.shape
         rank = len(in_shape) + 1 if in_shape is not None else None
         settings = signature.settings(entry["class_name"], entry["config"], rank, in_shape)
-        key = f"unconnected:{entry['name']}#{entry['node']}"
-        call = Call(key, entry["name"], entry["class_name"], settings, sources, key)
+        key = CallKey(entry["name"], entry["node"], left_out=True)
+        call = Call(key, entry["name"], entry["class_name"], settings, sources, str(key))
         call.in_shape = in_shape
         graph.unconnected.append(call)
 
@@ -239,7 +282,7 @@ def _fold_activations(graph: ModelGraph) -> None:
             _replace(graph, old=key, new=source.key)
 
 
-def _replace(graph: ModelGraph, old: str, new: str) -> None:
+def _replace(graph: ModelGraph, old: Key, new: Key) -> None:
     del graph.calls[old]
     for call in graph.calls.values():
         call.sources = [new if s == old else s for s in call.sources]
@@ -248,13 +291,13 @@ def _replace(graph: ModelGraph, old: str, new: str) -> None:
         graph.output_shapes[new] = graph.output_shapes.pop(old)
 
 
-def _known_output_shape(shapes: dict, key: str):
-    if "/" in key:  # a layer inside a nested model: older descriptions cannot tell
+def _known_output_shape(shapes: dict, key: CallKey):
+    """The shape of output `key` in a description's `output_shapes`, keyed "layer:node:tensor"."""
+    if key.within is not None:  # a layer inside a nested model: older descriptions cannot tell
         return None
-    layer, index = key.rsplit("#", 1)
     for shape_key, shape in shapes.items():
-        name, node, _ = shape_key.rsplit(":", 2)
-        if name == layer and node == index:
+        name, node, _ = shape_key.rsplit(":", 2)  # a saved description's own format (describe.py)
+        if name == key.layer and node == str(key.call):
             return tuple(shape[1:])
     return None
 
@@ -345,7 +388,7 @@ def input_shown(call: Call) -> str:
     return call.position[:1].upper() + call.position[1:] if call.position else f"Input '{call.name}'"
 
 
-def output_shown(graph: ModelGraph, key: str, name: str) -> str:
+def output_shown(graph: ModelGraph, key: Key, name: str) -> str:
     """ "Output 'age'" for an output named by the learner, "The second output (Dense(1))" otherwise.
 
     An output's name is its dict key or its layer's name, so a layer Keras named gives an

@@ -15,7 +15,7 @@ from checker.judge.compile_rules import check_compile
 from checker.judge.diagram import picture_data
 from checker.judge.exercises import EXERCISES, cap_for_named_mistakes
 from checker.judge.feedback import not_a_functional_model, whole_exercise_failed
-from checker.judge.graph import Call, ModelGraph, batch_shape_text, shape_text
+from checker.judge.graph import Call, Key, ModelGraph, batch_shape_text, shape_text
 from checker.judge.match import Alignment, align, exact_match
 from checker.judge.pitfalls import sentence_start
 from checker.report import CheckResult, Report, scored
@@ -97,8 +97,8 @@ def check_inputs(student: ModelGraph, reference: ModelGraph, spec: dict) -> tupl
     return pairs, scored("inputs", points, messages, 1 - wrong / len(reference.inputs))
 
 
-def _pair_inputs(student: ModelGraph, reference: ModelGraph) -> dict[str, str]:
-    pairs: dict[str, str] = {}
+def _pair_inputs(student: ModelGraph, reference: ModelGraph) -> dict[Key, Key]:
+    pairs: dict[Key, Key] = {}
     free = list(student.inputs)
     by_name = {student.calls[k].name: k for k in free}
     for ref_key in reference.inputs:
@@ -120,7 +120,7 @@ def _pair_inputs(student: ModelGraph, reference: ModelGraph) -> dict[str, str]:
 
 
 def _input_problems(
-    reference: ModelGraph, ref_key: str, found: Call | None, student: ModelGraph
+    reference: ModelGraph, ref_key: Key, found: Call | None, student: ModelGraph
 ) -> list[str]:
     expected = reference.calls[ref_key]
     fixed = ref_key in reference.fixed_names
@@ -176,7 +176,7 @@ def _input_problems(
     return problems
 
 
-def _left_out_after(student: ModelGraph, key: str) -> list[Call]:
+def _left_out_after(student: ModelGraph, key: Key) -> list[Call]:
     """The layers left out of the model that take `key`'s output, and the ones after them."""
     found, frontier = [], {key}
     for call in student.unconnected:  # recorded in the order they were reached from the model
@@ -246,9 +246,9 @@ def _missing_layer(ref_call: Call, reference: ModelGraph, student: ModelGraph, a
             f"{sentence_start(student.calls[partner].shown)} is called {_times(made)} in the model; the exercise calls "
             f"that one {ref_call.label} instance {_times(wanted)}, once on each input."
         )
-    left_out = pitfalls.unconnected_of(ref_call, student, reference, alignment)
+    left_out = pitfalls.unconnected_of(ref_call, student, reference, alignment, same_settings=False)
     if left_out is not None:
-        return pitfalls.left_unused_message(left_out, student)
+        return pitfalls.left_unused_message(left_out, student, ref_call)
     return f"Missing layer: {ref_call.label}{_where(ref_call, reference)}."
 
 
@@ -304,7 +304,11 @@ def check_wiring(
                 f"({len(real) - 1} more layer(s) are fed from an unexpected place; "
                 "fix the first one and check again.)"
             )
-    if not messages and (missing or extra or misfed):
+    left_out, explained = pitfalls.left_out_wiring(student, reference, alignment)
+    unexplained = [c for c in missing if c.key not in explained]
+    if not messages and left_out:
+        messages += left_out
+    if not messages and (unexplained or extra or misfed):
         messages.append(
             "The connections around the missing or extra layers listed under 'layers' "
             "differ from the exercise; fixing those layers fixes this too."
@@ -344,7 +348,7 @@ def _wiring_mistake(
     return True
 
 
-def _sources_skipping_missing(ref_sources: list[str], reference: ModelGraph, alignment: Alignment) -> list:
+def _sources_skipping_missing(ref_sources: list[Key], reference: ModelGraph, alignment: Alignment) -> list:
     """The learner's keys a layer takes when each missing layer before it is left out of the chain."""
     found = []
     for ref_source in ref_sources:
@@ -410,7 +414,7 @@ def _output_by_name_or_position(student, reference, ref_key, ref_name) -> str | 
     return student.outputs[index][0] if index < len(student.outputs) else None
 
 
-def _output_label(reference: ModelGraph, ref_key: str, ref_name: str) -> str:
+def _output_label(reference: ModelGraph, ref_key: Key, ref_name: str) -> str:
     label = reference.calls[ref_key].label
     return f"'{ref_name}' ({label})" if ref_name else label
 

@@ -18,7 +18,7 @@ import functools
 import re
 
 from checker.judge import signature
-from checker.judge.graph import Call, ModelGraph, ordinal_word
+from checker.judge.graph import Call, CallKey, ModelGraph, ordinal_word
 
 NESTED_CLASSES = {"Functional", "Sequential", "Model"}
 
@@ -30,7 +30,7 @@ def parse_functional(config: dict, inline: bool = True) -> ModelGraph:
     {}
     """
     parser = _Parser(inline)
-    scope = _Scope(prefix="", owner="", bound={})
+    scope = _Scope(within=None, owner="", bound={})
     resolved = parser.read_functional(config, scope)
     graph = parser.graph
     graph.inputs = [key for key, _ in resolved.inputs]
@@ -50,12 +50,12 @@ def parse_sequential(config: dict, inline: bool = True) -> ModelGraph:
     layers = config.get("layers", [])
     if layers and layers[0]["class_name"] == "InputLayer":
         name = layers[0]["config"]["name"]
-        source = parser.add_input(name, layers[0]["config"], "")
+        source = parser.add_input(name, layers[0]["config"], None)
         layers = layers[1:]
     else:
-        source = parser.add_input("input", {"batch_shape": config.get("build_input_shape")}, "")
+        source = parser.add_input("input", {"batch_shape": config.get("build_input_shape")}, None)
     parser.graph.inputs = [source]
-    scope = _Scope(prefix="", owner="", bound={})
+    scope = _Scope(within=None, owner="", bound={})
     last = parser.read_chain(layers, source, scope)
     parser.graph.outputs = [(last, parser.graph.calls[last].name)] if last else []
     return parser.graph
@@ -64,22 +64,24 @@ def parse_sequential(config: dict, inline: bool = True) -> ModelGraph:
 class _Scope:
     """Where a config is read: top level, or inside one call of a nested model."""
 
-    def __init__(self, prefix: str, owner: str, bound: dict[str, str]):
-        self.prefix = prefix  # prepended to keys: "<model>#<call>/"
+    def __init__(self, within: CallKey | None, owner: str, bound: dict[str, CallKey]):
+        self.within = within  # the call of the nested model read here; None at top level
         self.owner = owner  # the nested model as feedback names it: "'block'", "the second nested Sequential"
         self.nested_shown: dict[str, str] = {}  # names of this scope's inlined nested models -> as shown
         self.bound = bound  # nested input layer name -> the outer key it was called on
-        self.tensors: dict[tuple, str] = {}  # (layer, node, tensor) -> key of the call that made it
+        self.tensors: dict[tuple, CallKey] = {}  # (layer, node, tensor) -> key of the call that made it
         self.functional: set[str] = set()  # names of nested Functional layers (numbering quirk)
         self.mask_ops: set[str] = set()  # Keras' own mask computations (see _mask_plumbing)
 
     def instance_prefix(self) -> str:
         """Keys differ per call of a nested model; instances do not (its layers are shared)."""
-        return self.prefix.split("#")[0] + "/" if self.prefix else ""
+        if self.within is None:
+            return ""
+        return "".join(f"{model}/" for model in (*self.within.models(), self.within.layer))
 
 
 class _Resolved:
-    def __init__(self, inputs: list[tuple[str, str]], outputs: list[tuple[str, str]]):
+    def __init__(self, inputs: list[tuple[CallKey, str]], outputs: list[tuple[CallKey, str]]):
         self.inputs = inputs  # (key, name) in the model's input order
         self.outputs = outputs  # (key, name) in Keras' flattened output order
 
@@ -113,7 +115,7 @@ class _Parser:
             if name in scope.bound:  # an input of a nested model: the tensor it was called on
                 scope.tensors[(name, 0, 0)] = scope.bound[name]
             else:
-                key = self.add_input(name, layer["config"], scope.prefix)
+                key = self.add_input(name, layer["config"], scope.within)
                 scope.tensors[(name, 0, 0)] = key
             return
         if name in scope.mask_ops:
@@ -129,27 +131,27 @@ class _Parser:
             else:
                 self.add_call(layer, name, index, sources, in_shape, scope, in_rank=_rank(tensors))
 
-    def resolve(self, entry, scope: _Scope, from_config_io: bool = False) -> str:
+    def resolve(self, entry, scope: _Scope, from_config_io: bool = False) -> CallKey:
         """The key of the call that made tensor [layer, node, tensor] of this scope."""
         layer, node, tensor = entry[0], int(entry[1]), int(entry[2]) if len(entry) > 2 else 0
         if from_config_io and layer in scope.functional:
             node -= 1  # input_layers / output_layers count a nested model's built-in node
         return scope.tensors.get((layer, node, tensor)) or scope.tensors.get(
-            (layer, node, 0), f"{scope.prefix}{layer}#{node}"
+            (layer, node, 0), CallKey(layer, node, scope.within)
         )
 
-    def add_input(self, name: str, config: dict, prefix: str) -> str:
+    def add_input(self, name: str, config: dict, within: CallKey | None) -> CallKey:
         batch_shape = config.get("batch_shape") or config.get("batch_input_shape")
         shape = _without_batch(batch_shape)
-        key = f"{prefix}{name}#0"
-        call = Call(key, name, "Input", {}, [], key, shape, config.get("dtype", "float32"))
+        key = CallKey(name, 0, within)
+        call = Call(key, name, "Input", {}, [], str(key), shape, config.get("dtype", "float32"))
         call.auto_named = is_automatic_name(name, "InputLayer")
         self.graph.calls[key] = call
         return key
 
     def add_call(self, layer: dict, name: str, index: int, sources, in_shape, scope: _Scope, in_rank=None):
         class_name, config = layer["class_name"], layer["config"]
-        key = f"{scope.prefix}{name}#{index}"
+        key = CallKey(name, index, scope.within)
         activation = (
             signature.activation_layer_name(class_name, config)
             if class_name in signature.ACTIVATION_LAYERS
@@ -173,10 +175,10 @@ class _Parser:
 
     # ------------------------------------------------------------------ nested models
 
-    def inline(self, layer: dict, index: int, sources: list[str], scope: _Scope) -> None:
+    def inline(self, layer: dict, index: int, sources: list[CallKey], scope: _Scope) -> None:
         """Add the calls of one call of a nested model, and say which keys its outputs are."""
         name, config = layer["config"].get("name", layer.get("name")), layer["config"]
-        inner = _Scope(f"{scope.prefix}{name}#{index}/", scope.nested_shown.get(name, f"'{name}'"), {})
+        inner = _Scope(CallKey(name, index, scope.within), scope.nested_shown.get(name, f"'{name}'"), {})
         if layer["class_name"] == "Sequential" or "input_layers" not in config:
             steps = [entry for entry in config.get("layers", []) if entry["class_name"] != "InputLayer"]
             last = self.read_chain(steps, sources[0] if sources else None, inner)
@@ -188,7 +190,7 @@ class _Parser:
         for tensor, key in enumerate(outputs):
             scope.tensors[(name, index, tensor)] = key
 
-    def read_chain(self, layers: list[dict], source: str | None, scope: _Scope) -> str | None:
+    def read_chain(self, layers: list[dict], source: CallKey | None, scope: _Scope) -> CallKey | None:
         """Layers applied one after the other (a Sequential model); the key of the last call."""
         scope.nested_shown = _nested_models_shown(layers)
         for layer in layers:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from networkx.algorithms.isomorphism import DiGraphMatcher
 
-from checker.judge.graph import Call, ModelGraph
+from checker.judge.graph import Call, CallKey, Key, ModelGraph, SharedInstance
 
 
 @dataclass
@@ -23,19 +23,19 @@ class Misfed:
 
     reference: Call
     student: Call
-    expected_sources: list[str | None]  # learner keys the reference wants (None: a missing layer)
+    expected_sources: list[Key | None]  # learner keys the reference wants (None: a missing layer)
 
 
 @dataclass
 class Alignment:
-    mapping: dict[str, str] = field(default_factory=dict)  # reference key -> learner key
+    mapping: dict[Key, Key] = field(default_factory=dict)  # reference key -> learner key
     misfed: list[Misfed] = field(default_factory=list)
     exact: bool = False
     # reference key -> learner key: a missing layer and an extra layer of another class that
     # stand in the same place (same inputs, same consumers): one layer of the wrong kind
-    replaced: dict[str, str] = field(default_factory=dict)
+    replaced: dict[Key, Key] = field(default_factory=dict)
 
-    def student_of(self, ref_key: str) -> str | None:
+    def student_of(self, ref_key: Key) -> Key | None:
         return self.mapping.get(ref_key)
 
 
@@ -48,10 +48,10 @@ def exact_match(student: ModelGraph, reference: ModelGraph, with_instances: bool
     )
     if not matcher.is_isomorphic():
         return None
-    return {ref: stu for stu, ref in matcher.mapping.items() if not ref.startswith("instance:")}
+    return {ref: stu for stu, ref in matcher.mapping.items() if not isinstance(ref, SharedInstance)}
 
 
-def align(student: ModelGraph, reference: ModelGraph, input_pairs: dict[str, str]) -> Alignment:
+def align(student: ModelGraph, reference: ModelGraph, input_pairs: dict[Key, Key]) -> Alignment:
     """Pair calls; `input_pairs` maps reference input keys to the learner's input keys.
 
     The walk is run several ways (preferring a layer in the right place or one with the right
@@ -111,7 +111,7 @@ class _WalkContext:
 
 def _walk(
     ctx: _WalkContext,
-    input_pairs: dict[str, str],
+    input_pairs: dict[Key, Key],
     place_first: bool,
     reserve: bool,
     in_place_only: bool = False,
@@ -158,7 +158,7 @@ def _walk(
     return alignment
 
 
-def _replaced(student: ModelGraph, reference: ModelGraph, alignment: Alignment) -> dict[str, str]:
+def _replaced(student: ModelGraph, reference: ModelGraph, alignment: Alignment) -> dict[Key, Key]:
     """Pair each missing layer with an extra layer of another class in its place: taking the
     tensors the missing one should take, and feeding the layers it should feed (or both outputs).
 
@@ -175,7 +175,7 @@ def _replaced(student: ModelGraph, reference: ModelGraph, alignment: Alignment) 
     stu_outputs = {key for key, _ in student.outputs}
     ref_outputs = {key for key, _ in reference.outputs}
     while True:
-        replaced: dict[str, str] = {}
+        replaced: dict[Key, Key] = {}
         known = dict(alignment.mapping)
         for ref_call in missing:
             wanted = Counter(known.get(s) for s in ref_call.sources)
@@ -200,14 +200,22 @@ def _replaced(student: ModelGraph, reference: ModelGraph, alignment: Alignment) 
         missing = [c for c in missing if c.key not in wrong]
 
 
-def _natural(key: str) -> tuple:
+def _natural(key: Key) -> tuple:
     """Keys in the order Keras made up their names (conv2d_9 before conv2d_10): between look-alike
     layers, ties go to the one written first, whatever numbers earlier models used up.
 
-    >>> sorted(["conv2d_10#0", "conv2d_9#0", "conv2d#0"], key=_natural)
-    ['conv2d#0', 'conv2d_9#0', 'conv2d_10#0']
+    >>> keys = [CallKey("conv2d_10", 0), CallKey("conv2d_9", 1), CallKey("conv2d", 0)]
+    >>> [str(key) for key in sorted(keys, key=_natural)]
+    ['conv2d#0', 'conv2d_9#1', 'conv2d_10#0']
     """
-    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", key))
+    if not isinstance(key, CallKey):  # a graph made from a spec: its ids
+        return ((_natural_name(key), 0),)
+    outer = _natural(key.within) if key.within is not None else ()
+    return (*outer, (_natural_name(key.layer), key.call))
+
+
+def _natural_name(name: str) -> tuple:
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
 
 
 def _cost(alignment: Alignment, student: ModelGraph, reference: ModelGraph) -> int:
@@ -246,10 +254,10 @@ def _shared_settings(call: Call, ref_call: Call) -> int:
     return sum(call.settings.get(k) == v for k, v in ref_call.settings.items())
 
 
-def _downstream_hashes(graph: ModelGraph, structure_only: bool = False) -> dict[str, int]:
+def _downstream_hashes(graph: ModelGraph, structure_only: bool = False) -> dict[Key, int]:
     """A hash of each call and everything after it: tells apart look-alike branches."""
     order = graph.topological()
-    hashes: dict[str, int] = {}
+    hashes: dict[Key, int] = {}
     for key in reversed(order):
         call = graph.calls[key]
         own = call.class_name if structure_only else call.signature

@@ -7,8 +7,10 @@ wrong tensor.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from checker.judge import signature
-from checker.judge.graph import Call, ModelGraph, shape_text
+from checker.judge.graph import Call, Key, ModelGraph, shape_text
 from checker.judge.match import Alignment, Misfed
 
 
@@ -27,12 +29,7 @@ def setting_differences(found: Call, expected: Call) -> str:
             f"the second the size of each vector (output_dim={expected.settings['output_dim']}): "
             f"write Embedding({expected.settings['input_dim']}, {expected.settings['output_dim']})."
         )
-    written = found.written or found.settings
-    changes = [
-        signature.describe_difference(key, value, written.get(key))
-        for key, value in expected.settings.items()
-        if key in found.settings and found.settings[key] != value
-    ]
+    changes = _changes(found, expected)
     if not changes and found.in_shape and None in found.in_shape[:-1]:
         return ""  # same settings; padding may matter on an input of unknown size: the input says so
     if not changes:  # the same settings, but the padding matters for one input shape and not the other
@@ -48,6 +45,16 @@ def setting_differences(found: Call, expected: Call) -> str:
     if expected.settings.get("padding") == "same" and found.settings.get("padding") == "valid":
         sentence += " Known pitfall: " + _trimmed_border(found)
     return sentence
+
+
+def _changes(found: Call, expected: Call) -> list[str]:
+    """Each setting that differs: "padding='valid' where 'same' is expected"."""
+    written = found.written or found.settings
+    return [
+        signature.describe_difference(key, value, written.get(key))
+        for key, value in expected.settings.items()
+        if key in found.settings and found.settings[key] != value
+    ]
 
 
 def _trimmed_border(found: Call) -> str:
@@ -77,13 +84,24 @@ def _size_text(sizes) -> str:
 
 
 def is_swapped_embedding(found: Call, expected: Call) -> bool:
-    """An Embedding written Embedding(output_dim, input_dim): the book's first-edition mistake."""
-    return (
-        found.class_name == expected.class_name == "Embedding"
-        and found.settings["input_dim"] == expected.settings["output_dim"]
-        and found.settings["output_dim"] == expected.settings["input_dim"]
-        and found.settings["input_dim"] != found.settings["output_dim"]
-    )
+    """An Embedding written Embedding(output_dim, input_dim): the book's first-edition mistake.
+
+    Learners' notebooks often use a vocabulary of their own (1000 word ids where the exercise has
+    10000), so the two need not be the exercise's numbers exactly: the arguments are swapped when
+    the smaller comes first where the exercise's vocabulary is the larger, and one of them sits in
+    the other's place (the vector size first, or the vocabulary second).
+
+    >>> def embedding(vocabulary, size):
+    ...     return Call("k", "e", "Embedding", {"input_dim": vocabulary, "output_dim": size}, [], "e")
+    >>> [is_swapped_embedding(embedding(*dims), embedding(10000, 32)) for dims in [(32, 10000), (32, 1000), (1000, 32)]]
+    [True, True, False]
+    """
+    if not found.class_name == expected.class_name == "Embedding":
+        return False
+    vocabulary, size = found.settings["input_dim"], found.settings["output_dim"]
+    wanted_vocabulary, wanted_size = expected.settings["input_dim"], expected.settings["output_dim"]
+    in_place_of_the_other = vocabulary == wanted_size or size == wanted_vocabulary
+    return vocabulary < size and wanted_size < wanted_vocabulary and in_place_of_the_other
 
 
 def sentence_start(text: str) -> str:
@@ -178,7 +196,7 @@ def sharing_problems(student: ModelGraph, reference: ModelGraph, alignment: Alig
     return problems
 
 
-def _partners(alignment: Alignment) -> dict[str, str]:
+def _partners(alignment: Alignment) -> dict[Key, Key]:
     """Reference key -> learner key, counting a layer of the wrong kind as standing for the
     layer in its place: whether calls share one instance does not depend on their class."""
     return {**alignment.mapping, **alignment.replaced} if alignment.replaced else alignment.mapping
@@ -259,10 +277,16 @@ def _expected_names(misfed: Misfed, student: ModelGraph, reference: ModelGraph, 
 
 
 def unconnected_of(
-    ref_call: Call, student: ModelGraph, reference: ModelGraph, alignment: Alignment, depth: int = 0
+    ref_call: Call,
+    student: ModelGraph,
+    reference: ModelGraph,
+    alignment: Alignment,
+    depth: int = 0,
+    same_settings: bool = True,
 ) -> Call | None:
     """The learner's own `ref_call`, called on the right tensors but left out of the model (or
-    after such layers: a whole branch left out, the Add that joins two of them)."""
+    after such layers: a whole branch left out, the Add that joins two of them); with
+    same_settings=False, a left-out layer of its class whose settings differ counts too."""
     if not student.unconnected or not ref_call.sources or depth > 8:
         return None
     afters = []
@@ -274,17 +298,72 @@ def unconnected_of(
         if after is None:
             return None
         afters.append(after)
-    return student.unconnected_like(ref_call, afters)
+    return student.unconnected_like(ref_call, afters, same_settings)
 
 
-def left_unused_message(call: Call, student: ModelGraph) -> str:
-    return (
+def left_unused_message(call: Call, student: ModelGraph, expected: Call | None = None) -> str:
+    """A layer the learner made but left out of the model; with `expected`, what its settings
+    should be too (it stands where the exercise has `expected`, with other settings)."""
+    sentence = (
         f"The {call.label} after {_unconnected_names(student, call.sources)} is not part of the "
         "model: no layer that leads to an output takes its output (see below)."
     )
+    if expected is None or call.signature == expected.signature:
+        return sentence
+    sentence += f" It should also be {expected.label}: {'; '.join(_changes(call, expected))}."
+    if expected.settings.get("padding") == "same" and call.settings.get("padding") == "valid":
+        sentence += " Known pitfall: " + _trimmed_border(call)
+    return sentence
 
 
-def _unconnected_names(student: ModelGraph, keys: list[str]) -> str:
+def left_out_wiring(
+    student: ModelGraph, reference: ModelGraph, alignment: Alignment
+) -> tuple[list[str], set]:
+    """What the wiring misses where the learner made a layer but left it out of the model: the
+    layer that should take its result and takes another tensor instead (or the model's output).
+
+    Returns the messages and the reference keys they explain. Only the last of a run of left-out
+    layers gets a message: the ones before it feed it, so they are part of the same fix.
+    """
+    messages, explained = [], set()
+    partners = _partners(alignment)
+    for ref_key in reference.topological():
+        ref_call = reference.calls[ref_key]
+        if ref_call.class_name == "Input" or ref_key in partners:
+            continue
+        left_out = unconnected_of(ref_call, student, reference, alignment, same_settings=False)
+        if left_out is None:
+            continue
+        explained.add(ref_key)
+        result = f"the result of the {left_out.label} after {_unconnected_names(student, left_out.sources)}"
+        unused = (
+            "That layer is created and called on a tensor, but its result is never used (no layer "
+            "takes it and it is not an output), so it is not part of the model"
+        )
+        consumers = reference.consumers(ref_key)
+        if not consumers and student.outputs:
+            position = [key for key, _ in reference.outputs].index(ref_key)
+            found = student.outputs[min(position, len(student.outputs) - 1)][0]
+            messages.append(
+                f"The model's output is {_names(student, [found])} where it should be {result}. {unused}: "
+                "keep that result in a variable and pass it to keras.Model(inputs, outputs=...)."
+            )
+            continue
+        taker = next((partners[c] for c in consumers if c in partners), None)
+        if taker is None:  # its consumer is left out too (or missing): said there
+            continue
+        consumer = reference.calls[next(c for c in consumers if partners.get(c) == taker)]
+        expected = Counter(partners.get(s) for s in consumer.sources if partners.get(s) is not None)
+        instead = list((Counter(student.calls[taker].sources) - expected).elements())
+        takes = f"takes {_names(student, instead)} where it should take" if instead else "should also take"
+        messages.append(
+            f"{sentence_start(with_label(student.calls[taker]))} {takes} {result}. {unused}: keep that "
+            "result in a variable (x = layer(x)) and give that variable to the next layer."
+        )
+    return messages, explained
+
+
+def _unconnected_names(student: ModelGraph, keys: list[Key]) -> str:
     """Like `names`, for the sources of a layer left out of the model (some left out too)."""
     left_out = {call.key: call for call in student.unconnected}
     return " and ".join(
@@ -292,12 +371,12 @@ def _unconnected_names(student: ModelGraph, keys: list[str]) -> str:
     )
 
 
-def names(student: ModelGraph, keys: list[str]) -> str:
+def names(student: ModelGraph, keys: list[Key]) -> str:
     """The learner's layers as they can find them: "'encoder' and the second input"."""
     return _names(student, keys)
 
 
-def _names(student: ModelGraph, keys: list[str]) -> str:
+def _names(student: ModelGraph, keys: list[Key]) -> str:
     parts = []
     for key in keys:
         call = student.calls[key]

@@ -29,7 +29,7 @@ from checker.judge import signature
 from checker.judge.compile_rules import loss_name, losses_by_output, not_compiled
 from checker.judge.exercises import cap_for_named_mistakes
 from checker.judge.feedback import not_a_functional_model, whole_exercise_failed
-from checker.judge.graph import Call, ModelGraph, batch_shape_text, shape_text
+from checker.judge.graph import Call, Key, ModelGraph, batch_shape_text, shape_text
 from checker.report import CheckResult, Report, scored
 
 FAMILIES = {
@@ -67,20 +67,20 @@ class Learner:
     """The learner's model, parsed, with each spec input and output paired with theirs."""
 
     graph: ModelGraph
-    inputs: dict[str, str | None] = field(default_factory=dict)  # spec input name -> input key
-    outputs: dict[str, str | None] = field(default_factory=dict)  # spec output name -> output key
-    branches: dict[str, list[str]] = field(default_factory=dict)  # spec input name -> its own calls
+    inputs: dict[str, Key | None] = field(default_factory=dict)  # spec input name -> input key
+    outputs: dict[str, Key | None] = field(default_factory=dict)  # spec output name -> output key
+    branches: dict[str, list[Key]] = field(default_factory=dict)  # spec input name -> its own calls
 
     @property
-    def output_names(self) -> dict[str, str]:
+    def output_names(self) -> dict[Key, str]:
         return dict(self.graph.outputs)
 
-    def classes(self, key: str) -> set[str]:
+    def classes(self, key: Key) -> set[str]:
         """The layer classes of a call, including those inside a model kept whole or a wrapper."""
         call = self.graph.calls[key]
         return {call.class_name} | _inner_classes(call.config or {})
 
-    def label(self, key: str) -> str:
+    def label(self, key: Key) -> str:
         call = self.graph.calls[key]
         if call.class_name in NESTED_MODELS:
             return f"model {call.shown}"
@@ -139,10 +139,10 @@ def parse(description: dict, spec: dict) -> Learner:
     return learner
 
 
-def _pair_inputs(graph: ModelGraph, expected: list[dict]) -> dict[str, str | None]:
+def _pair_inputs(graph: ModelGraph, expected: list[dict]) -> dict[str, Key | None]:
     """By name, then by shape, then whatever input is left, in order."""
     free = list(graph.inputs)
-    pairs: dict[str, str | None] = {}
+    pairs: dict[str, Key | None] = {}
     rules = [
         lambda call, want: call.name == want["name"],
         lambda call, want: call.shape == tuple(want["shape"]),
@@ -159,11 +159,11 @@ def _pair_inputs(graph: ModelGraph, expected: list[dict]) -> dict[str, str | Non
     return {want["name"]: pairs.get(want["name"]) for want in expected}
 
 
-def _pair_outputs(graph: ModelGraph, expected: list[dict]) -> dict[str, str | None]:
+def _pair_outputs(graph: ModelGraph, expected: list[dict]) -> dict[str, Key | None]:
     """By name, then by shape, then whatever output is left, in order."""
     free = [key for key, _ in graph.outputs]
     names = dict(graph.outputs)
-    pairs: dict[str, str | None] = {}
+    pairs: dict[str, Key | None] = {}
     rules = [
         lambda key, want: names[key] == want["name"],
         lambda key, want: graph.output_shapes.get(key) == tuple(want["shape"]),
@@ -180,7 +180,7 @@ def _pair_outputs(graph: ModelGraph, expected: list[dict]) -> dict[str, str | No
     return {want["name"]: pairs.get(want["name"]) for want in expected}
 
 
-def _own_branches(graph: ModelGraph, inputs: dict[str, str | None]) -> dict[str, list[str]]:
+def _own_branches(graph: ModelGraph, inputs: dict[str, Key | None]) -> dict[str, list[Key]]:
     """The calls that depend on one input only (before it meets another), in topological order."""
     network = graph.to_networkx(with_instances=False)
     order = {key: i for i, key in enumerate(nx.topological_sort(network))}
@@ -267,7 +267,7 @@ def _input_problems(learner: Learner, want: dict) -> list[str]:
     return problems
 
 
-def _reaches_outputs(learner: Learner, key: str) -> bool:
+def _reaches_outputs(learner: Learner, key: Key) -> bool:
     network = learner.graph.to_networkx(with_instances=False)
     ends = {k for k, _ in learner.graph.outputs}
     return bool(ends & (nx.descendants(network, key) | {key}))
@@ -340,7 +340,7 @@ def check_photo_merge(learner: Learner, spec: dict, points: float, description: 
     )
 
 
-def _is_branch_merge(learner: Learner, key: str) -> bool:
+def _is_branch_merge(learner: Learner, key: Key) -> bool:
     """A merge of two or more different tensors, or a nested model that contains one."""
     call = learner.graph.calls[key]
     if call.class_name in MERGES:
@@ -418,7 +418,7 @@ def _output_layer_code(want: dict) -> str:
     return f'layers.Dense({units}{activation}, name="{want["name"]}")'
 
 
-def _activation(learner: Learner, key: str) -> str:
+def _activation(learner: Learner, key: Key) -> str:
     """The activation a call applies (folded Activation layers included); linear for layers without one."""
     call: Call = learner.graph.calls[key]
     if "activation" in call.settings:
