@@ -2659,3 +2659,37 @@ def test_weights_made_with_tf_variable_are_named_as_untracked():
 )
 def test_fourth_sweep_right_answers_pass(build, exercise):
     assert_accepted(check(build(), exercise))
+
+
+class ComputeSumFromTheKoreanGuide(keras.layers.Layer):
+    # code index file 9141542049 (the TF 2 guide in Korean: the total is a tf.Variable)
+    def __init__(self, input_dim):
+        super().__init__()
+        self.total = tf.Variable(initial_value=tf.zeros((input_dim,)), trainable=False)
+
+    def call(self, inputs):
+        self.total.assign_add(tf.reduce_sum(inputs, axis=0))
+        return self.total
+
+
+class ComputeSumReassigningItsTotal(keras.layers.Layer):
+    # code index file 21193602070 (call sets self.total = K.sum(inputs): one number, never added to;
+    # K.sum ported to ops.sum)
+    def __init__(self, input_dim):
+        super().__init__()
+        self.total = tf.Variable(initial_value=tf.zeros((input_dim,)), trainable=False)
+
+    def call(self, inputs):
+        self.total = ops.sum(inputs)
+        return self.total
+
+
+def test_a_tf_variable_total_is_named_as_untracked_and_its_sum_still_counts():
+    report = check(ComputeSumFromTheKoreanGuide, "compute_sum")
+    assert_rejected(report, OnOneLine("self.total is a tf.Variable", "does not track", "trainable=False"))
+    assert report.score == 6.0, str(report)
+
+
+def test_a_total_reassigned_to_the_sum_of_everything_is_told_the_batch_axis():
+    report = check(ComputeSumReassigningItsTotal, "compute_sum")
+    assert_rejected(report, "self.total is a tf.Variable", OnOneLine("shape ()", "axis=0"))

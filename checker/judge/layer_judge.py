@@ -196,9 +196,11 @@ def _untracked(observations: dict) -> str:
     if not names:
         return ""
     made = " and ".join(f"self.{name}" for name in names)
+    one = len(names) == 1
     return (
-        f" {made} {'is a tf.Variable' if len(names) == 1 else 'are tf.Variable objects'}, which a Keras 3 "
-        "layer does not track: they are not in layer.weights, so Keras neither trains nor saves them."
+        f" {made} {'is a tf.Variable' if one else 'are tf.Variable objects'}, which a Keras 3 layer does "
+        f"not track: {'it is' if one else 'they are'} not in layer.weights, so Keras neither trains nor "
+        f"saves {'it' if one else 'them'}."
     )
 
 
