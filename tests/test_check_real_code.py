@@ -2255,3 +2255,441 @@ def siamese_right_output_computed_but_not_merged():
 def test_a_second_call_left_out_of_the_model_is_counted_in_the_model():
     report = check(siamese_right_output_computed_but_not_merged(), "siamese_lstm")
     assert_rejected(report, OnOneLine("called only once in the model"), OnOneLine("Concatenate", "twice"))
+
+
+# ================================================================ fourth sweep
+# Sources not used above (repository and path, or the code index's file id), ported with the
+# fewest edits; each builder's comment says which.
+
+
+def qa_compiled_with_adam(lr_keyword=True):
+    # enningxie/Keras olders/keras_07_01.py (optimizers.Adam(lr=0.001), losses.categorical_crossentropy,
+    # metrics.categorical_accuracy); with lr_keyword=False, lr= ported to learning_rate=
+    text_input = Input(shape=(None,), dtype="int32", name="text")
+    embedded_text = layers.Embedding(10000, 64)(text_input)
+    encoded_text = layers.LSTM(32)(embedded_text)
+    question_input = Input(shape=(None,), dtype="int32", name="question")
+    embedded_question = layers.Embedding(10000, 32)(question_input)
+    encoded_question = layers.LSTM(16)(embedded_question)
+    concatenated = layers.concatenate([encoded_text, encoded_question], axis=-1)
+    answer = layers.Dense(500, activation="softmax")(concatenated)
+    model = Model([text_input, question_input], answer)
+    rate = {"lr": 0.001} if lr_keyword else {"learning_rate": 0.001}
+    model.compile(
+        optimizer=keras.optimizers.Adam(**rate),
+        loss=keras.losses.categorical_crossentropy,
+        metrics=[keras.metrics.categorical_accuracy],
+    )
+    return model
+
+
+def dubble_input_model():
+    # code index file 18262593343 (Japanese notes: the function builds, compiles and summarises the
+    # model, then fits it on random data, and never returns it; the fit calls are left out)
+    text_input = Input(shape=(None,), dtype="int32", name="text")
+    encoded_text = layers.LSTM(32)(layers.Embedding(10000, 64)(text_input))
+    question_input = Input(shape=(None,), dtype="int32", name="question")
+    encoded_question = layers.LSTM(16)(layers.Embedding(10000, 32)(question_input))
+    concatenated = layers.concatenate([encoded_text, encoded_question], axis=-1)
+    answer = layers.Dense(500, activation="softmax")(concatenated)
+    model = Model([text_input, question_input], answer)
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["acc"])
+    model.summary(print_fn=lambda *args, **kwargs: None)
+
+
+def test_an_optimizer_given_lr_is_named_before_anything_else():
+    report = check(lambda: qa_compiled_with_adam(lr_keyword=True), "qa_model")
+    assert_nothing_right(report, OnOneLine("lr=", "learning_rate="))
+
+
+def test_adam_with_a_loss_function_and_its_accuracy_loses_only_the_optimizer():
+    report = check(qa_compiled_with_adam(lr_keyword=False), "qa_model")
+    assert_rejected(report, OnOneLine("Adam", "rmsprop"), Absent("metric"), Absent("loss"))
+    assert report.score > 9.0, str(report)
+
+
+def test_a_builder_that_compiles_but_never_returns_is_told_to_return():
+    assert_nothing_right(check(dubble_input_model, "qa_model"), "Got None", "return model")
+
+
+def profiling_first_edition(pooling="max", dense_128=True, optimizer="rmsprop", aliases=False):
+    """The book's first-edition listing, Embedding(256, vocabulary) as printed, as three copies have it:
+    code index file 28084159044 (GlobalAvgPool1D and no Dense(128) before the heads), code index
+    file 1177303022 (MaxPool1D / GlobalMaxPool1D, Dense(1, activation='linear'), compiled with
+    'adam'), code index file 38743736405 (the listing itself, compiled with dicts)."""
+    max_pool = layers.MaxPool1D if aliases else layers.MaxPooling1D
+    posts_input = Input(shape=(None,), dtype="int32", name="posts")
+    embedded_posts = layers.Embedding(256, 50000)(posts_input)
+    x = layers.Conv1D(128, 5, activation="relu")(embedded_posts)
+    x = max_pool(5)(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = max_pool(5)(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.Conv1D(256, 5, activation="relu")(x)
+    x = layers.GlobalAvgPool1D()(x) if pooling == "average" else layers.GlobalMaxPool1D()(x)
+    if dense_128:
+        x = layers.Dense(128, activation="relu")(x)
+    age_prediction = layers.Dense(1, activation="linear" if aliases else None, name="age")(x)
+    income_prediction = layers.Dense(10, activation="softmax", name="income")(x)
+    gender_prediction = layers.Dense(1, activation="sigmoid", name="gender")(x)
+    model = Model(posts_input, [age_prediction, income_prediction, gender_prediction])
+    model.compile(
+        optimizer=optimizer,
+        loss={"age": "mse", "income": "categorical_crossentropy", "gender": "binary_crossentropy"},
+        loss_weights={"age": 0.25, "income": 1.0, "gender": 10.0},
+    )
+    return model
+
+
+@pytest.mark.parametrize(
+    "settings, named",
+    [
+        ({}, []),
+        (
+            {"pooling": "average", "dense_128": False},
+            ["GlobalAveragePooling1D", OnOneLine("Missing", "Dense(128")],
+        ),
+        ({"optimizer": "adam", "aliases": True}, [OnOneLine("Adam", "rmsprop")]),
+    ],
+    ids=["listing", "average_pool_no_dense", "adam_and_aliases"],
+)
+def test_first_edition_profiling_copies_name_the_swap_and_each_other_difference(settings, named):
+    report = check(profiling_first_edition(**settings), "profiling_model")
+    assert_at_most_half(report, OnOneLine("Embedding(256, 50000)", "swapped"), *named)
+    if not named:
+        assert "compile (2/2)" in str(report)
+
+
+def inception_on_its_own_input(shape=(512, 512, 64), padding="same", **input_arguments):
+    """code index file 26738291 (the listing with padding='same', on Input(shape=(512, 512, 64)),
+    ending at `output`; Model(x, output) added) and code index file 45125048624 (the listing without
+    padding, on Input(shape=(28, 28, 1), dtype='float32', name='images'))."""
+
+    def build_inception_block():
+        same = {"padding": padding} if padding else {}
+        x = layers.Input(shape=shape, **input_arguments)
+        branch_a = layers.Conv2D(128, 1, activation="relu", strides=2, **same)(x)
+        branch_b = layers.Conv2D(128, 1, activation="relu")(x)
+        branch_b = layers.Conv2D(128, 3, activation="relu", strides=2, **same)(branch_b)
+        branch_c = layers.AveragePooling2D(3, strides=2, **same)(x)
+        branch_c = layers.Conv2D(128, 3, activation="relu", **same)(branch_c)
+        branch_d = layers.Conv2D(128, 1, activation="relu")(x)
+        branch_d = layers.Conv2D(128, 3, activation="relu", **same)(branch_d)
+        branch_d = layers.Conv2D(128, 3, activation="relu", strides=2, **same)(branch_d)
+        output = layers.concatenate([branch_a, branch_b, branch_c, branch_d], axis=-1)
+        return Model(x, output)
+
+    return build_inception_block
+
+
+def residual_page_245(projection=False, shape=(512, 512, 128)):
+    # code index file 879527965 (both blocks on layers.Input(shape=(512, 512, 128)); Model(x, output)
+    # added); with the exercise's shape, yanqinghao/KerasDL residual.py (x = ... as an Input)
+    x = layers.Input(shape=shape)
+    if projection:
+        z = layers.Conv2D(128, 3, activation="relu", padding="same")(x)
+        z = layers.Conv2D(128, 3, activation="relu", padding="same")(z)
+        z = layers.MaxPool2D(2, strides=2)(z)
+        residual = layers.Conv2D(128, 1, strides=2, padding="same")(x)
+        return Model(x, layers.add([z, residual]))
+    y = layers.Conv2D(128, 3, activation="relu", padding="same")(x)
+    y = layers.Conv2D(128, 3, activation="relu", padding="same")(y)
+    y = layers.Conv2D(128, 3, activation="relu", padding="same")(y)
+    return Model(x, layers.add([y, x]))
+
+
+@pytest.mark.parametrize(
+    "build, exercise, expected",
+    [
+        (inception_on_its_own_input(), "inception_block", "(32, 32, 64)"),
+        (lambda: residual_page_245(), "residual_identity", "(32, 32, 128)"),
+        (lambda: residual_page_245(projection=True), "residual_projection", "(32, 32, 64)"),
+    ],
+    ids=["inception", "identity", "projection"],
+)
+def test_a_listing_on_a_large_input_is_told_the_input_shape_only(build, exercise, expected):
+    report = check(build(), exercise)
+    assert_rejected(report, OnOneLine("input has shape", expected), Absent("Missing"), Absent("Extra"))
+    assert report.score == 6.0, str(report)
+
+
+def test_an_inception_listing_without_padding_on_mnist_digits_is_told_about_padding():
+    build = inception_on_its_own_input((28, 28, 1), padding=None, dtype="float32", name="images")
+    assert_nothing_right(check(build, "inception_block"), "could not even be built", 'padding="same"')
+
+
+def siamese_lstm_listing(model_inputs="inputs", units=32, shape=(None, 128), head=True):
+    """Magicboomliu/2019_Summer_Keras_Liuzihua Keras高级编程实践/连体LSTM.py (the listing);
+    ConnieX/MachineLearningExercises siamese_lstm.py (Model([left_output, right_output], ...));
+    puyo1999/ExpertPythonProgramming DLwithPythonKeras/Ch7_가중치공유_LSTM.py (ends at `merged`:
+    Model([left_input, right_input], merged) added); Alchemistyui/DeepLearning
+    keras_shared_functional.py (the Keras 2 guide's shared LSTM(64) on tweets of shape (140, 256))."""
+    lstm = layers.LSTM(units)
+    left_input = Input(shape=shape)
+    left_output = lstm(left_input)
+    right_input = Input(shape=shape)
+    right_output = lstm(right_input)
+    merged = layers.concatenate([left_output, right_output], axis=-1)
+    predictions = layers.Dense(1, activation="sigmoid")(merged) if head else merged
+    if model_inputs == "outputs":
+        return Model([left_output, right_output], predictions)
+    model = Model([left_input, right_input], predictions)
+    if units == 64:
+        model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def test_the_guide_shared_lstm_on_tweets_is_told_its_units_and_input_shapes():
+    report = check(siamese_lstm_listing(units=64, shape=(140, 256)), "siamese_lstm")
+    assert_rejected(report, OnOneLine("LSTM(64)", "LSTM(32)"), OnOneLine("first input", "(140, 256)"))
+    assert report.score > HALF, str(report)
+
+
+def test_a_siamese_listing_that_ends_at_the_merge_is_told_the_missing_head():
+    report = check(siamese_lstm_listing(head=False), "siamese_lstm")
+    assert_rejected(report, OnOneLine("Missing layer", "Dense(1, activation='sigmoid')"))
+
+
+def test_a_shared_lstm_left_out_of_the_model_is_one_instance_not_two_layers():
+    """ConnieX's Model([left_output, right_output], ...) leaves the one LSTM out: it was said as
+    'Missing layer: LSTM(32) after the input. 2 such layers are missing.', which points a learner
+    to the separate-instances pitfall."""
+    report = check(siamese_lstm_listing(model_inputs="outputs"), "siamese_lstm")
+    assert_rejected(
+        report,
+        OnOneLine("not a tensor made by keras.Input"),
+        OnOneLine("Missing layer", "LSTM(32)", "one instance called twice"),
+        Absent("such layers are missing"),
+    )
+
+
+def shared_digit_vision_model():
+    # EmbraceLife/LIE my_utils/build_model_01_functional_06_shared_vision_model.py (the Keras 2
+    # guide's shared vision model: a small Conv2D base shared by two digit inputs)
+    from keras.layers import Conv2D, Dense, Flatten, MaxPooling2D, concatenate
+
+    digit_input = Input(shape=(27, 27, 1))
+    x = Conv2D(64, (3, 3))(digit_input)
+    x = Conv2D(64, (3, 3))(x)
+    x = MaxPooling2D((2, 2))(x)
+    out = Flatten()(x)
+    vision_model = Model(digit_input, out)
+    digit_a = Input(shape=(27, 27, 1))
+    digit_b = Input(shape=(27, 27, 1))
+    out_a = vision_model(digit_a)
+    out_b = vision_model(digit_b)
+    concatenated = concatenate([out_a, out_b])
+    out = Dense(1, activation="sigmoid")(concatenated)
+    return Model([digit_a, digit_b], out)
+
+
+def test_a_shared_base_of_ones_own_is_told_it_is_not_xception_in_plain_words():
+    """It said 'The nested model the Functional is not keras.applications.Xception(...)'."""
+    report = check(shared_digit_vision_model(), "shared_vision")
+    assert_rejected(
+        report,
+        OnOneLine("The nested Functional model is not keras.applications.Xception"),
+        Absent("the Functional is"),
+        OnOneLine("Extra layer", "Dense(1, activation='sigmoid')"),
+    )
+
+
+def mlp_book_listing_for_mnist():
+    # HW-120/TensorflowPractice DAY2/DAY2_TensorflowEX1.py (the book's first functional listing:
+    # Input(shape=(784,)), one Dense(32) hidden layer)
+    input_tensor = layers.Input(shape=(784,))
+    x = layers.Dense(32, activation="relu")(input_tensor)
+    output_tensor = layers.Dense(10, activation="softmax")(x)
+    return keras.models.Model(inputs=input_tensor, outputs=output_tensor)
+
+
+def test_the_mnist_listing_is_told_its_input_shape_and_the_second_hidden_layer():
+    report = check(mlp_book_listing_for_mnist(), "functional_mlp")
+    assert_rejected(report, OnOneLine("(784,)", "(64,)"), OnOneLine("Missing layer", "Dense(32"))
+
+
+def trend_from_branch_models(trend_activation="sigmoid"):
+    """A capstone assembled from three real pieces, with the capstone's input names and heads:
+    ortizavila/multiInputKeras kerasModel.py (each branch a Model; the model made from x.input,
+    y.input and concatenate([x.output, y.output])), tqjustc/Keras_demo m2mNetwork.py
+    (Embedding(output_dim=512, input_dim=10000) -> LSTM(32)) and the keras-io toy ResNet as in
+    haihai-self/error_feature src/temp/resnet50approx.py (its first two blocks)."""
+    questionnaire = Input(shape=(20,), name="questionnaire")
+    x = layers.Dense(8, activation="relu")(questionnaire)
+    x = layers.Dense(4, activation="relu")(x)
+    x = Model(inputs=questionnaire, outputs=x)
+    review = Input(shape=(None,), dtype="int32", name="review")
+    r = Model(review, layers.LSTM(32)(layers.Embedding(output_dim=512, input_dim=10000)(review)))
+    photo = Input(shape=(64, 64, 3), name="photo")
+    p = layers.Conv2D(32, 3, activation="relu")(photo)
+    p = layers.Conv2D(64, 3, activation="relu")(p)
+    block_1_output = layers.MaxPooling2D(3)(p)
+    p = layers.Conv2D(64, 3, activation="relu", padding="same")(block_1_output)
+    p = layers.Conv2D(64, 3, activation="relu", padding="same")(p)
+    block_2_output = layers.add([p, block_1_output])
+    p = layers.GlobalAveragePooling2D()(layers.Conv2D(64, 3, activation="relu")(block_2_output))
+    y = Model(photo, p)
+    combined = layers.concatenate([x.output, r.output, y.output])
+    z = layers.Dense(64, activation="relu")(combined)
+    trend = layers.Dense(12, activation=trend_activation, name="trend")(z)
+    price = layers.Dense(1, activation="linear", name="price")(z)
+    model = Model(inputs=[x.input, r.input, y.input], outputs=[trend, price])
+    model.compile(optimizer="rmsprop", loss={"trend": "binary_crossentropy", "price": "mse"})
+    return model
+
+
+def test_a_capstone_made_of_branch_models_with_softmax_trends_earns_at_most_half():
+    assert_at_most_half(check(trend_from_branch_models("softmax"), "trend_model"), "softmax", "sigmoid")
+
+
+class SimpleDenseWithoutKwargs(keras.layers.Layer):
+    # DrewAlderfer/keras_book src/keras_book/chapter3/chapter3.py (the book's second-edition
+    # SimpleDense: self.W, no **kwargs, no get_config)
+    def __init__(self, units, activation=None):
+        super().__init__()
+        self.units = units
+        self.activation = activation
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        self.W = self.add_weight(shape=(input_dim, self.units), initializer="random_normal")
+        self.b = self.add_weight(shape=(self.units,), initializer="zeros")
+
+    def call(self, inputs):
+        y = tf.matmul(inputs, self.W) + self.b
+        if self.activation is not None:
+            y = self.activation(y)
+        return y
+
+
+class SimpleDenseSwallowingKwargs(keras.layers.Layer):
+    # code index file 47571618309 (**kwargs accepted but not passed on; b made with initializer=None)
+    def __init__(self, units, activation=None, **kwargs):
+        super().__init__()
+        self.units = units
+        self.activation = activation
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        self.W = self.add_weight(shape=(input_dim, self.units), initializer="random_normal")
+        self.b = self.add_weight(shape=(self.units,), initializer=None)
+
+    def call(self, inputs):
+        y = tf.matmul(inputs, self.W) + self.b
+        if self.activation is not None:
+            y = self.activation(y)
+        return y
+
+
+class SimpleDenseWithOutputUnits(keras.layers.Layer):
+    # code index file 33137209898 ("Implementing Keras layers by hand, as in Chapter 3": the
+    # argument is called output_units)
+    def __init__(self, output_units, activation=None):
+        super().__init__()
+        self.output_units = output_units
+        self.activation = activation
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        self.W = self.add_weight(shape=(input_dim, self.output_units), initializer="random_normal")
+        self.b = self.add_weight(shape=(self.output_units,), initializer="zeros")
+
+    def call(self, inputs):
+        y = tf.matmul(inputs, self.W) + self.b
+        if self.activation:
+            y = self.activation(y)
+        return y
+
+
+class SimpleDenseFromTheTf2Guide(keras.layers.Layer):
+    # ahmasoum/my_work SimpleDense_keras.py (the TF 2 guide's layer: weights made with tf.Variable)
+    def __init__(self, units=32):
+        super().__init__()
+        self.units = units
+
+    def build(self, input_shape):
+        w_init = tf.random_normal_initializer()
+        self.w = tf.Variable(
+            initial_value=w_init(shape=(input_shape[-1], self.units), dtype="float32"), trainable=True
+        )
+        b_init = tf.zeros_initializer()
+        self.b = tf.Variable(initial_value=b_init(shape=(self.units,), dtype="float32"), trainable=True)
+
+    def call(self, inputs):
+        return tf.matmul(inputs, self.w) + self.b
+
+
+def test_the_second_edition_simple_dense_loses_only_the_config_points():
+    report = check(SimpleDenseWithoutKwargs, "simple_dense")
+    assert_rejected(report, OnOneLine("from_config", "trainable"), "**kwargs")
+    assert report.score == 9.0, str(report)
+
+
+def test_an_argument_named_otherwise_is_told_to_be_called_units():
+    """It was told to add config["units"] = self.units, a line that raises: the layer has no self.units."""
+    report = check(SimpleDenseWithOutputUnits, "simple_dense")
+    assert_rejected(
+        report,
+        OnOneLine("output_units", "def __init__(self, units, **kwargs)"),
+        Absent('config["units"] = self.units'),
+    )
+    assert report.score == 8.0, str(report)
+
+
+def test_weights_made_with_tf_variable_are_named_as_untracked():
+    """It said only 'SimpleDense has no weights after build', to a learner who made two in build."""
+    report = check(SimpleDenseFromTheTf2Guide, "simple_dense")
+    assert_rejected(
+        report, OnOneLine("self.w and self.b", "tf.Variable", "does not track"), "self.add_weight"
+    )
+
+
+@pytest.mark.parametrize(
+    "build, exercise",
+    [
+        (inception_on_its_own_input((32, 32, 64)), "inception_block"),
+        (lambda: residual_page_245(shape=(32, 32, 128)), "residual_identity"),
+        (lambda: residual_page_245(projection=True, shape=(32, 32, 64)), "residual_projection"),
+        (siamese_lstm_listing, "siamese_lstm"),
+        (trend_from_branch_models, "trend_model"),
+        (lambda: SimpleDenseSwallowingKwargs, "simple_dense"),
+    ],
+    ids=["inception", "identity", "projection", "siamese", "trend_branch_models", "dense_kwargs_swallowed"],
+)
+def test_fourth_sweep_right_answers_pass(build, exercise):
+    assert_accepted(check(build(), exercise))
+
+
+class ComputeSumFromTheKoreanGuide(keras.layers.Layer):
+    # code index file 9141542049 (the TF 2 guide in Korean: the total is a tf.Variable)
+    def __init__(self, input_dim):
+        super().__init__()
+        self.total = tf.Variable(initial_value=tf.zeros((input_dim,)), trainable=False)
+
+    def call(self, inputs):
+        self.total.assign_add(tf.reduce_sum(inputs, axis=0))
+        return self.total
+
+
+class ComputeSumReassigningItsTotal(keras.layers.Layer):
+    # code index file 21193602070 (call sets self.total = K.sum(inputs): one number, never added to;
+    # K.sum ported to ops.sum)
+    def __init__(self, input_dim):
+        super().__init__()
+        self.total = tf.Variable(initial_value=tf.zeros((input_dim,)), trainable=False)
+
+    def call(self, inputs):
+        self.total = ops.sum(inputs)
+        return self.total
+
+
+def test_a_tf_variable_total_is_named_as_untracked_and_its_sum_still_counts():
+    report = check(ComputeSumFromTheKoreanGuide, "compute_sum")
+    assert_rejected(report, OnOneLine("self.total is a tf.Variable", "does not track", "trainable=False"))
+    assert report.score == 6.0, str(report)
+
+
+def test_a_total_reassigned_to_the_sum_of_everything_is_told_the_batch_axis():
+    report = check(ComputeSumReassigningItsTotal, "compute_sum")
+    assert_rejected(report, "self.total is a tf.Variable", OnOneLine("shape ()", "axis=0"))

@@ -20,6 +20,8 @@ from checker.judge.match import Alignment, align, exact_match
 from checker.judge.pitfalls import sentence_start
 from checker.report import CheckResult, Report, scored
 
+SHARED_MISSING = "one instance called"
+
 
 def grade_graph(description: dict, spec: dict, exercise_id: str) -> Report:
     problem = not_a_functional_model(exercise_id, spec, description)
@@ -215,6 +217,7 @@ def check_layers(student: ModelGraph, reference: ModelGraph, alignment: Alignmen
             messages.append(differences)
         else:
             good += 1
+    messages = _once_per_shared_layer(messages)
     missing = Counter(m for m in messages if m.startswith("Missing layer: "))
     messages = [m + (f" {missing[m]} such layers are missing." if missing[m] > 1 else "") for m in messages]
     extra = [c for c in student.layer_calls() if c.key not in paired_students]
@@ -249,7 +252,24 @@ def _missing_layer(ref_call: Call, reference: ModelGraph, student: ModelGraph, a
     left_out = pitfalls.unconnected_of(ref_call, student, reference, alignment, same_settings=False)
     if left_out is not None:
         return pitfalls.left_unused_message(left_out, student, ref_call)
+    calls = reference.instances()[ref_call.instance]
+    if len(calls) > 1 and all(alignment.student_of(key) is None for key in calls):
+        return (
+            f"Missing layer: {ref_call.label}, {SHARED_MISSING} {_times(len(calls))}, once on each "
+            f"input: make it once (shared = {ref_call.label}) and call shared(...) on each input."
+        )
     return f"Missing layer: {ref_call.label}{_where(ref_call, reference)}."
+
+
+def _once_per_shared_layer(messages: list[str]) -> list[str]:
+    """A shared layer missing altogether is one message for all its calls."""
+    said, kept = set(), []
+    for message in messages:
+        if SHARED_MISSING in message and message in said:
+            continue
+        said.add(message)
+        kept.append(message)
+    return kept
 
 
 def _times(count: int) -> str:

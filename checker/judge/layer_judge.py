@@ -19,6 +19,7 @@ from checker.observe.layer_setup import SETUPS
 from checker.report import CheckResult, Report, scored
 
 TOLERANCE = 1e-4
+BASE_CONFIG_KEYS = {"name", "trainable", "dtype"}
 
 
 def judge_layer_observations(observations: dict, exercise_id: str, inputs: dict) -> Report:
@@ -190,6 +191,19 @@ def _expected_weights(setup: dict) -> list[dict]:
     ]
 
 
+def _untracked(observations: dict) -> str:
+    names = observations.get("untracked") or []
+    if not names:
+        return ""
+    made = " and ".join(f"self.{name}" for name in names)
+    one = len(names) == 1
+    return (
+        f" {made} {'is a tf.Variable' if one else 'are tf.Variable objects'}, which a Keras 3 layer does "
+        f"not track: {'it is' if one else 'they are'} not in layer.weights, so Keras neither trains nor "
+        f"saves {'it' if one else 'them'}."
+    )
+
+
 def _identify(weights: list[dict], expected: list[dict]) -> dict[str, dict]:
     """Pair expected weights with the learner's: by attribute name first, then by shape."""
     free = list(weights)
@@ -226,7 +240,9 @@ def _judge_weights(observations: dict, setup: dict, inputs: dict, points: float)
             "weights",
             points,
             0.0,
-            [f"{setup['class']} has no weights after build. Create them in {where}: {code}."],
+            [
+                f"{setup['class']} has no weights after build.{_untracked(observations)} Create them in {where}: {code}."
+            ],
         )
     pairs = _identify(weights, expected)
     unpaired = [w for w in weights if all(w is not p for p in pairs.values())]
@@ -487,6 +503,18 @@ def _judge_config(observations: dict, setup: dict, inputs: dict, points: float) 
                 "return config.",
             )
         )
+    elif argument not in found and _renamed_argument(found, value):
+        renamed = _renamed_argument(found, value)
+        results.append(
+            (
+                False,
+                f"get_config() returns no '{argument}': your layer calls its argument {renamed} "
+                f"(it has: {', '.join(found)}). The exercise creates the layer as "
+                f"{setup['class']}({argument}=...): name the argument {argument} "
+                f"(def __init__(self, {argument}, **kwargs), self.{argument} = {argument}), "
+                f"and the config carries {argument}.",
+            )
+        )
     elif argument not in found:
         results.append(
             (
@@ -510,6 +538,15 @@ def _judge_config(observations: dict, setup: dict, inputs: dict, points: float) 
         results.append((True, ""))
     results.append(_round_trip_result(again, name, argument, value, argument not in found))
     return _scored("config", points, results)
+
+
+def _renamed_argument(found: dict, value) -> str | None:
+    """The one config key that holds the argument the layer was created with, under another
+    name (Keras 3 records __init__'s arguments by their names: output_units for units)."""
+    keys = [
+        k for k, v in found.items() if k not in BASE_CONFIG_KEYS and v == value and not isinstance(v, bool)
+    ]
+    return keys[0] if len(keys) == 1 else None
 
 
 def _round_trip_result(again: dict, name: str, argument: str, value, explained: bool) -> tuple[bool, str]:

@@ -120,8 +120,15 @@ def _nested_model_difference(found: Call, expected: Call) -> str:
         if extra:
             details.append("it has extra " + ", ".join(f"{n} {c}" for c, n in sorted(extra.items())))
         detail = f" ({'; '.join(details)})" if details else ""
-        return f"The nested model {found.shown} is not {call}{detail}. Use exactly {call}."
-    return f"The nested model {found.shown} is not {call}."
+        return f"{_nested_model(found)} is not {call}{detail}. Use exactly {call}."
+    return f"{_nested_model(found)} is not {call}."
+
+
+def _nested_model(found: Call) -> str:
+    """'The nested model 'vision'', or 'The nested Functional model' when Keras named it."""
+    if found.shown.startswith("the "):
+        return f"The nested {found.class_name} model"
+    return f"The nested model {found.shown}"
 
 
 def separate_instances(student: ModelGraph, reference: ModelGraph, alignment: Alignment) -> bool:

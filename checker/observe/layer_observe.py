@@ -59,6 +59,7 @@ def _observe_layer(cls, exercise_id: str, inputs: dict, observations: dict) -> N
         observations["failure"] = _raised("build", exc)
         return
     observations["weights"] = _observe_weights(layer, inputs["weight_seed"] if setup["set_weights"] else None)
+    observations["untracked"] = _untracked_variables(layer)
     observations["calls"] = [_observe_call(layer, batch) for batch in inputs["batches"]]
     if setup["in_model"]:  # the built layer again: creating weights is what costs time
         observations["in_model"] = _observe_in_model(layer, inputs["input_dim"])
@@ -82,6 +83,19 @@ def _observe_weights(layer, seed: int | None) -> list[dict]:
             "value": np.array(variable.numpy(), dtype=float).tolist(),
         }
         for variable, start in zip(variables, initial)
+    ]
+
+
+def _untracked_variables(layer) -> list[str]:
+    """Attributes holding a backend variable (a tf.Variable) that the layer does not list among its
+    weights: Keras 3 tracks only the variables add_weight makes."""
+    tracked = {id(v) for v in layer.weights}
+    return [
+        name
+        for name, value in vars(layer).items()
+        if type(value).__name__.endswith("Variable")
+        and type(value).__module__.startswith("tensorflow")
+        and id(value) not in tracked
     ]
 
 
