@@ -35,7 +35,7 @@ What it adds to nbgrader's `Execute` (whose timeout and interrupt-on-timeout it 
   timeout error and the cells after it are not run (error output, 0 points), instead of each
   waiting out its own timeout; the cells before keep their evidence. A cell that was still
   sending output when interrupted (e.g. 200 MB of print) is not stuck: before calling the
-  kernel stuck, GuardedExecute waits up to SETTLE_SECONDS for it to answer.
+  kernel stuck, GuardedExecute waits up to `settle_seconds` (SETTLE_SECONDS) for it to answer.
 - One output message larger than `max_message_bytes(max_output_bytes)` (64 MB by default) is
   refused by ZeroMQ before anything is allocated for it (printed text comes in chunks; one
   `display` is one message). That closes the client's output socket for good, so GuardedExecute
@@ -57,7 +57,7 @@ from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Integer, List, Unicode, default
+from traitlets import Bool, Float, Integer, List, Unicode, default
 
 from checker import GRADING_ENV
 from checker.classroom import sandbox as sandboxing
@@ -153,6 +153,13 @@ class GuardedExecute(Execute):
     def _shutdown_kernel_default(self) -> str:
         # Every output is in once the last cell replied; a graceful stop waits ~3 s for TensorFlow to exit.
         return "immediate"
+
+    settle_seconds = Float(
+        SETTLE_SECONDS,
+        help="After interrupting a cell that ran out of time, seconds to wait for the kernel to "
+        "answer (its queued output drained) before calling it stuck: the cells after it are then "
+        "not run.",
+    ).tag(config=True)
 
     kernel_threads = Integer(
         0,
@@ -250,10 +257,10 @@ class GuardedExecute(Execute):
             self._stuck(index)
 
     def _settled(self) -> str:
-        """After an interrupt, within SETTLE_SECONDS: "settled" (it answers, its queued output
+        """After an interrupt, within `settle_seconds`: "settled" (it answers, its queued output
         drained), "output refused" (it answers, but its output channel is gone: a message past
         the size cap closed it) or "stuck"."""
-        seconds = SETTLE_SECONDS
+        seconds = self.settle_seconds
         if self._deadline is not None:
             seconds = min(seconds, self._deadline - time.monotonic())
         try:
