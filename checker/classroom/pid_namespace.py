@@ -87,8 +87,13 @@ def still_running(pid: int) -> bool:
 
 
 def _state(task: Path) -> str | None:
+    return _stat_field(task, 0)
+
+
+def _stat_field(task: Path, index: int) -> str | None:
+    """Field `index` after the command name in `task`'s stat (0: its state, 1: its parent)."""
     try:
-        return (task / "stat").read_text().rpartition(")")[2].split()[0]
+        return (task / "stat").read_text().rpartition(")")[2].split()[index]
     except (OSError, IndexError):
         return None
 
@@ -107,10 +112,8 @@ def _first_child(pid: int) -> int | None:
 
 
 def _parent(pid: int) -> int | None:
-    try:
-        return int((PROC / str(pid) / "stat").read_text().rpartition(")")[2].split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
+    parent = _stat_field(PROC / str(pid), 1)
+    return int(parent) if parent and parent.isdigit() else None
 
 
 def _pids() -> list[int]:
