@@ -133,12 +133,17 @@ def _nested_model(found: Call) -> str:
 
 def separate_instances(student: ModelGraph, reference: ModelGraph, alignment: Alignment) -> bool:
     """Calls the exercise makes with one shared instance are made with separate instances."""
+    return any(_split_instances(student, reference, alignment))
+
+
+def _split_instances(student: ModelGraph, reference: ModelGraph, alignment: Alignment):
+    """(the reference's shared instance's first call, the learner's calls in its place) for each
+    instance the exercise shares that the learner made as separate instances."""
     partners = _partners(alignment)
     for members in reference.instances().values():
         mapped = [student.calls[k] for k in (partners.get(m) for m in members) if k]
         if len(members) > 1 and len({c.instance for c in mapped}) > 1:
-            return True
-    return False
+            yield reference.calls[members[0]], mapped
 
 
 def merges_taking_a_tensor_twice(student: ModelGraph) -> list[Call]:
@@ -175,22 +180,16 @@ def _input_names(inputs: list[Call]) -> str:
 def sharing_problems(student: ModelGraph, reference: ModelGraph, alignment: Alignment) -> list[str]:
     """Separate instances where one shared instance is needed, and the other way round."""
     problems = []
-    partners = _partners(alignment)
-    for members in reference.instances().values():
-        if len(members) < 2:
-            continue
-        mapped = [student.calls[k] for k in (partners.get(m) for m in members) if k]
-        if len({c.instance for c in mapped}) > 1:
-            names = " and ".join(c.shown for c in mapped)
-            label = reference.calls[members[0]].label
-            same_kind = all(c.class_name == reference.calls[members[0]].class_name for c in mapped)
-            problems.append(
-                f"Separate instances where one shared instance is needed: {names} are separate "
-                f"{label + ' ' if same_kind else ''}layers, each with its own weights. Create the layer once "
-                f"(e.g. shared = {_constructor(label)}) and call that same object on every input, "
-                "so every input is processed by the same weights."
-            )
-    inverse = {stu: ref for ref, stu in partners.items()}
+    for shared, mapped in _split_instances(student, reference, alignment):
+        names = " and ".join(c.shown for c in mapped)
+        same_kind = all(c.class_name == shared.class_name for c in mapped)
+        problems.append(
+            f"Separate instances where one shared instance is needed: {names} are separate "
+            f"{shared.label + ' ' if same_kind else ''}layers, each with its own weights. Create the layer once "
+            f"(e.g. shared = {_constructor(shared.label)}) and call that same object on every input, "
+            "so every input is processed by the same weights."
+        )
+    inverse = {stu: ref for ref, stu in _partners(alignment).items()}
     ref_instance = {c.key: c.instance for c in reference.layer_calls()}
     for members in student.instances().values():
         refs = {ref_instance.get(inverse.get(m)) for m in members}
